@@ -1,0 +1,272 @@
+"""Regenerate `trustly_api_client` from an OpenAPI file: the script behind `make generate`.
+
+It checks the inputs (spec rules, template names, config keys), runs the pinned
+openapi-python-client with our templates into a scratch folder, adds what the generator
+cannot write itself (the operations table, `py.typed`, a do-not-edit header on every file),
+formats with the pinned ruff, then replaces the output folder as a whole, so that nothing
+from an earlier run survives. With --stamp it records where the code came from.
+
+Usage:
+    python generator/generate.py --spec spec/trustly-openapi.yaml \
+        --output generated/trustly_api_client --stamp generator/stamp.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+GENERATOR_DIR = Path(__file__).resolve().parent
+REPO_ROOT = GENERATOR_DIR.parent
+TEMPLATES = GENERATOR_DIR / "templates"
+CONFIG = GENERATOR_DIR / "config.yml"
+PACKAGE = "trustly_api_client"
+RETRY_CLASSES = ("safe", "idempotent", "unsafe")
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+MAX_CLASS_NAME = 40
+
+
+class GenerateError(Exception):
+    """An input is wrong; the message says which and why."""
+
+
+def _bin(name: str) -> str:
+    # The generator and ruff are pinned in the same environment as this interpreter; never
+    # pick up whichever copies happen to be on PATH.
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise GenerateError(f"{name} is not installed next to {sys.executable}; run `make install`")
+    return str(path)
+
+
+def check_templates() -> None:
+    """Every custom template must replace a built-in one: a misspelt name would be ignored silently."""
+    import openapi_python_client
+
+    builtin = Path(openapi_python_client.__file__).parent / "templates"
+    if not TEMPLATES.is_dir():
+        raise GenerateError(f"template folder {TEMPLATES} is missing")
+    for template in sorted(TEMPLATES.rglob("*.jinja")):
+        relative = template.relative_to(TEMPLATES)
+        if not (builtin / relative).exists():
+            raise GenerateError(f"custom template {relative} does not override any built-in template")
+
+
+def check_config() -> None:
+    """The generator ignores unknown config keys; refuse them here instead."""
+    from openapi_python_client.config import ConfigFile
+
+    data = yaml.safe_load(CONFIG.read_text()) or {}
+    unknown = sorted(set(data) - set(ConfigFile.model_fields))
+    if unknown:
+        raise GenerateError(f"unknown keys in {CONFIG.name}: {', '.join(unknown)}")
+
+
+def snake(value: str) -> str:
+    """The generator's own snake_case, so operation IDs match its module names."""
+    from openapi_python_client.strings import PythonIdentifier
+
+    return str(PythonIdentifier(value, prefix=""))
+
+
+def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Read every operation and check the rules the spec's header comment states."""
+    found: list[dict[str, Any]] = []
+    for path, item in spec.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            where = f"{method.upper()} {path}"
+            op_id = op.get("operationId")
+            tags = op.get("tags") or []
+            if not op_id or len(tags) != 1:
+                raise GenerateError(f"{where}: needs an operationId and exactly one tag")
+            if not op_id.startswith(f"{tags[0]}_"):
+                raise GenerateError(f"{where}: operationId {op_id!r} must start with '{tags[0]}_'")
+            retry = op.get("x-trustly-retry")
+            if retry not in RETRY_CLASSES:
+                raise GenerateError(f"{where}: x-trustly-retry must be one of {RETRY_CLASSES}, not {retry!r}")
+            ok = op.get("responses", {}).get("200", {})
+            schema = next(iter(ok.get("content", {}).values()), {}).get("schema", {})
+            if "$ref" not in schema:
+                raise GenerateError(f"{where}: the 200 response must be a $ref to a named schema")
+            body = op.get("requestBody", {}).get("content", {})
+            found.append(
+                {
+                    "id": snake(op_id),
+                    "method": method.upper(),
+                    "path": path,
+                    "tag": snake(tags[0]),
+                    "retry": retry,
+                    "content_type": next(iter(body), None),
+                }
+            )
+    return sorted(found, key=lambda o: o["id"])
+
+
+def render_operations(ops: list[dict[str, Any]]) -> str:
+    rows = "\n".join(
+        f'    "{o["id"]}": Operation("{o["id"]}", "{o["method"]}", "{o["path"]}", "{o["tag"]}", '
+        f"RetryClass.{o['retry'].upper()}, {o['content_type']!r}),"
+        for o in ops
+    )
+    return f'''"""Every operation of the API with its HTTP method, path template and retry class.
+
+Read from the `x-trustly-retry` extension of each operation in the spec. The retry class says
+what a client may do after a failure:
+
+- SAFE: a read; retrying can change nothing.
+- IDEMPOTENT: Trustly de-duplicates a repeat (merchantReference, answered with error code 210,
+  or an Idempotency-Key), so retrying cannot move money twice.
+- UNSAFE: nothing stops a repeat from being applied twice; never retry once it may have arrived.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+__all__ = ("OPERATIONS", "Operation", "RetryClass")
+
+
+class RetryClass(StrEnum):
+    """What a client may do after a failed attempt of an operation."""
+
+    SAFE = "safe"
+    IDEMPOTENT = "idempotent"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation of the API."""
+
+    operation_id: str
+    method: str
+    path: str
+    tag: str
+    retry: RetryClass
+    content_type: str | None
+
+
+OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType({{
+{rows}
+}})
+'''
+
+
+def check_class_names(package: Path) -> None:
+    for source in package.rglob("*.py"):
+        for line in source.read_text().splitlines():
+            if line.startswith("class "):
+                name = line[len("class ") :].split("(")[0].split(":")[0]
+                if len(name) > MAX_CLASS_NAME:
+                    raise GenerateError(f"class {name} in {source.name} is longer than {MAX_CLASS_NAME} characters")
+
+
+def generate(spec_path: Path, output: Path, stamp: Path | None) -> None:
+    spec_path = spec_path.resolve()
+    spec_text = spec_path.read_text()
+    spec = yaml.safe_load(spec_text)
+    check_templates()
+    check_config()
+    ops = operations(spec)
+    try:
+        shown = spec_path.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        shown = spec_path.name
+    header = f"# Generated by `make generate` from {shown}. Do not edit.\n"
+
+    with tempfile.TemporaryDirectory() as scratch:
+        package = Path(scratch) / PACKAGE
+        result = subprocess.run(
+            [
+                _bin("openapi-python-client"),
+                "generate",
+                "--path",
+                str(spec_path),
+                "--config",
+                str(CONFIG),
+                "--custom-template-path",
+                str(TEMPLATES),
+                "--meta",
+                "none",
+                "--output-path",
+                str(package),
+                "--fail-on-warning",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise GenerateError(f"openapi-python-client failed:\n{result.stdout}{result.stderr}")
+        (package / "operations.py").write_text(render_operations(ops))
+        (package / "py.typed").write_text("")
+        for source in sorted(package.rglob("*.py")):
+            source.write_text(header + source.read_text())
+        ruff = _bin("ruff")
+        for command in (
+            [ruff, "check", "--isolated", "--fix-only", "--select", "F401,I", "--target-version", "py311", "."],
+            [ruff, "format", "--isolated", "--line-length", "120", "--target-version", "py311", "."],
+        ):
+            done = subprocess.run(command, cwd=package, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise GenerateError(f"{' '.join(command[1:3])} failed:\n{done.stdout}{done.stderr}")
+        shutil.rmtree(package / ".ruff_cache", ignore_errors=True)
+        check_class_names(package)
+        if output.exists():
+            shutil.rmtree(output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(package, output)
+
+    if stamp is not None:
+        stamp.write_text(json.dumps(provenance(spec_path, spec_text), indent=2) + "\n")
+
+
+def _digest(paths: list[Path], root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def provenance(spec_path: Path, spec_text: str) -> dict[str, str]:
+    """What the committed output was made from; any change shows up in review."""
+    return {
+        "spec": spec_path.relative_to(REPO_ROOT).as_posix(),
+        "spec_sha256": hashlib.sha256(spec_text.encode()).hexdigest(),
+        "generator": f"openapi-python-client {metadata.version('openapi-python-client')}",
+        "ruff": metadata.version("ruff"),
+        "templates_sha256": _digest(list(TEMPLATES.rglob("*.jinja")), TEMPLATES),
+        "config_sha256": _digest([CONFIG, Path(__file__).resolve()], GENERATOR_DIR),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--spec", type=Path, required=True)
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--stamp", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        generate(args.spec, args.output, args.stamp)
+    except GenerateError as error:
+        print(f"generate: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
