@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from .address import Address
     from .address_input import AddressInput
     from .adverse_media_hit import AdverseMediaHit
-    from .attribute import Attribute
     from .attribute_detail import AttributeDetail
     from .attribute_name import AttributeName
     from .attribute_source import AttributeSource
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
     from .cancel_request import CancelRequest
     from .capture_request import CaptureRequest
     from .clc_metadata import ClcMetadata
+    from .completed_event import CompletedEvent
     from .country import Country
     from .country_code import CountryCode
     from .country_list import CountryList
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .customer_match import CustomerMatch
     from .customer_result import CustomerResult
     from .customer_verification import CustomerVerification
+    from .data_ready_event import DataReadyEvent
     from .deposit_request import DepositRequest
     from .dispute_event import DisputeEvent
     from .dispute_recovery_request import DisputeRecoveryRequest
@@ -64,10 +65,13 @@ if TYPE_CHECKING:
     from .error_response import ErrorResponse
     from .establish_account import EstablishAccount
     from .establish_data import EstablishData
+    from .establish_event import EstablishEvent
     from .establish_metadata import EstablishMetadata
     from .establish_request import EstablishRequest
     from .event import Event
     from .event_type import EventType
+    from .expired_event import ExpiredEvent
+    from .failed_event import FailedEvent
     from .feedback_status import FeedbackStatus
     from .finish_button_label import FinishButtonLabel
     from .integration_context import IntegrationContext
@@ -143,7 +147,6 @@ _MODULES: dict[str, str] = {
     "Address": ".address",
     "AddressInput": ".address_input",
     "AdverseMediaHit": ".adverse_media_hit",
-    "Attribute": ".attribute",
     "AttributeDetail": ".attribute_detail",
     "AttributeName": ".attribute_name",
     "AttributeSource": ".attribute_source",
@@ -160,6 +163,7 @@ _MODULES: dict[str, str] = {
     "CancelRequest": ".cancel_request",
     "CaptureRequest": ".capture_request",
     "ClcMetadata": ".clc_metadata",
+    "CompletedEvent": ".completed_event",
     "Country": ".country",
     "CountryCode": ".country_code",
     "CountryList": ".country_list",
@@ -173,6 +177,7 @@ _MODULES: dict[str, str] = {
     "CustomerMatch": ".customer_match",
     "CustomerResult": ".customer_result",
     "CustomerVerification": ".customer_verification",
+    "DataReadyEvent": ".data_ready_event",
     "DepositRequest": ".deposit_request",
     "DisputeEvent": ".dispute_event",
     "DisputeRecoveryRequest": ".dispute_recovery_request",
@@ -181,10 +186,13 @@ _MODULES: dict[str, str] = {
     "ErrorResponse": ".error_response",
     "EstablishAccount": ".establish_account",
     "EstablishData": ".establish_data",
+    "EstablishEvent": ".establish_event",
     "EstablishMetadata": ".establish_metadata",
     "EstablishRequest": ".establish_request",
     "Event": ".event",
     "EventType": ".event_type",
+    "ExpiredEvent": ".expired_event",
+    "FailedEvent": ".failed_event",
     "FeedbackStatus": ".feedback_status",
     "FinishButtonLabel": ".finish_button_label",
     "IntegrationContext": ".integration_context",
@@ -261,7 +269,6 @@ __all__ = (
     "Address",
     "AddressInput",
     "AdverseMediaHit",
-    "Attribute",
     "AttributeDetail",
     "AttributeName",
     "AttributeSource",
@@ -278,6 +285,7 @@ __all__ = (
     "CancelRequest",
     "CaptureRequest",
     "ClcMetadata",
+    "CompletedEvent",
     "Country",
     "CountryCode",
     "CountryList",
@@ -291,6 +299,7 @@ __all__ = (
     "CustomerMatch",
     "CustomerResult",
     "CustomerVerification",
+    "DataReadyEvent",
     "DepositRequest",
     "DisputeEvent",
     "DisputeRecoveryRequest",
@@ -299,10 +308,13 @@ __all__ = (
     "ErrorResponse",
     "EstablishAccount",
     "EstablishData",
+    "EstablishEvent",
     "EstablishMetadata",
     "EstablishRequest",
     "Event",
     "EventType",
+    "ExpiredEvent",
+    "FailedEvent",
     "FeedbackStatus",
     "FinishButtonLabel",
     "IntegrationContext",

@@ -89,6 +89,9 @@ class AccountData:
     ) -> BankUser:
         """Get the account holder as the bank reports them.
 
+        Names, addresses, phones and e-mails the bank holds for the account owner. Wait for
+        DataReady first.
+
         Args:
             transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a
                 string.
@@ -110,6 +113,8 @@ class AccountData:
         transaction_id: str,
     ) -> AccountList:
         """List the accounts the customer selected.
+
+        The bank accounts the customer chose in the Lightbox, with numbers, type and verification.
 
         Args:
             transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a
@@ -187,6 +192,9 @@ class AsyncAccountData:
     ) -> BankUser:
         """Get the account holder as the bank reports them.
 
+        Names, addresses, phones and e-mails the bank holds for the account owner. Wait for
+        DataReady first.
+
         Args:
             transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a
                 string.
@@ -208,6 +216,8 @@ class AsyncAccountData:
         transaction_id: str,
     ) -> AccountList:
         """List the accounts the customer selected.
+
+        The bank accounts the customer chose in the Lightbox, with numbers, type and verification.
 
         Args:
             transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a

@@ -86,6 +86,8 @@ def sync_detailed(
 ) -> Response[BankUser | ErrorResponse]:
     """Get the account holder as the bank reports them
 
+     Names, addresses, phones and e-mails the bank holds for the account owner. Wait for DataReady first.
+
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
         expand (list[BankUserExpand] | Unset):
@@ -118,6 +120,8 @@ def sync(
 ) -> BankUser | ErrorResponse | None:
     """Get the account holder as the bank reports them
 
+     Names, addresses, phones and e-mails the bank holds for the account owner. Wait for DataReady first.
+
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
         expand (list[BankUserExpand] | Unset):
@@ -144,6 +148,8 @@ async def asyncio_detailed(
     expand: list[BankUserExpand] | Unset = UNSET,
 ) -> Response[BankUser | ErrorResponse]:
     """Get the account holder as the bank reports them
+
+     Names, addresses, phones and e-mails the bank holds for the account owner. Wait for DataReady first.
 
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
@@ -174,6 +180,8 @@ async def asyncio(
     expand: list[BankUserExpand] | Unset = UNSET,
 ) -> BankUser | ErrorResponse | None:
     """Get the account holder as the bank reports them
+
+     Names, addresses, phones and e-mails the bank holds for the account owner. Wait for DataReady first.
 
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.

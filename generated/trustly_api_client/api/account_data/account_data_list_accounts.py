@@ -68,6 +68,8 @@ def sync_detailed(
 ) -> Response[AccountList | ErrorResponse]:
     """List the accounts the customer selected
 
+     The bank accounts the customer chose in the Lightbox, with numbers, type and verification.
+
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
 
@@ -97,6 +99,8 @@ def sync(
 ) -> AccountList | ErrorResponse | None:
     """List the accounts the customer selected
 
+     The bank accounts the customer chose in the Lightbox, with numbers, type and verification.
+
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
 
@@ -120,6 +124,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[AccountList | ErrorResponse]:
     """List the accounts the customer selected
+
+     The bank accounts the customer chose in the Lightbox, with numbers, type and verification.
 
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
@@ -147,6 +153,8 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> AccountList | ErrorResponse | None:
     """List the accounts the customer selected
+
+     The bank accounts the customer chose in the Lightbox, with numbers, type and verification.
 
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.

@@ -68,6 +68,8 @@ class Accounts:
     ) -> Account:
         """Verify a bank account.
 
+        Check that an account exists and can be debited, and return its risk score.
+
         Args:
             expand (str | Unset):
             body (AccountRequest):
@@ -147,6 +149,8 @@ class AsyncAccounts:
         expand: str | Unset = UNSET,
     ) -> Account:
         """Verify a bank account.
+
+        Check that an account exists and can be debited, and return its risk score.
 
         Args:
             expand (str | Unset):

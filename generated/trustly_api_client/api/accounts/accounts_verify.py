@@ -82,6 +82,8 @@ def sync_detailed(
 ) -> Response[Account | ErrorResponse]:
     """Verify a bank account
 
+     Check that an account exists and can be debited, and return its risk score.
+
     Args:
         expand (str | Unset):
         body (AccountRequest):
@@ -114,6 +116,8 @@ def sync(
 ) -> Account | ErrorResponse | None:
     """Verify a bank account
 
+     Check that an account exists and can be debited, and return its risk score.
+
     Args:
         expand (str | Unset):
         body (AccountRequest):
@@ -140,6 +144,8 @@ async def asyncio_detailed(
     expand: str | Unset = UNSET,
 ) -> Response[Account | ErrorResponse]:
     """Verify a bank account
+
+     Check that an account exists and can be debited, and return its risk score.
 
     Args:
         expand (str | Unset):
@@ -170,6 +176,8 @@ async def asyncio(
     expand: str | Unset = UNSET,
 ) -> Account | ErrorResponse | None:
     """Verify a bank account
+
+     Check that an account exists and can be debited, and return its risk score.
 
     Args:
         expand (str | Unset):

@@ -41,6 +41,9 @@ class Countries:
     ) -> CountryList:
         """List countries.
 
+        The countries Trustly serves, with currencies, payment types and provider subtypes enabled
+        in each.
+
         Args:
             country (CountryCode | Unset): Country code as Trustly uses it (UK, not GB).
             payment_type (str | Unset):
@@ -78,6 +81,9 @@ class AsyncCountries:
         enabled: bool | Unset = UNSET,
     ) -> CountryList:
         """List countries.
+
+        The countries Trustly serves, with currencies, payment types and provider subtypes enabled
+        in each.
 
         Args:
             country (CountryCode | Unset): Country code as Trustly uses it (UK, not GB).

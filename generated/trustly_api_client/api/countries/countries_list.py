@@ -95,6 +95,8 @@ def sync_detailed(
 ) -> Response[CountryList | ErrorResponse]:
     """List countries
 
+     The countries Trustly serves, with currencies, payment types and provider subtypes enabled in each.
+
     Args:
         country (CountryCode | Unset): Country code as Trustly uses it (UK, not GB).
         payment_type (str | Unset):
@@ -133,6 +135,8 @@ def sync(
 ) -> CountryList | ErrorResponse | None:
     """List countries
 
+     The countries Trustly serves, with currencies, payment types and provider subtypes enabled in each.
+
     Args:
         country (CountryCode | Unset): Country code as Trustly uses it (UK, not GB).
         payment_type (str | Unset):
@@ -165,6 +169,8 @@ async def asyncio_detailed(
     enabled: bool | Unset = UNSET,
 ) -> Response[CountryList | ErrorResponse]:
     """List countries
+
+     The countries Trustly serves, with currencies, payment types and provider subtypes enabled in each.
 
     Args:
         country (CountryCode | Unset): Country code as Trustly uses it (UK, not GB).
@@ -201,6 +207,8 @@ async def asyncio(
     enabled: bool | Unset = UNSET,
 ) -> CountryList | ErrorResponse | None:
     """List countries
+
+     The countries Trustly serves, with currencies, payment types and provider subtypes enabled in each.
 
     Args:
         country (CountryCode | Unset): Country code as Trustly uses it (UK, not GB).

@@ -70,6 +70,8 @@ class Customers:
     ) -> CustomerResult:
         """Create a customer.
 
+        Store a customer at Trustly so later payments can refer to it by customerId or externalId.
+
         Args:
             external_id (str | Unset):
             body (CustomerInput): A customer to create, update or send with Establish Data;
@@ -94,6 +96,9 @@ class Customers:
     ) -> CustomerLookup:
         """Check whether a person is known to Trustly.
 
+        Tell whether an e-mail address (and optionally a phone number) belongs to someone Trustly
+        knows.
+
         Args:
             email (str):
             phone (str | Unset):
@@ -114,6 +119,8 @@ class Customers:
         customer_id: str,
     ) -> CustomerResult:
         """Get a customer.
+
+        Read one customer by Trustly's ID.
 
         Args:
             customer_id (str): A Trustly identifier. Numeric-looking but opaque; always a
@@ -199,6 +206,8 @@ class AsyncCustomers:
     ) -> CustomerResult:
         """Create a customer.
 
+        Store a customer at Trustly so later payments can refer to it by customerId or externalId.
+
         Args:
             external_id (str | Unset):
             body (CustomerInput): A customer to create, update or send with Establish Data;
@@ -223,6 +232,9 @@ class AsyncCustomers:
     ) -> CustomerLookup:
         """Check whether a person is known to Trustly.
 
+        Tell whether an e-mail address (and optionally a phone number) belongs to someone Trustly
+        knows.
+
         Args:
             email (str):
             phone (str | Unset):
@@ -243,6 +255,8 @@ class AsyncCustomers:
         customer_id: str,
     ) -> CustomerResult:
         """Get a customer.
+
+        Read one customer by Trustly's ID.
 
         Args:
             customer_id (str): A Trustly identifier. Numeric-looking but opaque; always a

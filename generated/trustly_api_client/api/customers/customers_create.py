@@ -82,6 +82,8 @@ def sync_detailed(
 ) -> Response[CustomerResult | ErrorResponse]:
     """Create a customer
 
+     Store a customer at Trustly so later payments can refer to it by customerId or externalId.
+
     Args:
         external_id (str | Unset):
         body (CustomerInput): A customer to create, update or send with Establish Data; null
@@ -115,6 +117,8 @@ def sync(
 ) -> CustomerResult | ErrorResponse | None:
     """Create a customer
 
+     Store a customer at Trustly so later payments can refer to it by customerId or externalId.
+
     Args:
         external_id (str | Unset):
         body (CustomerInput): A customer to create, update or send with Establish Data; null
@@ -142,6 +146,8 @@ async def asyncio_detailed(
     external_id: str | Unset = UNSET,
 ) -> Response[CustomerResult | ErrorResponse]:
     """Create a customer
+
+     Store a customer at Trustly so later payments can refer to it by customerId or externalId.
 
     Args:
         external_id (str | Unset):
@@ -173,6 +179,8 @@ async def asyncio(
     external_id: str | Unset = UNSET,
 ) -> CustomerResult | ErrorResponse | None:
     """Create a customer
+
+     Store a customer at Trustly so later payments can refer to it by customerId or externalId.
 
     Args:
         external_id (str | Unset):

@@ -68,6 +68,8 @@ def sync_detailed(
 ) -> Response[CustomerResult | ErrorResponse]:
     """Get a customer
 
+     Read one customer by Trustly's ID.
+
     Args:
         customer_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
 
@@ -97,6 +99,8 @@ def sync(
 ) -> CustomerResult | ErrorResponse | None:
     """Get a customer
 
+     Read one customer by Trustly's ID.
+
     Args:
         customer_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
 
@@ -120,6 +124,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[CustomerResult | ErrorResponse]:
     """Get a customer
+
+     Read one customer by Trustly's ID.
 
     Args:
         customer_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
@@ -147,6 +153,8 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> CustomerResult | ErrorResponse | None:
     """Get a customer
+
+     Read one customer by Trustly's ID.
 
     Args:
         customer_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.

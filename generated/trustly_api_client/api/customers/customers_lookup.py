@@ -77,6 +77,8 @@ def sync_detailed(
 ) -> Response[CustomerLookup | ErrorResponse]:
     """Check whether a person is known to Trustly
 
+     Tell whether an e-mail address (and optionally a phone number) belongs to someone Trustly knows.
+
     Args:
         email (str):
         phone (str | Unset):
@@ -109,6 +111,8 @@ def sync(
 ) -> CustomerLookup | ErrorResponse | None:
     """Check whether a person is known to Trustly
 
+     Tell whether an e-mail address (and optionally a phone number) belongs to someone Trustly knows.
+
     Args:
         email (str):
         phone (str | Unset):
@@ -135,6 +139,8 @@ async def asyncio_detailed(
     phone: str | Unset = UNSET,
 ) -> Response[CustomerLookup | ErrorResponse]:
     """Check whether a person is known to Trustly
+
+     Tell whether an e-mail address (and optionally a phone number) belongs to someone Trustly knows.
 
     Args:
         email (str):
@@ -165,6 +171,8 @@ async def asyncio(
     phone: str | Unset = UNSET,
 ) -> CustomerLookup | ErrorResponse | None:
     """Check whether a person is known to Trustly
+
+     Tell whether an e-mail address (and optionally a phone number) belongs to someone Trustly knows.
 
     Args:
         email (str):

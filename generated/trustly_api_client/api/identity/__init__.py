@@ -46,6 +46,8 @@ class Identity:
     ) -> User:
         """Get the Trustly ID user.
 
+        The identity Trustly ID collected for the person who authorized the transaction.
+
         Args:
             transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a
                 string.
@@ -69,6 +71,8 @@ class Identity:
         expand: list[UserDetailExpand] | Unset = UNSET,
     ) -> UserDetail:
         """Get the Trustly ID verification detail.
+
+        How each identity attribute was verified, and the outcome of any screening.
 
         Args:
             transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a
@@ -119,6 +123,9 @@ class Identity:
     ) -> CustomerVerification:
         """Compare the customer with the bank's data.
 
+        Compare the customer the merchant sent with what the bank and Trustly hold, attribute by
+        attribute.
+
         Args:
             transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a
                 string.
@@ -150,6 +157,8 @@ class AsyncIdentity:
     ) -> User:
         """Get the Trustly ID user.
 
+        The identity Trustly ID collected for the person who authorized the transaction.
+
         Args:
             transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a
                 string.
@@ -173,6 +182,8 @@ class AsyncIdentity:
         expand: list[UserDetailExpand] | Unset = UNSET,
     ) -> UserDetail:
         """Get the Trustly ID verification detail.
+
+        How each identity attribute was verified, and the outcome of any screening.
 
         Args:
             transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a
@@ -222,6 +233,9 @@ class AsyncIdentity:
         transaction_id: str,
     ) -> CustomerVerification:
         """Compare the customer with the bank's data.
+
+        Compare the customer the merchant sent with what the bank and Trustly hold, attribute by
+        attribute.
 
         Args:
             transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a

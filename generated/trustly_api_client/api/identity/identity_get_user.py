@@ -84,6 +84,8 @@ def sync_detailed(
 ) -> Response[ErrorResponse | User]:
     """Get the Trustly ID user
 
+     The identity Trustly ID collected for the person who authorized the transaction.
+
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
         expand (list[UserExpand] | Unset):
@@ -116,6 +118,8 @@ def sync(
 ) -> ErrorResponse | User | None:
     """Get the Trustly ID user
 
+     The identity Trustly ID collected for the person who authorized the transaction.
+
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
         expand (list[UserExpand] | Unset):
@@ -142,6 +146,8 @@ async def asyncio_detailed(
     expand: list[UserExpand] | Unset = UNSET,
 ) -> Response[ErrorResponse | User]:
     """Get the Trustly ID user
+
+     The identity Trustly ID collected for the person who authorized the transaction.
 
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
@@ -172,6 +178,8 @@ async def asyncio(
     expand: list[UserExpand] | Unset = UNSET,
 ) -> ErrorResponse | User | None:
     """Get the Trustly ID user
+
+     The identity Trustly ID collected for the person who authorized the transaction.
 
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.

@@ -86,6 +86,8 @@ def sync_detailed(
 ) -> Response[ErrorResponse | UserDetail]:
     """Get the Trustly ID verification detail
 
+     How each identity attribute was verified, and the outcome of any screening.
+
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
         expand (list[UserDetailExpand] | Unset):
@@ -118,6 +120,8 @@ def sync(
 ) -> ErrorResponse | UserDetail | None:
     """Get the Trustly ID verification detail
 
+     How each identity attribute was verified, and the outcome of any screening.
+
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
         expand (list[UserDetailExpand] | Unset):
@@ -144,6 +148,8 @@ async def asyncio_detailed(
     expand: list[UserDetailExpand] | Unset = UNSET,
 ) -> Response[ErrorResponse | UserDetail]:
     """Get the Trustly ID verification detail
+
+     How each identity attribute was verified, and the outcome of any screening.
 
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
@@ -174,6 +180,8 @@ async def asyncio(
     expand: list[UserDetailExpand] | Unset = UNSET,
 ) -> ErrorResponse | UserDetail | None:
     """Get the Trustly ID verification detail
+
+     How each identity attribute was verified, and the outcome of any screening.
 
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.

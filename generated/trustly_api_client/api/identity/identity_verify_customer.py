@@ -68,6 +68,8 @@ def sync_detailed(
 ) -> Response[CustomerVerification | ErrorResponse]:
     """Compare the customer with the bank's data
 
+     Compare the customer the merchant sent with what the bank and Trustly hold, attribute by attribute.
+
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
 
@@ -97,6 +99,8 @@ def sync(
 ) -> CustomerVerification | ErrorResponse | None:
     """Compare the customer with the bank's data
 
+     Compare the customer the merchant sent with what the bank and Trustly hold, attribute by attribute.
+
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
 
@@ -120,6 +124,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[CustomerVerification | ErrorResponse]:
     """Compare the customer with the bank's data
+
+     Compare the customer the merchant sent with what the bank and Trustly hold, attribute by attribute.
 
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
@@ -147,6 +153,8 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> CustomerVerification | ErrorResponse | None:
     """Compare the customer with the bank's data
+
+     Compare the customer the merchant sent with what the bank and Trustly hold, attribute by attribute.
 
     Args:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.

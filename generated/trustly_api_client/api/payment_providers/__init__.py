@@ -40,6 +40,9 @@ class PaymentProviders:
     ) -> PaymentProviderList:
         """List payment providers.
 
+        Page through the banks a customer can choose, optionally limited to some countries or a
+        payment type.
+
         Args:
             countries (list[CountryCode] | Unset):
             payment_type (str | Unset):
@@ -77,6 +80,9 @@ class AsyncPaymentProviders:
         count: int | Unset = UNSET,
     ) -> PaymentProviderList:
         """List payment providers.
+
+        Page through the banks a customer can choose, optionally limited to some countries or a
+        payment type.
 
         Args:
             countries (list[CountryCode] | Unset):

@@ -93,6 +93,9 @@ def sync_detailed(
 ) -> Response[ErrorResponse | PaymentProviderList]:
     """List payment providers
 
+     Page through the banks a customer can choose, optionally limited to some countries or a payment
+    type.
+
     Args:
         countries (list[CountryCode] | Unset):
         payment_type (str | Unset):
@@ -131,6 +134,9 @@ def sync(
 ) -> ErrorResponse | PaymentProviderList | None:
     """List payment providers
 
+     Page through the banks a customer can choose, optionally limited to some countries or a payment
+    type.
+
     Args:
         countries (list[CountryCode] | Unset):
         payment_type (str | Unset):
@@ -163,6 +169,9 @@ async def asyncio_detailed(
     count: int | Unset = UNSET,
 ) -> Response[ErrorResponse | PaymentProviderList]:
     """List payment providers
+
+     Page through the banks a customer can choose, optionally limited to some countries or a payment
+    type.
 
     Args:
         countries (list[CountryCode] | Unset):
@@ -199,6 +208,9 @@ async def asyncio(
     count: int | Unset = UNSET,
 ) -> ErrorResponse | PaymentProviderList | None:
     """List payment providers
+
+     Page through the banks a customer can choose, optionally limited to some countries or a payment
+    type.
 
     Args:
         countries (list[CountryCode] | Unset):

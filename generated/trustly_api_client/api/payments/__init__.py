@@ -65,6 +65,9 @@ class Payments:
     ) -> PaymentList:
         """List payments.
 
+        Page through the merchant's payments. Trustly returns no total; a page shorter than
+        `count` is the last one.
+
         Args:
             start_index (int | Unset):
             count (int | Unset):
@@ -136,6 +139,8 @@ class Payments:
     ) -> Payment:
         """Get a payment.
 
+        Read one payment with its account, customer and verification.
+
         Args:
             payment_id (str): A Trustly identifier. Numeric-looking but opaque; always a
                 string.
@@ -188,6 +193,9 @@ class AsyncPayments:
         refunded_max: str | Unset = UNSET,
     ) -> PaymentList:
         """List payments.
+
+        Page through the merchant's payments. Trustly returns no total; a page shorter than
+        `count` is the last one.
 
         Args:
             start_index (int | Unset):
@@ -259,6 +267,8 @@ class AsyncPayments:
         payment_id: str,
     ) -> Payment:
         """Get a payment.
+
+        Read one payment with its account, customer and verification.
 
         Args:
             payment_id (str): A Trustly identifier. Numeric-looking but opaque; always a

@@ -68,6 +68,8 @@ def sync_detailed(
 ) -> Response[ErrorResponse | Payment]:
     """Get a payment
 
+     Read one payment with its account, customer and verification.
+
     Args:
         payment_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
 
@@ -97,6 +99,8 @@ def sync(
 ) -> ErrorResponse | Payment | None:
     """Get a payment
 
+     Read one payment with its account, customer and verification.
+
     Args:
         payment_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
 
@@ -120,6 +124,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[ErrorResponse | Payment]:
     """Get a payment
+
+     Read one payment with its account, customer and verification.
 
     Args:
         payment_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
@@ -147,6 +153,8 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> ErrorResponse | Payment | None:
     """Get a payment
+
+     Read one payment with its account, customer and verification.
 
     Args:
         payment_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.

@@ -195,6 +195,9 @@ def sync_detailed(
 ) -> Response[ErrorResponse | PaymentList]:
     """List payments
 
+     Page through the merchant's payments. Trustly returns no total; a page shorter than `count` is the
+    last one.
+
     Args:
         start_index (int | Unset):
         count (int | Unset):
@@ -299,6 +302,9 @@ def sync(
 ) -> ErrorResponse | PaymentList | None:
     """List payments
 
+     Page through the merchant's payments. Trustly returns no total; a page shorter than `count` is the
+    last one.
+
     Args:
         start_index (int | Unset):
         count (int | Unset):
@@ -397,6 +403,9 @@ async def asyncio_detailed(
     refunded_max: str | Unset = UNSET,
 ) -> Response[ErrorResponse | PaymentList]:
     """List payments
+
+     Page through the merchant's payments. Trustly returns no total; a page shorter than `count` is the
+    last one.
 
     Args:
         start_index (int | Unset):
@@ -499,6 +508,9 @@ async def asyncio(
     refunded_max: str | Unset = UNSET,
 ) -> ErrorResponse | PaymentList | None:
     """List payments
+
+     Page through the merchant's payments. Trustly returns no total; a page shorter than `count` is the
+    last one.
 
     Args:
         start_index (int | Unset):
