@@ -1,0 +1,71 @@
+"""A typed, retry-safe Python client for the Trustly North America (Pay by Bank) REST API.
+
+```python
+from trustly import Environment, TrustlyClient
+
+with TrustlyClient(environment=Environment.SANDBOX) as client:  # TRUSTLY_ACCESS_ID / _KEY
+    transaction = client.transactions.get("1002633191")
+```
+
+Models and enums live in `trustly.models`; errors are importable from here.
+"""
+
+from ._auth import Credentials
+from ._client import DEFAULT_DEADLINE, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncTrustlyClient, TrustlyClient
+from ._environment import Environment
+from ._errors import (
+    AmbiguousOutcomeError,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    DuplicateRequestError,
+    ErrorDetail,
+    InternalServerError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseValidationError,
+    SignatureVerificationError,
+    TrustlyError,
+    UnprocessableEntityError,
+)
+from ._sender import CORRELATION_HEADER
+from ._validation import format_amount
+from ._version import __version__
+
+__all__ = [
+    "CORRELATION_HEADER",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AmbiguousOutcomeError",
+    "AsyncTrustlyClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "Credentials",
+    "DuplicateRequestError",
+    "Environment",
+    "ErrorDetail",
+    "InternalServerError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "SignatureVerificationError",
+    "TrustlyClient",
+    "TrustlyError",
+    "UnprocessableEntityError",
+    "__version__",
+    "format_amount",
+]

@@ -1,0 +1,329 @@
+"""`TrustlyClient` and `AsyncTrustlyClient`: the objects users build and call.
+
+A client owns one pooled httpx client, Basic authentication, the environment and the call
+policy (timeouts, retries). Resources come from the generated facade:
+`client.transactions.capture(...)`, `client.customers.get(...)`; each call goes through the
+client's sender, which applies that policy and turns every failure into a `TrustlyError`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import ssl
+import threading
+from typing import Any, Self
+
+import httpx
+from trustly_api_client.api import Api, AsyncApi
+
+from ._auth import BasicAuth, Credentials
+from ._environment import Environment, resolve_base_url
+from ._errors import ConfigurationError
+from ._sender import AsyncSender, CallPolicy, SyncSender
+from ._version import __version__
+
+__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "AsyncTrustlyClient", "TrustlyClient"]
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=10.0)
+"""30 s to read a response, 5 s to connect, 10 s to wait for a pooled connection."""
+
+DEFAULT_MAX_RETRIES = 2
+"""Retries after the first attempt, for failures that are safe to retry."""
+
+DEFAULT_DEADLINE = 90.0
+"""Seconds one call may take across all its attempts and the waits between them."""
+
+USER_AGENT = f"trustly-api-client/{__version__} Python/{platform.python_version()} httpx/{httpx.__version__}"
+
+Verify = bool | str | ssl.SSLContext
+TimeoutArg = float | httpx.Timeout | None
+
+
+def _timeout(value: TimeoutArg) -> httpx.Timeout:
+    if isinstance(value, httpx.Timeout):
+        return value
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigurationError(f"timeout must be a positive number of seconds or an httpx.Timeout, not {value!r}")
+    return httpx.Timeout(float(value), connect=min(5.0, float(value)))
+
+
+def _deadline(value: float | None) -> float:
+    if value is None:
+        return DEFAULT_DEADLINE
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigurationError(f"deadline must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+def _max_retries(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(f"max_retries must be a whole number >= 0, not {value!r}")
+    return value
+
+
+def _ssl_context(verify: Verify) -> ssl.SSLContext:
+    # httpx deprecates a CA-file path for `verify`; build the context here instead.
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if verify is False:
+        raise ConfigurationError("TLS verification cannot be turned off; pass a CA bundle or an SSLContext instead")
+    if isinstance(verify, str):
+        if not os.path.exists(verify):
+            raise ConfigurationError(f"CA bundle {verify!r} does not exist")
+        return ssl.create_default_context(cafile=verify)
+    return ssl.create_default_context()
+
+
+class _Pool:
+    """The httpx client shared by a client and its `with_options` copies.
+
+    It is built on first use and rebuilt when the process id changes, because connections
+    inherited through fork() are shared with the parent and must not be reused.
+    """
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._pid = 0
+        self.closed = False
+
+    def get(self) -> Any:
+        if self.closed:
+            raise ConfigurationError("this client was closed; create a new one")
+        pid = os.getpid()
+        if self._client is None or self._pid != pid:
+            with self._lock:
+                if self._client is None or self._pid != pid:
+                    self._client = self._factory()
+                    self._pid = pid
+        return self._client
+
+    def take(self) -> Any:
+        """Mark the pool closed and hand back the httpx client to close (None if never built)."""
+        with self._lock:
+            client, self._client = self._client, None
+            self.closed = True
+        return client if self._pid == os.getpid() else None
+
+
+class _Settings:
+    """What both client classes accept, checked once at construction."""
+
+    def __init__(
+        self,
+        *,
+        access_id: str | None,
+        access_key: str | None,
+        environment: Environment | str | None,
+        base_url: str | httpx.URL | None,
+        timeout: TimeoutArg,
+        max_retries: int,
+        deadline: float | None,
+        verify: Verify,
+        headers: dict[str, str] | None,
+    ) -> None:
+        self.credentials = Credentials.from_env(access_id, access_key)
+        self.base_url = resolve_base_url(environment, base_url)
+        self.policy = CallPolicy(
+            timeout=_timeout(timeout), max_retries=_max_retries(max_retries), deadline=_deadline(deadline)
+        )
+        self.ssl_context = _ssl_context(verify)
+        self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+
+    def httpx_kwargs(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "auth": BasicAuth(self.credentials),
+            "headers": self.headers,
+            "timeout": self.policy.timeout,
+            "verify": self.ssl_context,
+            "follow_redirects": False,
+            "trust_env": True,
+        }
+
+
+class TrustlyClient(Api):
+    """A synchronous Trustly client.
+
+    Example:
+        ```python
+        from trustly import Environment, TrustlyClient
+
+        with TrustlyClient(environment=Environment.SANDBOX, access_id="...", access_key="...") as client:
+            transaction = client.transactions.get("1002633191")
+        ```
+
+    Args:
+        access_id: Trustly accessId; defaults to TRUSTLY_ACCESS_ID.
+        access_key: Trustly accessKey; defaults to TRUSTLY_ACCESS_KEY.
+        environment: `Environment.SANDBOX` or `Environment.PRODUCTION`; defaults to TRUSTLY_ENVIRONMENT.
+            There is no implicit default.
+        base_url: Instead of `environment`, an explicit API root such as a local simulator.
+            Must be https, or http on a loopback address.
+        timeout: Seconds (or an httpx.Timeout) for one attempt; default `DEFAULT_TIMEOUT`.
+        max_retries: Retries after the first attempt, only where retrying cannot move money twice.
+        deadline: Seconds one call may take across all its attempts; default `DEFAULT_DEADLINE`.
+        verify: True, a CA bundle path, or an ssl.SSLContext. TLS verification cannot be disabled.
+        transport: An httpx transport to send through (tests, proxies, `httpx.MockTransport`).
+        headers: Extra headers for every request.
+    """
+
+    def __init__(
+        self,
+        *,
+        access_id: str | None = None,
+        access_key: str | None = None,
+        environment: Environment | str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: TimeoutArg = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float | None = None,
+        verify: Verify = True,
+        transport: httpx.BaseTransport | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        settings = _Settings(
+            access_id=access_id,
+            access_key=access_key,
+            environment=environment,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            verify=verify,
+            headers=headers,
+        )
+        pool = _Pool(lambda: httpx.Client(transport=transport, **settings.httpx_kwargs()))
+        self._init(settings, pool, settings.policy)
+
+    def _init(self, settings: _Settings, pool: _Pool, policy: CallPolicy) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._policy = policy
+        super().__init__(SyncSender(pool.get, policy))
+
+    @property
+    def base_url(self) -> httpx.URL:
+        """The API root requests go to."""
+        return self._settings.base_url
+
+    @property
+    def access_id(self) -> str:
+        return self._settings.credentials.access_id
+
+    def with_options(
+        self, *, timeout: TimeoutArg = None, max_retries: int | None = None, deadline: float | None = None
+    ) -> TrustlyClient:
+        """A copy with other call settings that shares this client's connection pool.
+
+        Use it per call: `client.with_options(max_retries=0).transactions.refund(...)`.
+        """
+        policy = self._policy.replace(
+            timeout=_timeout(timeout) if timeout is not None else None,
+            max_retries=_max_retries(max_retries) if max_retries is not None else None,
+            deadline=_deadline(deadline) if deadline is not None else None,
+        )
+        copy = object.__new__(TrustlyClient)
+        copy._init(self._settings, self._pool, policy)
+        return copy
+
+    def close(self) -> None:
+        """Close the connection pool. Safe to call more than once; copies share the pool."""
+        client = self._pool.take()
+        if client is not None:
+            client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"TrustlyClient(base_url={str(self.base_url)!r}, access_id={self.access_id!r})"
+
+
+class AsyncTrustlyClient(AsyncApi):
+    """An asyncio Trustly client; the same arguments and behaviour as `TrustlyClient`.
+
+    Example:
+        ```python
+        async with AsyncTrustlyClient(environment=Environment.SANDBOX) as client:
+            transaction = await client.transactions.get("1002633191")
+        ```
+    """
+
+    def __init__(
+        self,
+        *,
+        access_id: str | None = None,
+        access_key: str | None = None,
+        environment: Environment | str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: TimeoutArg = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float | None = None,
+        verify: Verify = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        settings = _Settings(
+            access_id=access_id,
+            access_key=access_key,
+            environment=environment,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            verify=verify,
+            headers=headers,
+        )
+        pool = _Pool(lambda: httpx.AsyncClient(transport=transport, **settings.httpx_kwargs()))
+        self._init(settings, pool, settings.policy)
+
+    def _init(self, settings: _Settings, pool: _Pool, policy: CallPolicy) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._policy = policy
+        super().__init__(AsyncSender(pool.get, policy))
+
+    @property
+    def base_url(self) -> httpx.URL:
+        """The API root requests go to."""
+        return self._settings.base_url
+
+    @property
+    def access_id(self) -> str:
+        return self._settings.credentials.access_id
+
+    def with_options(
+        self, *, timeout: TimeoutArg = None, max_retries: int | None = None, deadline: float | None = None
+    ) -> AsyncTrustlyClient:
+        """A copy with other call settings that shares this client's connection pool."""
+        policy = self._policy.replace(
+            timeout=_timeout(timeout) if timeout is not None else None,
+            max_retries=_max_retries(max_retries) if max_retries is not None else None,
+            deadline=_deadline(deadline) if deadline is not None else None,
+        )
+        copy = object.__new__(AsyncTrustlyClient)
+        copy._init(self._settings, self._pool, policy)
+        return copy
+
+    async def close(self) -> None:
+        """Close the connection pool. Safe to call more than once; copies share the pool."""
+        client = self._pool.take()
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"AsyncTrustlyClient(base_url={str(self.base_url)!r}, access_id={self.access_id!r})"

@@ -1,0 +1,333 @@
+"""Every error the client raises.
+
+Our exception hierarchy:
+
+* TrustlyError
+  + ConfigurationError          the client was set up wrongly (also a ValueError)
+  + InvalidRequestError         an argument is invalid; nothing was sent (also a ValueError)
+  + APIConnectionError          no usable HTTP answer arrived
+  | - APITimeoutError
+  + AmbiguousOutcomeError       a money-moving request may or may not have been applied
+  + APIStatusError              Trustly answered with an error status
+  | - BadRequestError           400
+  | - AuthenticationError       401
+  | - PermissionDeniedError     403
+  | - NotFoundError             404
+  | - ConflictError             409
+  | - UnprocessableEntityError  422
+  | - RateLimitError            429
+  | - InternalServerError       5xx
+  | - DuplicateRequestError     Trustly error code 210, whatever the status
+  + ResponseValidationError     a 2xx body does not fit its model
+  + SignatureVerificationError  a notification or redirect signature does not verify
+
+Errors carry the correlation id the client sent with the request (Trustly returns no request
+id of its own), so a log line and an exception can be matched. None of them ever contains the
+access key or an Authorization header.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AmbiguousOutcomeError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "DuplicateRequestError",
+    "ErrorDetail",
+    "InternalServerError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "SignatureVerificationError",
+    "TrustlyError",
+    "UnprocessableEntityError",
+]
+
+DUPLICATE_REQUEST_CODE = 210
+
+
+class TrustlyError(Exception):
+    """The root of every error this package raises."""
+
+
+class ConfigurationError(TrustlyError, ValueError):
+    """The client cannot be built as asked: missing credentials, no environment, a non-HTTPS URL."""
+
+
+class InvalidRequestError(TrustlyError, ValueError):
+    """An argument is invalid; the request was not sent.
+
+    `field` names the offending argument or body field.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class APIConnectionError(TrustlyError):
+    """No usable HTTP response arrived (connection refused or reset, TLS failure, protocol error)."""
+
+    def __init__(self, message: str, *, correlation_id: str | None = None) -> None:
+        super().__init__(_with_id(message, correlation_id))
+        self.correlation_id = correlation_id
+
+
+class APITimeoutError(APIConnectionError):
+    """A timeout or the call's deadline expired before a response arrived."""
+
+
+class AmbiguousOutcomeError(TrustlyError):
+    """A request that moves money failed after it may have reached Trustly.
+
+    The client does not retry it, because a second attempt could move money twice. Look the
+    transaction up (`TrustlyClient.reconcile`, or `transactions.list` filtered by
+    merchantReference) before trying again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation_id: str,
+        merchant_reference: str | None,
+        transaction_id: str | None,
+        correlation_id: str | None,
+    ) -> None:
+        super().__init__(_with_id(message, correlation_id))
+        self.operation_id = operation_id
+        self.merchant_reference = merchant_reference
+        self.transaction_id = transaction_id
+        self.correlation_id = correlation_id
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDetail:
+    """One problem from Trustly's error envelope."""
+
+    code: int | None
+    message: str
+    domain: str | None = None
+    location: str | None = None
+    occurred_at: int | None = None
+
+    def __str__(self) -> str:
+        text = f"[{self.code}] {self.message}" if self.code is not None else self.message
+        return f"{text} (at {self.location})" if self.location else text
+
+
+class APIStatusError(TrustlyError):
+    """Trustly answered with a non-2xx status (or a 2xx carrying an error code)."""
+
+    status_class: ClassVar[int | None] = None
+
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        errors: tuple[ErrorDetail, ...],
+        body: bytes,
+        method: str,
+        path: str,
+        correlation_id: str | None,
+        retry_after: float | None = None,
+    ) -> None:
+        summary = "; ".join(str(error) for error in errors) or _reason(status_code)
+        super().__init__(_with_id(f"{method} {path} -> {status_code}: {summary}", correlation_id))
+        self.status_code = status_code
+        self.errors = errors
+        self.body = body
+        self.method = method
+        self.path = path
+        self.correlation_id = correlation_id
+        self.retry_after = retry_after
+
+    @property
+    def code(self) -> int | None:
+        """Trustly's code of the first error, e.g. 200 (invalid parameter) or 375 (access denied)."""
+        return self.errors[0].code if self.errors else None
+
+
+class BadRequestError(APIStatusError):
+    """400: Trustly rejected the request, usually an invalid or missing parameter."""
+
+    status_class = 400
+
+
+class AuthenticationError(APIStatusError):
+    """401: the accessId, accessKey or request signature was not accepted."""
+
+    status_class = 401
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the credentials may not do this."""
+
+    status_class = 403
+
+
+class NotFoundError(APIStatusError):
+    """404: no such object or endpoint."""
+
+    status_class = 404
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the object's state."""
+
+    status_class = 409
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request was well-formed but cannot be processed."""
+
+    status_class = 422
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; `retry_after` says how long to wait when Trustly says so."""
+
+    status_class = 429
+
+
+class InternalServerError(APIStatusError):
+    """5xx: Trustly failed or is unavailable."""
+
+    status_class = 500
+
+
+class DuplicateRequestError(APIStatusError):
+    """Trustly code 210: a request with this merchantReference was already applied and this one was ignored."""
+
+
+class ResponseValidationError(TrustlyError):
+    """A 2xx body does not fit the operation's model; `body` holds it as received."""
+
+    def __init__(self, message: str, *, operation_id: str, body: bytes, correlation_id: str | None) -> None:
+        super().__init__(_with_id(f"{operation_id}: {message}", correlation_id))
+        self.operation_id = operation_id
+        self.body = body
+        self.correlation_id = correlation_id
+
+
+class SignatureVerificationError(TrustlyError):
+    """A signature from Trustly (notification or redirect) is missing or does not match."""
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    cls.status_class: cls
+    for cls in (
+        BadRequestError,
+        AuthenticationError,
+        PermissionDeniedError,
+        NotFoundError,
+        ConflictError,
+        UnprocessableEntityError,
+        RateLimitError,
+    )
+    if cls.status_class is not None
+}
+
+
+def parse_error_details(body: bytes) -> tuple[ErrorDetail, ...]:
+    """Read Trustly's error envelope, tolerating the other shapes some endpoints use.
+
+    Shapes seen: {"errors": [...]}, {"errorsList": [...]} (customer lookup) and {"message": "..."}.
+    Anything else (an HTML page from a proxy, an empty body) gives no details.
+    """
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    items = data.get("errors", data.get("errorsList"))
+    if isinstance(items, list):
+        return tuple(_detail(item) for item in items if isinstance(item, dict))
+    if isinstance(data.get("message"), str):
+        return (ErrorDetail(code=None, message=data["message"]),)
+    return ()
+
+
+def has_duplicate_code(errors: tuple[ErrorDetail, ...]) -> bool:
+    return any(error.code == DUPLICATE_REQUEST_CODE for error in errors)
+
+
+def make_status_error(
+    *,
+    status_code: int,
+    body: bytes,
+    method: str,
+    path: str,
+    correlation_id: str | None,
+    retry_after: float | None,
+    errors: tuple[ErrorDetail, ...] | None = None,
+) -> APIStatusError:
+    """Build the right APIStatusError subclass for a response."""
+    details = parse_error_details(body) if errors is None else errors
+    cls: type[APIStatusError]
+    if has_duplicate_code(details):
+        cls = DuplicateRequestError
+    elif status_code >= 500:
+        cls = InternalServerError
+    else:
+        cls = _BY_STATUS.get(status_code, APIStatusError)
+    return cls(
+        status_code=status_code,
+        errors=details,
+        body=body,
+        method=method,
+        path=path,
+        correlation_id=correlation_id,
+        retry_after=retry_after,
+    )
+
+
+def _detail(item: dict[str, Any]) -> ErrorDetail:
+    return ErrorDetail(
+        code=_int(item.get("code")),
+        message=str(item.get("message", "")),
+        domain=_str(item.get("domain")),
+        location=_str(item.get("location")),
+        occurred_at=_int(item.get("occurredAt")),
+    )
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _reason(status_code: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "HTTP error"
+
+
+def _with_id(message: str, correlation_id: str | None) -> str:
+    return f"{message} (correlation id {correlation_id})" if correlation_id else message

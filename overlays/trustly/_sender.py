@@ -1,0 +1,326 @@
+"""How one logical call becomes one or more HTTP attempts.
+
+The generated facade builds a request and hands it to a sender. The sender validates the
+arguments, adds a correlation id, sends through the client's pooled httpx client, retries
+only where retrying cannot move money twice, and turns every failure into a `TrustlyError`.
+
+The decisions live in `_Call`, shared by the sync and async senders; they differ only in
+how they wait and send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import httpx
+from trustly_api_client.operations import OPERATIONS, Operation, RetryClass
+
+from . import _logging
+from ._errors import (
+    AmbiguousOutcomeError,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    DuplicateRequestError,
+    ResponseValidationError,
+    TrustlyError,
+    make_status_error,
+)
+from ._retries import Outcome, RetryPolicy, classify_exception, classify_status, parse_retry_after
+from ._validation import prepare_request
+
+__all__ = ["CORRELATION_HEADER", "AsyncSender", "CallPolicy", "SyncSender"]
+
+T = TypeVar("T")
+
+CORRELATION_HEADER = "X-Correlation-Id"
+"""Header carrying the id of one logical call; the same on every retry of that call."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallPolicy:
+    """Timeouts and retries for a call; `with_options` makes a changed copy."""
+
+    timeout: httpx.Timeout
+    max_retries: int
+    deadline: float
+    retry: RetryPolicy = RetryPolicy()
+
+    def replace(
+        self,
+        *,
+        timeout: httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> CallPolicy:
+        changes: dict[str, Any] = {}
+        if timeout is not None:
+            changes["timeout"] = timeout
+        if max_retries is not None:
+            changes["max_retries"] = max_retries
+        if deadline is not None:
+            changes["deadline"] = deadline
+        return replace(self, **changes)
+
+
+DuplicateResolver = Callable[[Operation, dict[str, Any], str], httpx.Response | None]
+
+
+class _Call:
+    """The state of one logical call across its attempts."""
+
+    def __init__(self, operation_id: str, request: dict[str, Any], policy: CallPolicy) -> None:
+        self.op = OPERATIONS[operation_id]
+        self.policy = policy
+        self.request = prepare_request(self.op, request)
+        self.correlation_id = uuid.uuid4().hex
+        headers = dict(self.request.get("headers") or {})
+        headers[CORRELATION_HEADER] = self.correlation_id
+        self.request["headers"] = headers
+        self.attempt = 0
+        self.started = time.monotonic()
+        self.deadline = self.started + policy.deadline
+        self.maybe_applied = False  # an earlier attempt may have reached Trustly
+
+    # -- attempt bookkeeping -------------------------------------------------------------
+    def next_timeout(self) -> httpx.Timeout:
+        """The timeout for the next attempt: the policy's, cut to what is left of the deadline."""
+        self.attempt += 1
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._final(APITimeoutError(self._describe("deadline exceeded"), correlation_id=self.correlation_id))
+        t = self.policy.timeout
+
+        def cut(value: float | None) -> float:
+            return remaining if value is None else min(value, remaining)
+
+        return httpx.Timeout(connect=cut(t.connect), read=cut(t.read), write=cut(t.write), pool=cut(t.pool))
+
+    def _can_retry(self, outcome: Outcome) -> bool:
+        if self.attempt > self.policy.max_retries:
+            return False
+        if outcome is Outcome.NOT_SENT:
+            return True
+        return self.op.retry is not RetryClass.UNSAFE
+
+    def _delay(self, retry_after: float | None) -> float | None:
+        """Seconds to wait before the next attempt, or None when the deadline leaves no room."""
+        delay = self.policy.retry.delay(self.attempt, retry_after)
+        if time.monotonic() + delay >= self.deadline:
+            return None
+        return delay
+
+    # -- outcomes ------------------------------------------------------------------------
+    def on_exception(self, exc: Exception) -> float:
+        """Decide after a transport failure: the delay before retrying, or raise."""
+        outcome = classify_exception(exc)
+        self._log_attempt(None, exc)
+        if outcome is Outcome.MAYBE_APPLIED:
+            self.maybe_applied = True
+        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+        error = cls(self._describe(f"{type(exc).__name__}: {exc}"), correlation_id=self.correlation_id)
+        error.__cause__ = exc
+        if outcome is not Outcome.FATAL and self._can_retry(outcome):
+            delay = self._delay(None)
+            if delay is not None:
+                return delay
+        raise self._final(error)
+
+    def on_response(self, response: httpx.Response) -> float | None:
+        """Decide after a response: None to return it, a delay to retry, or raise."""
+        self._log_attempt(response, None)
+        status = response.status_code
+        if 200 <= status < 300:
+            return None
+        body = response.read()
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        error = make_status_error(
+            status_code=status,
+            body=body,
+            method=self.op.method,
+            path=self.op.path,
+            correlation_id=self.correlation_id,
+            retry_after=retry_after,
+        )
+        outcome = classify_status(status)
+        if outcome is None:
+            _logging.log_call_end(self, None, error)
+            raise error
+        if outcome is Outcome.MAYBE_APPLIED:
+            self.maybe_applied = True
+        if self._can_retry(outcome):
+            delay = self._delay(retry_after)
+            if delay is not None:
+                return delay
+        raise self._final(error)
+
+    def is_own_duplicate(self, error: APIStatusError) -> bool:
+        """True when a 210 answers a retry of ours: the earlier attempt was applied."""
+        return isinstance(error, DuplicateRequestError) and self.maybe_applied and self.attempt > 1
+
+    def _final(self, error: TrustlyError) -> TrustlyError:
+        """The error to raise when no attempt is left; ambiguous for money that may have moved."""
+        if self.maybe_applied and self.op.retry is not RetryClass.SAFE:
+            ambiguous = AmbiguousOutcomeError(
+                self._describe(f"the outcome is unknown ({error}); look the transaction up before retrying"),
+                operation_id=self.op.operation_id,
+                merchant_reference=self.merchant_reference,
+                transaction_id=self.transaction_id,
+                correlation_id=self.correlation_id,
+            )
+            ambiguous.__cause__ = error
+            _logging.log_call_end(self, None, ambiguous)
+            return ambiguous
+        _logging.log_call_end(self, None, error)
+        return error
+
+    # -- what reconciliation needs ---------------------------------------------------------
+    @property
+    def merchant_reference(self) -> str | None:
+        for key in ("json", "data"):
+            body = self.request.get(key)
+            if isinstance(body, dict) and isinstance(body.get("merchantReference"), str):
+                return str(body["merchantReference"])
+        return None
+
+    @property
+    def transaction_id(self) -> str | None:
+        return path_parameter(self.op.path, str(self.request.get("url", "")), "transactionId")
+
+    def _describe(self, message: str) -> str:
+        return f"{self.op.method} {self.op.path} (attempt {self.attempt}): {message}"
+
+    def _log_attempt(self, response: httpx.Response | None, exc: Exception | None) -> None:
+        _logging.log_attempt(self, response, exc)
+
+    def finish(self, response: httpx.Response) -> httpx.Response:
+        _logging.log_call_end(self, response, None)
+        return response
+
+
+def path_parameter(template: str, url: str, name: str) -> str | None:
+    """The value of `{name}` in `url`, matched segment by segment against `template`."""
+    from urllib.parse import unquote
+
+    wanted = "{" + name + "}"
+    template_parts = template.strip("/").split("/")
+    url_parts = url.split("?", 1)[0].strip("/").split("/")
+    if len(template_parts) != len(url_parts) or wanted not in template_parts:
+        return None
+    return unquote(url_parts[template_parts.index(wanted)])
+
+
+def decode(operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
+    """Decode a 2xx body with the generated model's `from_dict`, wrapping every failure."""
+    correlation_id = response.request.headers.get(CORRELATION_HEADER) if _has_request(response) else None
+    try:
+        return decoder(response.json())
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ResponseValidationError(
+            f"the {response.status_code} response body does not fit its model: "
+            f"{type(exc).__name__}: {exc}",
+            operation_id=operation_id,
+            body=response.content,
+            correlation_id=correlation_id,
+        ) from exc
+
+
+def _has_request(response: httpx.Response) -> bool:
+    try:
+        response.request  # noqa: B018 - raises RuntimeError when the response was built by hand
+    except RuntimeError:
+        return False
+    return True
+
+
+class SyncSender:
+    """The `Sender` behind `TrustlyClient`."""
+
+    def __init__(
+        self,
+        get_client: Callable[[], httpx.Client],
+        policy: CallPolicy,
+        resolve_duplicate: DuplicateResolver | None = None,
+    ) -> None:
+        self._get_client = get_client
+        self._policy = policy
+        self.resolve_duplicate = resolve_duplicate
+
+    def send(self, operation_id: str, request: dict[str, Any]) -> httpx.Response:
+        call = _Call(operation_id, request, self._policy)
+        client = self._get_client()
+        while True:
+            timeout = call.next_timeout()
+            try:
+                response = client.request(**call.request, timeout=timeout)
+            except httpx.RequestError as exc:
+                time.sleep(call.on_exception(exc))
+                continue
+            try:
+                delay = call.on_response(response)
+            except DuplicateRequestError as error:
+                resolved = self._resolve(call, error)
+                if resolved is None:
+                    raise
+                return call.finish(resolved)
+            if delay is None:
+                return call.finish(response)
+            time.sleep(delay)
+
+    def _resolve(self, call: _Call, error: DuplicateRequestError) -> httpx.Response | None:
+        if not call.is_own_duplicate(error) or self.resolve_duplicate is None:
+            return None
+        return self.resolve_duplicate(call.op, call.request, call.correlation_id)
+
+    def parse(self, operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
+        return decode(operation_id, response, decoder)
+
+
+AsyncDuplicateResolver = Callable[[Operation, dict[str, Any], str], Any]
+
+
+class AsyncSender:
+    """The `AsyncSender` behind `AsyncTrustlyClient`."""
+
+    def __init__(
+        self,
+        get_client: Callable[[], httpx.AsyncClient],
+        policy: CallPolicy,
+        resolve_duplicate: AsyncDuplicateResolver | None = None,
+    ) -> None:
+        self._get_client = get_client
+        self._policy = policy
+        self.resolve_duplicate = resolve_duplicate
+
+    async def send(self, operation_id: str, request: dict[str, Any]) -> httpx.Response:
+        call = _Call(operation_id, request, self._policy)
+        client = self._get_client()
+        while True:
+            timeout = call.next_timeout()
+            try:
+                response = await client.request(**call.request, timeout=timeout)
+            except httpx.RequestError as exc:
+                await asyncio.sleep(call.on_exception(exc))
+                continue
+            try:
+                delay = call.on_response(response)
+            except DuplicateRequestError as error:
+                if not call.is_own_duplicate(error) or self.resolve_duplicate is None:
+                    raise
+                resolved: httpx.Response | None = await self.resolve_duplicate(
+                    call.op, call.request, call.correlation_id
+                )
+                if resolved is None:
+                    raise
+                return call.finish(resolved)
+            if delay is None:
+                return call.finish(response)
+            await asyncio.sleep(delay)
+
+    def parse(self, operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
+        return decode(operation_id, response, decoder)
