@@ -42,7 +42,10 @@ class Credentials:
         access_key = access_key if access_key is not None else os.environ.get("TRUSTLY_ACCESS_KEY")
         missing = [
             name
-            for name, value in (("access_id (TRUSTLY_ACCESS_ID)", access_id), ("access_key (TRUSTLY_ACCESS_KEY)", access_key))
+            for name, value in (
+                ("access_id (TRUSTLY_ACCESS_ID)", access_id),
+                ("access_key (TRUSTLY_ACCESS_KEY)", access_key),
+            )
             if not value
         ]
         if missing:

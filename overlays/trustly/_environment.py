@@ -83,7 +83,5 @@ def resolve_base_url(environment: Environment | str | None, base_url: str | http
     try:
         chosen = Environment(str(environment).lower())
     except ValueError:
-        raise ConfigurationError(
-            f"unknown environment {str(environment)!r}: use 'sandbox' or 'production'"
-        ) from None
+        raise ConfigurationError(f"unknown environment {str(environment)!r}: use 'sandbox' or 'production'") from None
     return httpx.URL(chosen.base_url)

@@ -14,7 +14,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpx
@@ -49,7 +49,7 @@ class CallPolicy:
     timeout: httpx.Timeout
     max_retries: int
     deadline: float
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def replace(
         self,
@@ -222,8 +222,7 @@ def decode(operation_id: str, response: httpx.Response, decoder: Callable[[Any],
         return decoder(response.json())
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise ResponseValidationError(
-            f"the {response.status_code} response body does not fit its model: "
-            f"{type(exc).__name__}: {exc}",
+            f"the {response.status_code} response body does not fit its model: {type(exc).__name__}: {exc}",
             operation_id=operation_id,
             body=response.content,
             correlation_id=correlation_id,

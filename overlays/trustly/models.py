@@ -11,7 +11,7 @@ import trustly_api_client.models as _models
 if TYPE_CHECKING:
     from trustly_api_client.models import *  # noqa: F403
 
-__all__ = list(_models.__all__)  # noqa: PLE0605
+__all__ = list(_models.__all__)
 
 
 def __getattr__(name: str) -> Any:
