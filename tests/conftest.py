@@ -1,0 +1,33 @@
+"""Fixtures shared by every layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+ACCESS_ID = "merchant-access-id"
+ACCESS_KEY = "s3cr3t-access-key-never-logged"
+BASE_URL = "http://127.0.0.1:8765/api/v1"
+
+TRANSACTION = {
+    "transactionId": "1002633191",
+    "transactionType": "1",
+    "status": "2",
+    "createdAt": 1700000000000,
+    "amount": "10.00",
+    "currency": "USD",
+    "merchantReference": "order-1",
+}
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("TRUSTLY_ACCESS_ID", "TRUSTLY_ACCESS_KEY", "TRUSTLY_ENVIRONMENT", "TRUSTLY_LOG"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
