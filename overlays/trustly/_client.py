@@ -12,15 +12,20 @@ import os
 import platform
 import ssl
 import threading
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 from trustly_api_client.api import Api, AsyncApi
+from trustly_api_client.operations import Operation
+
+if TYPE_CHECKING:
+    from trustly_api_client.models import Transaction
 
 from ._auth import BasicAuth, Credentials
 from ._environment import Environment, resolve_base_url
-from ._errors import ConfigurationError
-from ._sender import AsyncSender, CallPolicy, SyncSender
+from ._errors import AmbiguousOutcomeError, ConfigurationError, InvalidRequestError
+from ._reconcile import RESOLVABLE, as_response, find_transaction, find_transaction_async
+from ._sender import CORRELATION_HEADER, AsyncSender, CallPolicy, SyncSender, merchant_reference_of, path_parameter
 from ._version import __version__
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "AsyncTrustlyClient", "TrustlyClient"]
@@ -75,6 +80,19 @@ def _ssl_context(verify: Verify) -> ssl.SSLContext:
             raise ConfigurationError(f"CA bundle {verify!r} does not exist")
         return ssl.create_default_context(cafile=verify)
     return ssl.create_default_context()
+
+
+def _reference(error: AmbiguousOutcomeError) -> str:
+    if not error.merchant_reference:
+        raise InvalidRequestError("merchant_reference", "the request carried no merchantReference to look up")
+    return error.merchant_reference
+
+
+def _resolution_keys(op: Operation, request: dict[str, Any]) -> tuple[str, str | None] | None:
+    reference = merchant_reference_of(request)
+    if op.operation_id not in RESOLVABLE or reference is None:
+        return None
+    return reference, path_parameter(op.path, str(request.get("url", "")), "transactionId")
 
 
 class _Pool:
@@ -204,7 +222,7 @@ class TrustlyClient(Api):
         self._settings = settings
         self._pool = pool
         self._policy = policy
-        super().__init__(SyncSender(pool.get, policy))
+        super().__init__(SyncSender(pool.get, policy, resolve_duplicate=self._resolve_duplicate))
 
     @property
     def base_url(self) -> httpx.URL:
@@ -230,6 +248,22 @@ class TrustlyClient(Api):
         copy = object.__new__(TrustlyClient)
         copy._init(self._settings, self._pool, policy)
         return copy
+
+    def reconcile(self, error: AmbiguousOutcomeError) -> Transaction | None:
+        """Look up the transaction an ambiguous request would have created.
+
+        Returns it if the request was applied, None if Trustly has no such transaction (it is
+        then safe to send the request again with the same merchantReference).
+        """
+        reference = _reference(error)
+        return find_transaction(self, reference, error.transaction_id)
+
+    def _resolve_duplicate(self, op: Operation, request: dict[str, Any], correlation_id: str) -> httpx.Response | None:
+        keys = _resolution_keys(op, request)
+        if keys is None:
+            return None
+        found = find_transaction(self, *keys)
+        return None if found is None else as_response(found, correlation_id, CORRELATION_HEADER)
 
     def close(self) -> None:
         """Close the connection pool. Safe to call more than once; copies share the pool."""
@@ -289,7 +323,7 @@ class AsyncTrustlyClient(AsyncApi):
         self._settings = settings
         self._pool = pool
         self._policy = policy
-        super().__init__(AsyncSender(pool.get, policy))
+        super().__init__(AsyncSender(pool.get, policy, resolve_duplicate=self._resolve_duplicate))
 
     @property
     def base_url(self) -> httpx.URL:
@@ -312,6 +346,19 @@ class AsyncTrustlyClient(AsyncApi):
         copy = object.__new__(AsyncTrustlyClient)
         copy._init(self._settings, self._pool, policy)
         return copy
+
+    async def reconcile(self, error: AmbiguousOutcomeError) -> Transaction | None:
+        """Look up the transaction an ambiguous request would have created (see `TrustlyClient.reconcile`)."""
+        return await find_transaction_async(self, _reference(error), error.transaction_id)
+
+    async def _resolve_duplicate(
+        self, op: Operation, request: dict[str, Any], correlation_id: str
+    ) -> httpx.Response | None:
+        keys = _resolution_keys(op, request)
+        if keys is None:
+            return None
+        found = await find_transaction_async(self, *keys)
+        return None if found is None else as_response(found, correlation_id, CORRELATION_HEADER)
 
     async def close(self) -> None:
         """Close the connection pool. Safe to call more than once; copies share the pool."""

@@ -34,7 +34,7 @@ from ._errors import (
 from ._retries import Outcome, RetryPolicy, classify_exception, classify_status, parse_retry_after
 from ._validation import prepare_request
 
-__all__ = ["CORRELATION_HEADER", "AsyncSender", "CallPolicy", "SyncSender"]
+__all__ = ["CORRELATION_HEADER", "AsyncSender", "CallPolicy", "SyncSender", "merchant_reference_of", "path_parameter"]
 
 T = TypeVar("T")
 
@@ -182,11 +182,7 @@ class _Call:
     # -- what reconciliation needs ---------------------------------------------------------
     @property
     def merchant_reference(self) -> str | None:
-        for key in ("json", "data"):
-            body = self.request.get(key)
-            if isinstance(body, dict) and isinstance(body.get("merchantReference"), str):
-                return str(body["merchantReference"])
-        return None
+        return merchant_reference_of(self.request)
 
     @property
     def transaction_id(self) -> str | None:
@@ -201,6 +197,15 @@ class _Call:
     def finish(self, response: httpx.Response) -> httpx.Response:
         _logging.log_call_end(self, response, None)
         return response
+
+
+def merchant_reference_of(request: dict[str, Any]) -> str | None:
+    """The merchantReference a request body carries, if any."""
+    for key in ("json", "data"):
+        body = request.get(key)
+        if isinstance(body, dict) and isinstance(body.get("merchantReference"), str):
+            return str(body["merchantReference"])
+    return None
 
 
 def path_parameter(template: str, url: str, name: str) -> str | None:
