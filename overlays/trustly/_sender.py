@@ -149,7 +149,8 @@ class _Call:
         )
         outcome = classify_status(status)
         if outcome is None:
-            _logging.log_call_end(self, None, error)
+            if not self.is_own_duplicate(error):  # the sender logs once the duplicate is resolved
+                _logging.log_call_end(self, None, error)
             raise error
         if outcome is Outcome.MAYBE_APPLIED:
             self.maybe_applied = True
@@ -193,6 +194,12 @@ class _Call:
 
     def _log_attempt(self, response: httpx.Response | None, exc: Exception | None) -> None:
         _logging.log_attempt(self, response, exc)
+
+    def unresolved(self, error: DuplicateRequestError) -> DuplicateRequestError:
+        """A 210 that could not be resolved to a transaction: raise it as it came."""
+        if self.is_own_duplicate(error):
+            _logging.log_call_end(self, None, error)
+        return error
 
     def finish(self, response: httpx.Response) -> httpx.Response:
         _logging.log_call_end(self, response, None)
@@ -270,7 +277,7 @@ class SyncSender:
             except DuplicateRequestError as error:
                 resolved = self._resolve(call, error)
                 if resolved is None:
-                    raise
+                    raise call.unresolved(error) from None
                 return call.finish(resolved)
             if delay is None:
                 return call.finish(response)
@@ -314,13 +321,13 @@ class AsyncSender:
             try:
                 delay = call.on_response(response)
             except DuplicateRequestError as error:
-                if not call.is_own_duplicate(error) or self.resolve_duplicate is None:
+                if not call.is_own_duplicate(error):
                     raise
-                resolved: httpx.Response | None = await self.resolve_duplicate(
-                    call.op, call.request, call.correlation_id
-                )
+                resolved: httpx.Response | None = None
+                if self.resolve_duplicate is not None:
+                    resolved = await self.resolve_duplicate(call.op, call.request, call.correlation_id)
                 if resolved is None:
-                    raise
+                    raise call.unresolved(error) from None
                 return call.finish(resolved)
             if delay is None:
                 return call.finish(response)
