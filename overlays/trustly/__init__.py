@@ -25,6 +25,7 @@ from ._errors import (
     DuplicateRequestError,
     ErrorDetail,
     InternalServerError,
+    InvalidNotificationError,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
@@ -35,6 +36,13 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._sender import CORRELATION_HEADER
+from ._signatures import (
+    establish_string_to_sign,
+    notification_signature,
+    sign_establish_data,
+    verify_notification_signature,
+    verify_redirect,
+)
 from ._validation import format_amount
 from ._version import __version__
 
@@ -57,6 +65,7 @@ __all__ = [
     "Environment",
     "ErrorDetail",
     "InternalServerError",
+    "InvalidNotificationError",
     "InvalidRequestError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -67,5 +76,10 @@ __all__ = [
     "TrustlyError",
     "UnprocessableEntityError",
     "__version__",
+    "establish_string_to_sign",
     "format_amount",
+    "notification_signature",
+    "sign_establish_data",
+    "verify_notification_signature",
+    "verify_redirect",
 ]

@@ -12,6 +12,7 @@ import os
 import platform
 import ssl
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 import httpx
@@ -26,6 +27,7 @@ from ._environment import Environment, resolve_base_url
 from ._errors import AmbiguousOutcomeError, ConfigurationError, InvalidRequestError
 from ._reconcile import RESOLVABLE, as_response, find_transaction, find_transaction_async
 from ._sender import CORRELATION_HEADER, AsyncSender, CallPolicy, SyncSender, merchant_reference_of, path_parameter
+from ._signatures import Algorithm, sign_establish_data, verify_redirect
 from ._version import __version__
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "AsyncTrustlyClient", "TrustlyClient"]
@@ -164,7 +166,47 @@ class _Settings:
         }
 
 
-class TrustlyClient(Api):
+class _ClientBase:
+    """What the sync and async clients share: settings, signing and their public identity."""
+
+    _settings: _Settings
+    _policy: CallPolicy
+
+    @property
+    def base_url(self) -> httpx.URL:
+        """The API root requests go to."""
+        return self._settings.base_url
+
+    @property
+    def access_id(self) -> str:
+        """The accessId requests are authenticated with."""
+        return self._settings.credentials.access_id
+
+    def sign_establish_data(self, data: Mapping[str, Any], algorithm: Algorithm = "HmacSHA1") -> dict[str, Any]:
+        """Establish Data for the Lightbox or `transactions.establish`, with this client's accessId and signature.
+
+        `data` uses Trustly's field names (`merchantId`, `amount`, `customer`: {...}, ...).
+        """
+        return sign_establish_data(
+            {**data, "accessId": self.access_id}, self._settings.credentials.reveal_key(), algorithm
+        )
+
+    def verify_redirect(self, url: str, *, merchant_reference: str | None = None) -> dict[str, str]:
+        """Check a returnUrl / cancelUrl redirect's signature with this client's key; return its parameters."""
+        return verify_redirect(url, self._settings.credentials.reveal_key(), merchant_reference=merchant_reference)
+
+    def _changed_policy(self, timeout: TimeoutArg, max_retries: int | None, deadline: float | None) -> CallPolicy:
+        return self._policy.replace(
+            timeout=_timeout(timeout) if timeout is not None else None,
+            max_retries=_max_retries(max_retries) if max_retries is not None else None,
+            deadline=_deadline(deadline) if deadline is not None else None,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={str(self.base_url)!r}, access_id={self.access_id!r})"
+
+
+class TrustlyClient(_ClientBase, Api):
     """A synchronous Trustly client.
 
     Example:
@@ -224,15 +266,6 @@ class TrustlyClient(Api):
         self._policy = policy
         super().__init__(SyncSender(pool.get, policy, resolve_duplicate=self._resolve_duplicate))
 
-    @property
-    def base_url(self) -> httpx.URL:
-        """The API root requests go to."""
-        return self._settings.base_url
-
-    @property
-    def access_id(self) -> str:
-        return self._settings.credentials.access_id
-
     def with_options(
         self, *, timeout: TimeoutArg = None, max_retries: int | None = None, deadline: float | None = None
     ) -> TrustlyClient:
@@ -240,11 +273,7 @@ class TrustlyClient(Api):
 
         Use it per call: `client.with_options(max_retries=0).transactions.refund(...)`.
         """
-        policy = self._policy.replace(
-            timeout=_timeout(timeout) if timeout is not None else None,
-            max_retries=_max_retries(max_retries) if max_retries is not None else None,
-            deadline=_deadline(deadline) if deadline is not None else None,
-        )
+        policy = self._changed_policy(timeout, max_retries, deadline)
         copy = object.__new__(TrustlyClient)
         copy._init(self._settings, self._pool, policy)
         return copy
@@ -277,11 +306,8 @@ class TrustlyClient(Api):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"TrustlyClient(base_url={str(self.base_url)!r}, access_id={self.access_id!r})"
 
-
-class AsyncTrustlyClient(AsyncApi):
+class AsyncTrustlyClient(_ClientBase, AsyncApi):
     """An asyncio Trustly client; the same arguments and behaviour as `TrustlyClient`.
 
     Example:
@@ -325,24 +351,11 @@ class AsyncTrustlyClient(AsyncApi):
         self._policy = policy
         super().__init__(AsyncSender(pool.get, policy, resolve_duplicate=self._resolve_duplicate))
 
-    @property
-    def base_url(self) -> httpx.URL:
-        """The API root requests go to."""
-        return self._settings.base_url
-
-    @property
-    def access_id(self) -> str:
-        return self._settings.credentials.access_id
-
     def with_options(
         self, *, timeout: TimeoutArg = None, max_retries: int | None = None, deadline: float | None = None
     ) -> AsyncTrustlyClient:
         """A copy with other call settings that shares this client's connection pool."""
-        policy = self._policy.replace(
-            timeout=_timeout(timeout) if timeout is not None else None,
-            max_retries=_max_retries(max_retries) if max_retries is not None else None,
-            deadline=_deadline(deadline) if deadline is not None else None,
-        )
+        policy = self._changed_policy(timeout, max_retries, deadline)
         copy = object.__new__(AsyncTrustlyClient)
         copy._init(self._settings, self._pool, policy)
         return copy
@@ -371,6 +384,3 @@ class AsyncTrustlyClient(AsyncApi):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        return f"AsyncTrustlyClient(base_url={str(self.base_url)!r}, access_id={self.access_id!r})"

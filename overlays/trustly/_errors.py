@@ -20,6 +20,7 @@ Our exception hierarchy:
   | - DuplicateRequestError     Trustly error code 210, whatever the status
   + ResponseValidationError     a 2xx body does not fit its model
   + SignatureVerificationError  a notification or redirect signature does not verify
+  + InvalidNotificationError    a verified notification body cannot be read as an event
 
 Errors carry the correlation id the client sent with the request (Trustly returns no request
 id of its own), so a log line and an exception can be matched. None of them ever contains the
@@ -44,6 +45,7 @@ __all__ = [
     "DuplicateRequestError",
     "ErrorDetail",
     "InternalServerError",
+    "InvalidNotificationError",
     "InvalidRequestError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -223,6 +225,10 @@ class ResponseValidationError(TrustlyError):
 
 class SignatureVerificationError(TrustlyError):
     """A signature from Trustly (notification or redirect) is missing or does not match."""
+
+
+class InvalidNotificationError(TrustlyError):
+    """A notification body (already verified) is not a readable event."""
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -126,9 +126,7 @@ def establish_string_to_sign(data: Mapping[str, Any]) -> str:
     return "&".join(pairs)
 
 
-def sign_establish_data(
-    data: Mapping[str, Any], access_key: str, algorithm: Algorithm = "HmacSHA1"
-) -> dict[str, Any]:
+def sign_establish_data(data: Mapping[str, Any], access_key: str, algorithm: Algorithm = "HmacSHA1") -> dict[str, Any]:
     """A copy of the Establish Data with `requestSignature` set. `accessId` must be in `data`."""
     if not data.get("accessId"):
         raise InvalidRequestError("accessId", "the Establish Data must carry the accessId it is signed for")
