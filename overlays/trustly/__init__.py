@@ -35,6 +35,7 @@ from ._errors import (
     TrustlyError,
     UnprocessableEntityError,
 )
+from ._pagination import MAX_PAGE_SIZE, Page
 from ._sender import CORRELATION_HEADER
 from ._signatures import (
     establish_string_to_sign,
@@ -51,6 +52,7 @@ __all__ = [
     "DEFAULT_DEADLINE",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "MAX_PAGE_SIZE",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -68,6 +70,7 @@ __all__ = [
     "InvalidNotificationError",
     "InvalidRequestError",
     "NotFoundError",
+    "Page",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseValidationError",

@@ -22,6 +22,15 @@ from trustly_api_client.operations import Operation
 if TYPE_CHECKING:
     from trustly_api_client.models import Transaction
 
+    from ._resources import (
+        AsyncPaymentProvidersResource,
+        AsyncPaymentsResource,
+        AsyncTransactionsResource,
+        PaymentProvidersResource,
+        PaymentsResource,
+        TransactionsResource,
+    )
+
 from ._auth import BasicAuth, Credentials
 from ._environment import Environment, resolve_base_url
 from ._errors import AmbiguousOutcomeError, ConfigurationError, InvalidRequestError
@@ -195,6 +204,16 @@ class _ClientBase:
         """Check a returnUrl / cancelUrl redirect's signature with this client's key; return its parameters."""
         return verify_redirect(url, self._settings.credentials.reveal_key(), merchant_reference=merchant_reference)
 
+    def _paged(self, tag: str, name: str) -> Any:
+        # The generated Api caches resources per tag; ours replace the three list resources.
+        resources: dict[str, Any] = self._resources  # type: ignore[attr-defined]
+        resource = resources.get(tag)
+        if resource is None or type(resource).__name__ != name:
+            from . import _resources
+
+            resource = resources[tag] = getattr(_resources, name)(self._sender)  # type: ignore[attr-defined]
+        return resource
+
     def _changed_policy(self, timeout: TimeoutArg, max_retries: int | None, deadline: float | None) -> CallPolicy:
         return self._policy.replace(
             timeout=_timeout(timeout) if timeout is not None else None,
@@ -294,6 +313,24 @@ class TrustlyClient(_ClientBase, Api):
         found = find_transaction(self, *keys)
         return None if found is None else as_response(found, correlation_id, CORRELATION_HEADER)
 
+    @property
+    def transactions(self) -> TransactionsResource:
+        """Operations on transactions, plus `list_all` and `pages`."""
+        resource: TransactionsResource = self._paged("transactions", "TransactionsResource")
+        return resource
+
+    @property
+    def payments(self) -> PaymentsResource:
+        """Operations on payments, plus `list_all` and `pages`."""
+        resource: PaymentsResource = self._paged("payments", "PaymentsResource")
+        return resource
+
+    @property
+    def payment_providers(self) -> PaymentProvidersResource:
+        """Operations on payment providers, plus `list_all` and `pages`."""
+        resource: PaymentProvidersResource = self._paged("payment_providers", "PaymentProvidersResource")
+        return resource
+
     def close(self) -> None:
         """Close the connection pool. Safe to call more than once; copies share the pool."""
         client = self._pool.take()
@@ -372,6 +409,24 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             return None
         found = await find_transaction_async(self, *keys)
         return None if found is None else as_response(found, correlation_id, CORRELATION_HEADER)
+
+    @property
+    def transactions(self) -> AsyncTransactionsResource:
+        """Operations on transactions, plus `list_all` and `pages`."""
+        resource: AsyncTransactionsResource = self._paged("transactions", "AsyncTransactionsResource")
+        return resource
+
+    @property
+    def payments(self) -> AsyncPaymentsResource:
+        """Operations on payments, plus `list_all` and `pages`."""
+        resource: AsyncPaymentsResource = self._paged("payments", "AsyncPaymentsResource")
+        return resource
+
+    @property
+    def payment_providers(self) -> AsyncPaymentProvidersResource:
+        """Operations on payment providers, plus `list_all` and `pages`."""
+        resource: AsyncPaymentProvidersResource = self._paged("payment_providers", "AsyncPaymentProvidersResource")
+        return resource
 
     async def close(self) -> None:
         """Close the connection pool. Safe to call more than once; copies share the pool."""
