@@ -17,7 +17,7 @@ SPEC := spec/trustly-openapi.yaml
 RUNTIME_PINS := httpx==0.28.1 attrs==26.1.0
 PYTEST_ARGS ?=
 
-.PHONY: help install generate golden-update check-generated lint lint-spec typecheck pytest test check build publish clean
+.PHONY: help install generate golden-update check-generated lint lint-spec typecheck pytest test check build publish bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -51,8 +51,8 @@ check-generated: generate  ## Fail if regeneration changes or adds any file
 		if [ -n "$$untracked" ]; then echo "$$untracked"; echo "make generate created files that are not committed" >&2; exit 1; fi
 
 lint: $(VENV_STAMP)  ## ruff on the handwritten code
-	$(BIN)/ruff check overlays tests generator
-	$(BIN)/ruff format --check overlays tests generator
+	$(BIN)/ruff check overlays tests generator bench
+	$(BIN)/ruff format --check overlays tests generator bench
 
 lint-spec: $(NPM_STAMP)  ## redocly and spectral on the spec
 	$(NPX)/redocly lint --config redocly.yaml $(SPEC)
@@ -79,6 +79,9 @@ publish:  ## Build and upload to INDEX_URL (needs TWINE_USERNAME and TWINE_PASSW
 	$(MAKE) --no-print-directory build
 	$(BIN)/twine check --strict dist/*
 	$(BIN)/twine upload --non-interactive --disable-progress-bar --repository-url "$$INDEX_URL" dist/*
+
+bench: install  ## Benchmarks against raw httpx, printed as a table (reported, not pass/fail)
+	$(PY) bench/run.py
 
 clean:  ## Remove build output and caches (keeps .venv and node_modules)
 	rm -rf dist build .cache .mypy_cache .pytest_cache .ruff_cache

@@ -2,9 +2,22 @@
 
 """A client library for accessing Trustly North America API"""
 
-from .client import AuthenticatedClient, Client
+# The plain clients load on first use: packages that only need models or the resource facades
+# should not pay for importing attrs and the client module.
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client import AuthenticatedClient, Client
 
 __all__ = (
     "AuthenticatedClient",
     "Client",
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

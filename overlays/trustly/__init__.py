@@ -10,7 +10,7 @@ with TrustlyClient(environment=Environment.SANDBOX) as client:  # TRUSTLY_ACCESS
 Models and enums live in `trustly.models`; errors are importable from here.
 """
 
-from ._auth import Credentials
+from ._auth import CORRELATION_HEADER, Credentials
 from ._client import DEFAULT_DEADLINE, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncTrustlyClient, TrustlyClient
 from ._environment import Environment
 from ._errors import (
@@ -36,7 +36,6 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._pagination import MAX_PAGE_SIZE, Page
-from ._sender import CORRELATION_HEADER
 from ._signatures import (
     establish_string_to_sign,
     notification_signature,

@@ -15,7 +15,13 @@ import httpx
 
 from ._errors import ConfigurationError
 
-__all__ = ["Credentials"]
+__all__ = ["CORRELATION_EXTENSION", "CORRELATION_HEADER", "BasicAuth", "Credentials"]
+
+CORRELATION_HEADER = "X-Correlation-Id"
+"""Header carrying the id of one logical call; the same on every retry of that call."""
+
+CORRELATION_EXTENSION = "trustly.correlation_id"
+"""The httpx request extension through which the sender hands the correlation id to BasicAuth."""
 
 
 class Credentials:
@@ -70,7 +76,7 @@ class Credentials:
 
 
 class BasicAuth(httpx.Auth):
-    """Adds `Authorization: Basic ...` to every request; the header value is built once."""
+    """Adds `Authorization: Basic ...` (built once) and the call's correlation id to every request."""
 
     def __init__(self, credentials: Credentials) -> None:
         token = f"{credentials.access_id}:{credentials.reveal_key()}".encode()
@@ -79,6 +85,9 @@ class BasicAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = self._header
+        correlation_id = request.extensions.get(CORRELATION_EXTENSION)
+        if correlation_id:
+            request.headers[CORRELATION_HEADER] = correlation_id
         yield request
 
     def __repr__(self) -> str:

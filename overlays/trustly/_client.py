@@ -31,21 +31,31 @@ if TYPE_CHECKING:
         TransactionsResource,
     )
 
-from ._auth import BasicAuth, Credentials
+from ._auth import CORRELATION_HEADER, BasicAuth, Credentials
 from ._environment import Environment, resolve_base_url
 from ._errors import AmbiguousOutcomeError, ConfigurationError, InvalidRequestError
 from ._reconcile import RESOLVABLE, as_response, find_transaction, find_transaction_async
-from ._sender import CORRELATION_HEADER, AsyncSender, CallPolicy, SyncSender, merchant_reference_of, path_parameter
+from ._sender import AsyncSender, CallPolicy, SyncSender, merchant_reference_of, path_parameter
 from ._signatures import Algorithm, sign_establish_data, verify_redirect
 from ._version import __version__
 
-__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "AsyncTrustlyClient", "TrustlyClient"]
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "AsyncTrustlyClient",
+    "TrustlyClient",
+]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=10.0)
 """30 s to read a response, 5 s to connect, 10 s to wait for a pooled connection."""
 
 DEFAULT_MAX_RETRIES = 2
 """Retries after the first attempt, for failures that are safe to retry."""
+
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+"""Connection pool limits: httpx's own defaults."""
 
 DEFAULT_DEADLINE = 90.0
 """Seconds one call may take across all its attempts and the waits between them."""
@@ -154,6 +164,7 @@ class _Settings:
         deadline: float | None,
         verify: Verify,
         headers: dict[str, str] | None,
+        limits: httpx.Limits | None,
     ) -> None:
         self.credentials = Credentials.from_env(access_id, access_key)
         self.base_url = resolve_base_url(environment, base_url)
@@ -162,6 +173,7 @@ class _Settings:
         )
         self.ssl_context = _ssl_context(verify)
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+        self.limits = limits if limits is not None else DEFAULT_LIMITS
 
     def httpx_kwargs(self) -> dict[str, Any]:
         return {
@@ -171,6 +183,7 @@ class _Settings:
             "timeout": self.policy.timeout,
             "verify": self.ssl_context,
             "follow_redirects": False,
+            "limits": self.limits,
             "trust_env": True,
         }
 
@@ -205,13 +218,12 @@ class _ClientBase:
         return verify_redirect(url, self._settings.credentials.reveal_key(), merchant_reference=merchant_reference)
 
     def _paged(self, tag: str, name: str) -> Any:
-        # The generated Api caches resources per tag; ours replace the three list resources.
-        resources: dict[str, Any] = self._resources  # type: ignore[attr-defined]
-        resource = resources.get(tag)
-        if resource is None or type(resource).__name__ != name:
+        # Ours replace the generated list resources; built on first use, then a dict lookup.
+        resource = self.__dict__.get(name)
+        if resource is None:
             from . import _resources
 
-            resource = resources[tag] = getattr(_resources, name)(self._sender)  # type: ignore[attr-defined]
+            resource = self.__dict__[name] = getattr(_resources, name)(self._sender)  # type: ignore[attr-defined]
         return resource
 
     def _changed_policy(self, timeout: TimeoutArg, max_retries: int | None, deadline: float | None) -> CallPolicy:
@@ -249,6 +261,7 @@ class TrustlyClient(_ClientBase, Api):
         verify: True, a CA bundle path, or an ssl.SSLContext. TLS verification cannot be disabled.
         transport: An httpx transport to send through (tests, proxies, `httpx.MockTransport`).
         headers: Extra headers for every request.
+        limits: Connection pool limits; default `DEFAULT_LIMITS` (httpx's: 100 connections, 20 kept alive).
     """
 
     def __init__(
@@ -264,6 +277,7 @@ class TrustlyClient(_ClientBase, Api):
         verify: Verify = True,
         transport: httpx.BaseTransport | None = None,
         headers: dict[str, str] | None = None,
+        limits: httpx.Limits | None = None,
     ) -> None:
         settings = _Settings(
             access_id=access_id,
@@ -275,6 +289,7 @@ class TrustlyClient(_ClientBase, Api):
             deadline=deadline,
             verify=verify,
             headers=headers,
+            limits=limits,
         )
         pool = _Pool(lambda: httpx.Client(transport=transport, **settings.httpx_kwargs()))
         self._init(settings, pool, settings.policy)
@@ -367,6 +382,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         verify: Verify = True,
         transport: httpx.AsyncBaseTransport | None = None,
         headers: dict[str, str] | None = None,
+        limits: httpx.Limits | None = None,
     ) -> None:
         settings = _Settings(
             access_id=access_id,
@@ -378,6 +394,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             deadline=deadline,
             verify=verify,
             headers=headers,
+            limits=limits,
         )
         pool = _Pool(lambda: httpx.AsyncClient(transport=transport, **settings.httpx_kwargs()))
         self._init(settings, pool, settings.policy)

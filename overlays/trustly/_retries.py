@@ -15,7 +15,6 @@ level where the operation's retry class, the call deadline and the 210 resolutio
 
 from __future__ import annotations
 
-import email.utils
 import enum
 import random
 import time
@@ -68,6 +67,8 @@ def parse_retry_after(value: str | None) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils  # rare path; keep it out of `import trustly`
+
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):

@@ -10,9 +10,8 @@ how they wait and send.
 
 from __future__ import annotations
 
-import asyncio
+import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -21,6 +20,7 @@ import httpx
 from trustly_api_client.operations import OPERATIONS, Operation, RetryClass
 
 from . import _logging
+from ._auth import CORRELATION_EXTENSION
 from ._errors import (
     AmbiguousOutcomeError,
     APIConnectionError,
@@ -34,12 +34,9 @@ from ._errors import (
 from ._retries import Outcome, RetryPolicy, classify_exception, classify_status, parse_retry_after
 from ._validation import prepare_request
 
-__all__ = ["CORRELATION_HEADER", "AsyncSender", "CallPolicy", "SyncSender", "merchant_reference_of", "path_parameter"]
+__all__ = ["AsyncSender", "CallPolicy", "SyncSender", "merchant_reference_of", "path_parameter"]
 
 T = TypeVar("T")
-
-CORRELATION_HEADER = "X-Correlation-Id"
-"""Header carrying the id of one logical call; the same on every retry of that call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +47,13 @@ class CallPolicy:
     max_retries: int
     deadline: float
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    longest_timeout: float = field(init=False, repr=False, compare=False)
+    """The longest single timeout of an attempt (infinite when one is unbounded)."""
+
+    def __post_init__(self) -> None:
+        values = (self.timeout.connect, self.timeout.read, self.timeout.write, self.timeout.pool)
+        longest = float("inf") if None in values else max(v for v in values if v is not None)
+        object.__setattr__(self, "longest_timeout", longest)  # frozen: computed once, read per attempt
 
     def replace(
         self,
@@ -74,14 +78,16 @@ DuplicateResolver = Callable[[Operation, dict[str, Any], str], httpx.Response | 
 class _Call:
     """The state of one logical call across its attempts."""
 
+    __slots__ = ("attempt", "correlation_id", "deadline", "maybe_applied", "op", "policy", "request", "started")
+
     def __init__(self, operation_id: str, request: dict[str, Any], policy: CallPolicy) -> None:
         self.op = OPERATIONS[operation_id]
         self.policy = policy
         self.request = prepare_request(self.op, request)
-        self.correlation_id = uuid.uuid4().hex
-        headers = dict(self.request.get("headers") or {})
-        headers[CORRELATION_HEADER] = self.correlation_id
-        self.request["headers"] = headers
+        self.correlation_id = os.urandom(16).hex()
+        # BasicAuth copies this into the X-Correlation-Id header of every attempt; setting it
+        # there is cheaper than merging one more header into each request.
+        self.request["extensions"] = {CORRELATION_EXTENSION: self.correlation_id}
         self.attempt = 0
         self.started = time.monotonic()
         self.deadline = self.started + policy.deadline
@@ -95,6 +101,8 @@ class _Call:
         if remaining <= 0:
             raise self._final(APITimeoutError(self._describe("deadline exceeded"), correlation_id=self.correlation_id))
         t = self.policy.timeout
+        if remaining >= self.policy.longest_timeout:
+            return t
 
         def cut(value: float | None) -> float:
             return remaining if value is None else min(value, remaining)
@@ -203,6 +211,7 @@ class _Call:
 
     def finish(self, response: httpx.Response) -> httpx.Response:
         _logging.log_call_end(self, response, None)
+        response.extensions[CORRELATION_EXTENSION] = self.correlation_id
         return response
 
 
@@ -229,7 +238,7 @@ def path_parameter(template: str, url: str, name: str) -> str | None:
 
 def decode(operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
     """Decode a 2xx body with the generated model's `from_dict`, wrapping every failure."""
-    correlation_id = response.request.headers.get(CORRELATION_HEADER) if _has_request(response) else None
+    correlation_id = response.extensions.get(CORRELATION_EXTENSION)
     try:
         return decoder(response.json())
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -239,14 +248,6 @@ def decode(operation_id: str, response: httpx.Response, decoder: Callable[[Any],
             body=response.content,
             correlation_id=correlation_id,
         ) from exc
-
-
-def _has_request(response: httpx.Response) -> bool:
-    try:
-        response.request  # noqa: B018 - raises RuntimeError when the response was built by hand
-    except RuntimeError:
-        return False
-    return True
 
 
 class SyncSender:
@@ -295,6 +296,13 @@ class SyncSender:
 AsyncDuplicateResolver = Callable[[Operation, dict[str, Any], str], Any]
 
 
+async def _async_sleep(seconds: float) -> None:
+    # asyncio is imported here, not at the top: `import trustly` should not pay for it.
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 class AsyncSender:
     """The `AsyncSender` behind `AsyncTrustlyClient`."""
 
@@ -316,7 +324,7 @@ class AsyncSender:
             try:
                 response = await client.request(**call.request, timeout=timeout)
             except httpx.RequestError as exc:
-                await asyncio.sleep(call.on_exception(exc))
+                await _async_sleep(call.on_exception(exc))
                 continue
             try:
                 delay = call.on_response(response)
@@ -331,7 +339,7 @@ class AsyncSender:
                 return call.finish(resolved)
             if delay is None:
                 return call.finish(response)
-            await asyncio.sleep(delay)
+            await _async_sleep(delay)
 
     def parse(self, operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
         return decode(operation_id, response, decoder)

@@ -103,6 +103,6 @@ def prepare_request(op: Operation, request: dict[str, Any]) -> dict[str, Any]:
     prepared = dict(request)
     _check_path(op, str(prepared.get("url", "")))
     for key in ("json", "data", "params"):
-        if prepared.get(key) is not None:
+        if prepared.get(key):
             prepared[key] = _clean("", prepared[key])
     return prepared

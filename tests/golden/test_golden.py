@@ -85,6 +85,9 @@ def test_every_custom_template_is_exercised(generated: Path) -> None:
         "endpoint_init.py": "class AsyncGadgets" in (generated / "api/gadgets/__init__.py").read_text(),
         "api_init.py": "class AsyncApi" in (generated / "api/__init__.py").read_text(),
         "types.py": "UNSET" in (generated / "types.py").read_text(),
+        "package_init.py": "def __getattr__" in (generated / "__init__.py").read_text(),
+        "model.py": "from ..models.widget import Widget  # noqa: E402"
+        in (generated / "models/widget_list.py").read_text(),
     }
     assert templates == set(evidence), "a template was added or removed: extend the fixture and this test"
     assert all(evidence.values()), evidence

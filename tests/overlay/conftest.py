@@ -62,5 +62,5 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         waited.append(seconds)
 
     monkeypatch.setattr(sender.time, "sleep", waited.append)
-    monkeypatch.setattr(sender.asyncio, "sleep", fake_async_sleep)
+    monkeypatch.setattr(sender, "_async_sleep", fake_async_sleep)
     return waited

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import httpx
 
-from ..client import AuthenticatedClient, Client
 from ..errors import UnexpectedStatus
 
 if TYPE_CHECKING:
+    from ..client import AuthenticatedClient, Client
     from .account_data import AccountData, AsyncAccountData
     from .accounts import Accounts, AsyncAccounts
     from .countries import AsyncCountries, Countries

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,11 +11,6 @@ from ..models.account_profile import AccountProfile
 from ..models.account_type import AccountType
 from ..models.country_code import CountryCode
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.account_verification import AccountVerification
-    from ..models.payment_provider import PaymentProvider
-
 
 T = TypeVar("T", bound="Account")
 
@@ -156,9 +151,6 @@ class Account:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.account_verification import AccountVerification  # noqa: PLC0415
-        from ..models.payment_provider import PaymentProvider  # noqa: PLC0415
-
         d = dict(src_dict)
         account_id = d.pop("accountId", UNSET)
 
@@ -260,3 +252,9 @@ class Account:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.account_verification import AccountVerification  # noqa: E402
+from ..models.payment_provider import PaymentProvider  # noqa: E402

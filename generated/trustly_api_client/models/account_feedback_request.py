@@ -2,15 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.account_feedback import AccountFeedback
-    from ..models.bank_account import BankAccount
-
 
 T = TypeVar("T", bound="AccountFeedbackRequest")
 
@@ -50,9 +45,6 @@ class AccountFeedbackRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.account_feedback import AccountFeedback  # noqa: PLC0415
-        from ..models.bank_account import BankAccount  # noqa: PLC0415
-
         d = dict(src_dict)
         merchant_id = d.pop("merchantId")
 
@@ -84,3 +76,9 @@ class AccountFeedbackRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.account_feedback import AccountFeedback  # noqa: E402
+from ..models.bank_account import BankAccount  # noqa: E402

@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.bank_account import BankAccount
-
 
 T = TypeVar("T", bound="AccountRequest")
 
@@ -44,8 +40,6 @@ class AccountRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.bank_account import BankAccount  # noqa: PLC0415
-
         d = dict(src_dict)
         merchant_id = d.pop("merchantId")
 
@@ -74,3 +68,8 @@ class AccountRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.bank_account import BankAccount  # noqa: E402

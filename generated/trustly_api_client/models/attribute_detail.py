@@ -2,18 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.attribute_name import AttributeName
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.attribute_source import AttributeSource
-    from ..models.attribute_verification import AttributeVerification
-
 
 T = TypeVar("T", bound="AttributeDetail")
 
@@ -74,9 +69,6 @@ class AttributeDetail:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.attribute_source import AttributeSource  # noqa: PLC0415
-        from ..models.attribute_verification import AttributeVerification  # noqa: PLC0415
-
         d = dict(src_dict)
         _name = d.pop("name", UNSET)
         name: AttributeName | Unset
@@ -131,3 +123,9 @@ class AttributeDetail:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.attribute_source import AttributeSource  # noqa: E402
+from ..models.attribute_verification import AttributeVerification  # noqa: E402

@@ -2,18 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.address import Address
-    from ..models.payment_provider import PaymentProvider
-    from ..models.segmented_name import SegmentedName
-
 
 T = TypeVar("T", bound="BankUser")
 
@@ -105,10 +99,6 @@ class BankUser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.address import Address  # noqa: PLC0415
-        from ..models.payment_provider import PaymentProvider  # noqa: PLC0415
-        from ..models.segmented_name import SegmentedName  # noqa: PLC0415
-
         d = dict(src_dict)
         fingerprint = d.pop("fingerprint", UNSET)
 
@@ -175,3 +165,10 @@ class BankUser:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.address import Address  # noqa: E402
+from ..models.payment_provider import PaymentProvider  # noqa: E402
+from ..models.segmented_name import SegmentedName  # noqa: E402

@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.country import Country
-
 
 T = TypeVar("T", bound="CountryList")
 
@@ -42,8 +38,6 @@ class CountryList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.country import Country  # noqa: PLC0415
-
         d = dict(src_dict)
         countries = []
         _countries = d.pop("countries")
@@ -74,3 +68,8 @@ class CountryList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.country import Country  # noqa: E402

@@ -2,18 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.address_input import AddressInput
-    from ..models.custom_data import CustomData
-    from ..models.driver_license import DriverLicense
-
 
 T = TypeVar("T", bound="CustomerInput")
 
@@ -64,10 +58,6 @@ class CustomerInput:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.address_input import AddressInput  # noqa: PLC0415
-        from ..models.custom_data import CustomData  # noqa: PLC0415
-        from ..models.driver_license import DriverLicense  # noqa: PLC0415
-
         customer_id: None | str | Unset
         if isinstance(self.customer_id, Unset):
             customer_id = UNSET
@@ -226,10 +216,6 @@ class CustomerInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.address_input import AddressInput  # noqa: PLC0415
-        from ..models.custom_data import CustomData  # noqa: PLC0415
-        from ..models.driver_license import DriverLicense  # noqa: PLC0415
-
         d = dict(src_dict)
 
         def _parse_customer_id(data: object) -> None | str | Unset:
@@ -457,3 +443,10 @@ class CustomerInput:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.address_input import AddressInput  # noqa: E402
+from ..models.custom_data import CustomData  # noqa: E402
+from ..models.driver_license import DriverLicense  # noqa: E402

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,14 +11,6 @@ from ..models.currency import Currency
 from ..models.kyc_type import KycType
 from ..models.payment_type import PaymentType
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.account import Account
-    from ..models.customer import Customer
-    from ..models.establish_metadata import EstablishMetadata
-    from ..models.trustly_ab_request import TrustlyAbRequest
-    from ..models.verification import Verification
-
 
 T = TypeVar("T", bound="EstablishData")
 
@@ -179,12 +171,6 @@ class EstablishData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.account import Account  # noqa: PLC0415
-        from ..models.customer import Customer  # noqa: PLC0415
-        from ..models.establish_metadata import EstablishMetadata  # noqa: PLC0415
-        from ..models.trustly_ab_request import TrustlyAbRequest  # noqa: PLC0415
-        from ..models.verification import Verification  # noqa: PLC0415
-
         d = dict(src_dict)
         url = d.pop("url")
 
@@ -307,3 +293,12 @@ class EstablishData:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.account import Account  # noqa: E402
+from ..models.customer import Customer  # noqa: E402
+from ..models.establish_metadata import EstablishMetadata  # noqa: E402
+from ..models.trustly_ab_request import TrustlyAbRequest  # noqa: E402
+from ..models.verification import Verification  # noqa: E402

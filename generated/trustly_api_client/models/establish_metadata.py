@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,10 +10,6 @@ from attrs import field as _attrs_field
 from ..models.finish_button_label import FinishButtonLabel
 from ..models.integration_context import IntegrationContext
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.clc_metadata import ClcMetadata
-
 
 T = TypeVar("T", bound="EstablishMetadata")
 
@@ -71,8 +67,6 @@ class EstablishMetadata:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.clc_metadata import ClcMetadata  # noqa: PLC0415
-
         d = dict(src_dict)
         lang = d.pop("lang", UNSET)
 
@@ -125,3 +119,8 @@ class EstablishMetadata:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.clc_metadata import ClcMetadata  # noqa: E402

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,16 +11,6 @@ from ..models.currency import Currency
 from ..models.kyc_type import KycType
 from ..models.payment_type_name import PaymentTypeName
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.beneficiary import Beneficiary
-    from ..models.beneficiary_account import BeneficiaryAccount
-    from ..models.customer_input import CustomerInput
-    from ..models.establish_account import EstablishAccount
-    from ..models.establish_metadata import EstablishMetadata
-    from ..models.recurrence import Recurrence
-    from ..models.verification import Verification
-
 
 T = TypeVar("T", bound="EstablishRequest")
 
@@ -198,14 +188,6 @@ class EstablishRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.beneficiary import Beneficiary  # noqa: PLC0415
-        from ..models.beneficiary_account import BeneficiaryAccount  # noqa: PLC0415
-        from ..models.customer_input import CustomerInput  # noqa: PLC0415
-        from ..models.establish_account import EstablishAccount  # noqa: PLC0415
-        from ..models.establish_metadata import EstablishMetadata  # noqa: PLC0415
-        from ..models.recurrence import Recurrence  # noqa: PLC0415
-        from ..models.verification import Verification  # noqa: PLC0415
-
         d = dict(src_dict)
         access_id = d.pop("accessId")
 
@@ -342,3 +324,14 @@ class EstablishRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.beneficiary import Beneficiary  # noqa: E402
+from ..models.beneficiary_account import BeneficiaryAccount  # noqa: E402
+from ..models.customer_input import CustomerInput  # noqa: E402
+from ..models.establish_account import EstablishAccount  # noqa: E402
+from ..models.establish_metadata import EstablishMetadata  # noqa: E402
+from ..models.recurrence import Recurrence  # noqa: E402
+from ..models.verification import Verification  # noqa: E402

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -13,17 +13,6 @@ from ..models.payment_provider_subtype import PaymentProviderSubtype
 from ..models.payment_system import PaymentSystem
 from ..models.payment_type import PaymentType
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.account import Account
-    from ..models.address import Address
-    from ..models.customer import Customer
-    from ..models.merchant import Merchant
-    from ..models.payment_auth import PaymentAuth
-    from ..models.payment_provider import PaymentProvider
-    from ..models.recurrence import Recurrence
-    from ..models.verification import Verification
-
 
 T = TypeVar("T", bound="Payment")
 
@@ -277,15 +266,6 @@ class Payment:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.account import Account  # noqa: PLC0415
-        from ..models.address import Address  # noqa: PLC0415
-        from ..models.customer import Customer  # noqa: PLC0415
-        from ..models.merchant import Merchant  # noqa: PLC0415
-        from ..models.payment_auth import PaymentAuth  # noqa: PLC0415
-        from ..models.payment_provider import PaymentProvider  # noqa: PLC0415
-        from ..models.recurrence import Recurrence  # noqa: PLC0415
-        from ..models.verification import Verification  # noqa: PLC0415
-
         d = dict(src_dict)
         payment_id = d.pop("paymentId")
 
@@ -470,3 +450,15 @@ class Payment:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.account import Account  # noqa: E402
+from ..models.address import Address  # noqa: E402
+from ..models.customer import Customer  # noqa: E402
+from ..models.merchant import Merchant  # noqa: E402
+from ..models.payment_auth import PaymentAuth  # noqa: E402
+from ..models.payment_provider import PaymentProvider  # noqa: E402
+from ..models.recurrence import Recurrence  # noqa: E402
+from ..models.verification import Verification  # noqa: E402

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.payment_processor import PaymentProcessor
-
 
 T = TypeVar("T", bound="PaymentProviderTransaction")
 
@@ -102,8 +98,6 @@ class PaymentProviderTransaction:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.payment_processor import PaymentProcessor  # noqa: PLC0415
-
         d = dict(src_dict)
         payment_provider_transaction_id = d.pop("paymentProviderTransactionId", UNSET)
 
@@ -164,3 +158,8 @@ class PaymentProviderTransaction:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.payment_processor import PaymentProcessor  # noqa: E402

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,11 +11,6 @@ from ..models.currency import Currency
 from ..models.transaction_status import TransactionStatus
 from ..models.transaction_type import TransactionType
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.payment import Payment
-    from ..models.payment_provider_transaction import PaymentProviderTransaction
-
 
 T = TypeVar("T", bound="Transaction")
 
@@ -234,9 +229,6 @@ class Transaction:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.payment import Payment  # noqa: PLC0415
-        from ..models.payment_provider_transaction import PaymentProviderTransaction  # noqa: PLC0415
-
         d = dict(src_dict)
         transaction_id = d.pop("transactionId")
 
@@ -389,3 +381,9 @@ class Transaction:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.payment import Payment  # noqa: E402
+from ..models.payment_provider_transaction import PaymentProviderTransaction  # noqa: E402

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.transaction import Transaction
-
 
 T = TypeVar("T", bound="TransactionList")
 
@@ -56,8 +52,6 @@ class TransactionList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.transaction import Transaction  # noqa: PLC0415
-
         d = dict(src_dict)
         transactions = []
         _transactions = d.pop("transactions")
@@ -94,3 +88,8 @@ class TransactionList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.transaction import Transaction  # noqa: E402

@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.attribute_detail import AttributeDetail
-    from ..models.user_verification_result import UserVerificationResult
-
 
 T = TypeVar("T", bound="UserDetailBody")
 
@@ -56,9 +51,6 @@ class UserDetailBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.attribute_detail import AttributeDetail  # noqa: PLC0415
-        from ..models.user_verification_result import UserVerificationResult  # noqa: PLC0415
-
         d = dict(src_dict)
         _verification = d.pop("verification", UNSET)
         verification: list[UserVerificationResult] | Unset = UNSET
@@ -101,3 +93,9 @@ class UserDetailBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.attribute_detail import AttributeDetail  # noqa: E402
+from ..models.user_verification_result import UserVerificationResult  # noqa: E402

@@ -2,20 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.user_verification_result_code import UserVerificationResultCode
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.adverse_media_hit import AdverseMediaHit
-    from ..models.pep_hit import PepHit
-    from ..models.user_verification_reason import UserVerificationReason
-    from ..models.watchlist_hit import WatchlistHit
-
 
 T = TypeVar("T", bound="UserVerificationResult")
 
@@ -36,9 +29,6 @@ class UserVerificationResult:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.adverse_media_hit import AdverseMediaHit  # noqa: PLC0415
-        from ..models.watchlist_hit import WatchlistHit  # noqa: PLC0415
-
         result: str | Unset = UNSET
         if not isinstance(self.result, Unset):
             result = self.result.value
@@ -82,11 +72,6 @@ class UserVerificationResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.adverse_media_hit import AdverseMediaHit  # noqa: PLC0415
-        from ..models.pep_hit import PepHit  # noqa: PLC0415
-        from ..models.user_verification_reason import UserVerificationReason  # noqa: PLC0415
-        from ..models.watchlist_hit import WatchlistHit  # noqa: PLC0415
-
         d = dict(src_dict)
         _result = d.pop("result", UNSET)
         result: UserVerificationResultCode | Unset
@@ -166,3 +151,11 @@ class UserVerificationResult:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.adverse_media_hit import AdverseMediaHit  # noqa: E402
+from ..models.pep_hit import PepHit  # noqa: E402
+from ..models.user_verification_reason import UserVerificationReason  # noqa: E402
+from ..models.watchlist_hit import WatchlistHit  # noqa: E402

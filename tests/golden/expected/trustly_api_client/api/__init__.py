@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import httpx
 
-from ..client import AuthenticatedClient, Client
 from ..errors import UnexpectedStatus
 
 if TYPE_CHECKING:
+    from ..client import AuthenticatedClient, Client
     from .gadgets import AsyncGadgets, Gadgets
     from .widgets import AsyncWidgets, Widgets
 

@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.widget import Widget
-
 
 T = TypeVar("T", bound="WidgetList")
 
@@ -42,8 +38,6 @@ class WidgetList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.widget import Widget  # noqa: PLC0415
-
         d = dict(src_dict)
         widgets = []
         _widgets = d.pop("widgets")
@@ -74,3 +68,8 @@ class WidgetList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.widget import Widget  # noqa: E402
