@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 __all__ = ["logger"]
 
 logger = logging.getLogger("trustly")
+# A library adds no output of its own: without this, Python's last-resort handler would print
+# warnings to stderr in applications that never configured logging.
+logger.addHandler(logging.NullHandler())
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
 

@@ -1,0 +1,174 @@
+"""`SimulatorServer`: the simulator on a real HTTP/1.1 socket on 127.0.0.1, plain or TLS.
+
+A small asyncio server in a background thread, written for the simulator rather than taken
+from a framework, because fault injection must be able to cut a connection at exactly the
+right moment (before or after the request was applied) and to stall an answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import threading
+from http import HTTPStatus
+from typing import Any
+
+from ._simulator import Reply, Simulator
+
+__all__ = ["SimulatorServer"]
+
+MAX_HEAD = 64 * 1024
+MAX_BODY = 1024 * 1024
+
+
+class SimulatorServer:
+    """Serve a `Simulator` on 127.0.0.1 until `stop()` (or the end of a `with` block).
+
+    Args:
+        simulator: The simulator to serve.
+        port: 0 picks a free port.
+        tls: Serve HTTPS with a certificate from a throwaway CA (needs the `trustme` package);
+            give clients `server.client_ssl_context()`.
+    """
+
+    def __init__(self, simulator: Simulator, *, port: int = 0, tls: bool = False) -> None:
+        self.simulator = simulator
+        self._port = port
+        self._tls = tls
+        self._ca: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self.open_connections = 0
+        self.requests = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """The API root to give a client: `http(s)://127.0.0.1:PORT/api/v1`."""
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self._port}/api/v1"
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """An SSLContext that trusts this server's throwaway CA (TLS servers only)."""
+        if self._ca is None:
+            raise RuntimeError("this server does not use TLS")
+        context = ssl.create_default_context()
+        self._ca.configure_trust(context)
+        return context
+
+    def start(self) -> SimulatorServer:
+        server_context = None
+        if self._tls:
+            import trustme
+
+            self._ca = trustme.CA()
+            server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self._ca.issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
+        self._thread = threading.Thread(target=self._run, args=(server_context,), name="trustly-simulator", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            raise RuntimeError(f"the simulator server did not start: {self._error}") from self._error
+        self.simulator.base_url = self.base_url.removesuffix("/api/v1")
+        return self
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is not None and self._thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            self._thread.join(timeout=10)
+        self._loop = None
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self, context: ssl.SSLContext | None) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            self._server = loop.run_until_complete(
+                asyncio.start_server(self._connection, "127.0.0.1", self._port, ssl=context, backlog=2048)
+            )
+            self._port = self._server.sockets[0].getsockname()[1]
+        except BaseException as error:  # report to start()
+            self._error = error
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            self._server.close()
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop), return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    # -- HTTP ------------------------------------------------------------------------------------
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.open_connections += 1
+        try:
+            while True:
+                request = await self._read_request(reader)
+                if request is None:
+                    return
+                method, target, headers, body = request
+                self.requests += 1
+                reply = self.simulator.handle(method, target, headers, body)
+                fault = reply.fault
+                if fault is not None and fault.kind in ("drop_before", "drop_after"):
+                    writer.transport.abort()
+                    return
+                if fault is not None and fault.kind == "delay":
+                    await asyncio.sleep(fault.seconds)
+                writer.write(_encode(reply, keep_alive=headers.get("connection", "").lower() != "close"))
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, asyncio.LimitOverrunError):
+            return
+        except asyncio.CancelledError:
+            return  # the server is stopping
+        finally:
+            self.open_connections -= 1
+            writer.close()
+
+    async def _read_request(self, reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes] | None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            return None
+        if len(head) > MAX_HEAD:
+            return None
+        lines = head.decode("latin-1").split("\r\n")
+        try:
+            method, target, _version = lines[0].split(" ", 2)
+        except ValueError:
+            return None
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0") or 0)
+        if length < 0 or length > MAX_BODY:
+            return None
+        body = await reader.readexactly(length) if length else b""
+        return method, target, headers, body
+
+
+def _encode(reply: Reply, *, keep_alive: bool) -> bytes:
+    try:
+        reason = HTTPStatus(reply.status).phrase
+    except ValueError:
+        reason = "Unknown"
+    headers = {**reply.headers, "Content-Length": str(len(reply.body))}
+    headers["Connection"] = "keep-alive" if keep_alive else "close"
+    head = f"HTTP/1.1 {reply.status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    return head.encode("latin-1") + reply.body

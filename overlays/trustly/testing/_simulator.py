@@ -1,0 +1,259 @@
+"""`Simulator`: a stateful local Trustly that speaks the REST API of spec/trustly-openapi.yaml.
+
+The simulator is transport-free: `handle()` takes a request and returns a `Reply`. The HTTP(S)
+server (`SimulatorServer`) and the httpx transports (`SimulatorTransport`) put it on a socket or
+in-process. It checks HTTP Basic credentials, validates every request against the spec, keeps
+transactions, payments and customers, de-duplicates merchantReference with code 210, sends
+signed event notifications, and applies injected faults.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from .._signatures import hmac_signature, sign_establish_data
+from ._data import StaticData
+from ._faults import Fault, FaultPlan
+from ._ledger import ApiError, Ledger, now_ms
+from ._notifier import Notifier
+from ._validate import Route, load_routes
+
+__all__ = ["Reply", "Simulator"]
+
+
+@dataclass
+class Reply:
+    """The simulator's answer; `fault` tells the front end to drop or delay it."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    fault: Fault | None = None
+
+
+class Simulator:
+    """A local Trustly. Use it through `SimulatorServer` or `SimulatorTransport`.
+
+    Args:
+        access_id, access_key: The credentials the simulator accepts (and signs notifications with).
+        merchant_id: The merchant every request must name.
+        notification_url: Where event notifications are POSTed; None keeps them in `ledger.events` only.
+        time_scale: Seconds of real time per simulated minute (settlement, notification retries).
+    """
+
+    def __init__(
+        self,
+        *,
+        access_id: str = "simulator-access-id",
+        access_key: str = "simulator-access-key",
+        merchant_id: str = "1002463580",
+        notification_url: str | None = None,
+        time_scale: float = 0.01,
+        base_url: str = "http://127.0.0.1",
+    ) -> None:
+        self.access_id = access_id
+        self._access_key = access_key
+        self.merchant_id = merchant_id
+        self.base_url = base_url
+        self.ledger = Ledger(merchant_id)
+        self.faults = FaultPlan()
+        self.data = StaticData(merchant_id)
+        self.time_scale = time_scale
+        self.notifier = Notifier(self, notification_url, access_id, access_key, time_scale)
+        self._routes = load_routes()
+        self._expected_auth = "Basic " + base64.b64encode(f"{access_id}:{access_key}".encode()).decode()
+        self._timers: list[threading.Timer] = []
+
+    def __repr__(self) -> str:
+        return f"Simulator(access_id={self.access_id!r}, merchant_id={self.merchant_id!r})"
+
+    # -- the simulated customer ---------------------------------------------------------------
+    def authorize(
+        self,
+        transaction_id: str,
+        *,
+        username: str = "happy_path_01",
+        password: str = "secret",  # noqa: S107 - Demo Bank
+    ) -> str:
+        """Stand in for the customer's bank login in the Lightbox; return the signed redirect URL.
+
+        Success redirects to returnUrl with status=2 and sends an Authorize notification; a Demo
+        Bank error keyphrase as password (LoginError, AccountLocked ...) redirects to cancelUrl
+        with status=7. Other keyphrases: NotEnoughFunds, Balance{n}, extendedreasoncode_{code},
+        ExpiredSplitToken.
+        """
+        with self.ledger.lock:
+            try:
+                transaction, ok = self.ledger.authorize(transaction_id, username, password)
+            except ApiError as error:
+                raise ValueError(error.message) from None
+            payment = self.ledger.payment_of(transaction)
+        self.notifier.flush()
+        target = payment["returnUrl"] if ok else payment["cancelUrl"]
+        params = {
+            "transactionId": transaction["transactionId"],
+            "transactionType": transaction["transactionType"],
+            "merchantReference": payment["merchantReference"],
+            "status": transaction["status"],
+            "payment.paymentType": payment["paymentType"],
+            "panel": "1",
+        }
+        url = f"{target}{'&' if '?' in target else '?'}{urlencode(params)}"
+        signature = hmac_signature(url, self._access_key)
+        return f"{url}&{urlencode({'requestSignature': signature})}"
+
+    def sign_establish_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        """What a merchant backend does with its key; for tests that build Establish Data by hand."""
+        return sign_establish_data({**data, "accessId": self.access_id}, self._access_key)
+
+    def settle_all(self) -> None:
+        """Move every pending money movement to Completed now, sending its notifications."""
+        with self.ledger.lock:
+            for transaction_id in list(self.ledger.transactions):
+                self.ledger.settle(transaction_id)
+                self.ledger.settle(transaction_id)
+        self.notifier.flush()
+
+    def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self.notifier.close()
+
+    # -- HTTP ---------------------------------------------------------------------------------
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        """Answer one request. `headers` keys are lower case; `target` is path plus query."""
+        parts = urlsplit(target)
+        path = parts.path
+        if path.startswith("/api/v1"):
+            path = path[len("/api/v1") :] or "/"
+        try:
+            route, params = self._route(method.upper(), path)
+            if headers.get("authorization") != self._expected_auth:
+                raise ApiError(401, 375, "Access not authorized")
+            route.check_headers(headers)
+            params = route.check_path(params)
+            fault = self.faults.take(route.operation_id)
+            if fault is not None and not fault.applies_request:
+                if fault.kind == "drop_before":
+                    return Reply(0, b"", fault=fault)
+                extra = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+                error = ApiError(fault.status_code, 100, "Simulated server error")
+                return self._json(fault.status_code, error.body(), extra)
+            query = route.parse_query(parts.query)
+            payload = route.parse_body(headers.get("content-type", ""), body)
+            with self.ledger.lock:
+                result = self._dispatch(route.operation_id, params, query, payload)
+            self.notifier.flush()
+            reply = self._json(200, result)
+            reply.fault = fault
+            return reply
+        except ApiError as error:
+            return self._json(error.status, error.body())
+
+    def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        allowed = False
+        for route in self._routes:
+            match = route.regex.match(path)
+            if match is None:
+                continue
+            if route.method == method:
+                return route, match.groupdict()
+            allowed = True
+        if allowed:
+            raise ApiError(405, 200, f"{method} is not allowed on {path}")
+        raise ApiError(404, 200, f"no operation at {path}")
+
+    @staticmethod
+    def _json(status: int, data: Any, headers: dict[str, str] | None = None) -> Reply:
+        body = json.dumps(data, separators=(",", ":")).encode()
+        return Reply(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+    def _schedule_settlement(self, transaction_id: str) -> None:
+        # Trustly processes within minutes and completes within days; here a few "minutes" each.
+        for step in (1, 2):
+            timer = threading.Timer(step * 3 * self.time_scale, self._settle_one, args=(transaction_id,))
+            timer.daemon = True
+            self._timers.append(timer)
+            timer.start()
+
+    def _settle_one(self, transaction_id: str) -> None:
+        with self.ledger.lock:
+            self.ledger.settle(transaction_id)
+        self.notifier.flush()
+
+    # -- operations ---------------------------------------------------------------------------
+    def _dispatch(self, op: str, params: dict[str, str], query: dict[str, Any], body: Any) -> Any:
+        ledger = self.ledger
+        tid = params.get("transactionId", "")
+        if op == "transactions_establish":
+            if body.get("accessId") != self.access_id or body.get("merchantId") != self.merchant_id:
+                raise ApiError(401, 375, "Access not authorized", "accessId")
+            expected = sign_establish_data(body, self._access_key)["requestSignature"]
+            if (
+                expected != body.get("requestSignature")
+                and body.get("requestSignature", "").split(":")[0] != "HmacSHA512"
+            ):
+                raise ApiError(401, 300, "Invalid requestSignature", "requestSignature")
+            return ledger.establish(body, self.base_url)
+        if op == "transactions_get":
+            return ledger.view(ledger.transaction(tid))
+        if op == "transactions_list":
+            return {"transactions": self._list_transactions(query)}
+        if op in ("transactions_capture", "transactions_capture_pre_auth", "transactions_deposit"):
+            method = {"transactions_capture": ledger.capture, "transactions_capture_pre_auth": ledger.capture_pre_auth}
+            child = method.get(op, ledger.deposit)(tid, body)
+            self._schedule_settlement(child["transactionId"])
+            return ledger.view(child)
+        if op in ("transactions_refund", "transactions_reclaim"):
+            child = (ledger.refund if op == "transactions_refund" else ledger.reclaim)(tid, body or {})
+            self._schedule_settlement(child["transactionId"])
+            return ledger.view(child)
+        if op == "transactions_cancel":
+            return ledger.view(ledger.cancel(tid))
+        if op == "transactions_refresh":
+            transaction = ledger.transaction(tid)
+            payment = ledger.payment_of(transaction)
+            if body["splitToken"] != ledger.split_tokens.get(payment["paymentId"]):
+                raise ApiError(400, 397, "splitToken is not valid", "splitToken")
+            return {"refresh": {"transactionId": tid, "status": "1", "createdAt": now_ms()}}
+        if op == "payments_get":
+            found = ledger.payments.get(params["paymentId"])
+            if found is None:
+                raise ApiError(404, 330, "payment not found", "paymentId")
+            return found
+        if op == "payments_list":
+            start, count = query.get("startIndex", 0), query.get("count", 25)
+            items = sorted(ledger.payments.values(), key=lambda p: p["createdAt"], reverse=True)
+            if "merchantReference" in query:
+                items = [p for p in items if p.get("merchantReference") == query["merchantReference"]]
+            return {"payments": items[start : start + count], "startIndex": start, "itemsPerPage": count}
+        if op.startswith("customers_"):
+            return self.data.customers(op, params, query, body)
+        if op.startswith(("account_data_", "identity_")):
+            ledger.transaction(tid)
+            return self.data.account_data(op, tid, body)
+        return self.data.other(op, query, body)
+
+    def _list_transactions(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        items = list(self.ledger.transactions.values())
+        reverse = query.get("sortOrder", "desc") == "desc"
+        key = query.get("orderBy", "createdAt")
+        items.sort(key=lambda t: (t.get(key, 0), int(t["transactionId"])), reverse=reverse)
+        filters: dict[str, Callable[[dict[str, Any], Any], bool]] = {
+            "transactionStatus": lambda t, v: t["status"] in v,
+            "transactionType": lambda t, v: t["transactionType"] in v,
+            "originalTransactionId": lambda t, v: t.get("originalTransactionId") == v,
+            "payment.merchantReference": lambda t, v: self.ledger.payment_of(t).get("merchantReference") == v,
+            "payment.paymentId": lambda t, v: t["payment"]["paymentId"] == v,
+        }
+        for name, test in filters.items():
+            if name in query:
+                items = [t for t in items if test(t, query[name])]
+        start, count = query.get("startIndex", 0), query.get("count", 25)
+        return [self.ledger.view(t) for t in items[start : start + count]]

@@ -1,0 +1,166 @@
+"""Request checks driven by spec/trustly-openapi.yaml, so the simulator accepts what the spec does.
+
+Parameters and bodies are coerced from their wire form (query strings and form fields are
+text) to the types the spec declares, then validated with JSON Schema (draft 2020-12, which
+OpenAPI 3.1 uses). A failure becomes a 400 in Trustly's error envelope naming the field.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import yaml
+from jsonschema import Draft202012Validator
+from trustly_api_client.operations import OPERATIONS
+
+from ._ledger import ApiError, invalid
+
+__all__ = ["Route", "load_routes"]
+
+_SNAKE = {(o.method, o.path): o.operation_id for o in OPERATIONS.values()}
+
+_METHODS = ("get", "post", "put", "delete", "patch")
+
+
+def spec_path() -> Path:
+    """The spec shipped inside the package, or the repository's copy when run from source."""
+    packaged = Path(__file__).with_name("trustly-openapi.yaml")
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "spec" / "trustly-openapi.yaml"
+
+
+@functools.cache
+def load_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load(spec_path().read_text())
+    return spec
+
+
+class Route:
+    """One operation: its path pattern and the checks on its parameters and body."""
+
+    def __init__(self, method: str, path: str, op: dict[str, Any], components: dict[str, Any]) -> None:
+        self.method = method.upper()
+        self.path = path
+        # The client's snake_case ids (transactions_capture_pre_auth), shared with fault plans.
+        self.operation_id: str = _SNAKE[(self.method, path)]
+        self.regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
+        self.params: list[dict[str, Any]] = [
+            components["parameters"][p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p
+            for p in op.get("parameters", [])
+        ]
+        self._components = components
+        content = op.get("requestBody", {}).get("content", {})
+        self.body_required = bool(op.get("requestBody", {}).get("required"))
+        self.content_type: str | None = next(iter(content), None)
+        self.body_schema: dict[str, Any] | None = content[self.content_type]["schema"] if self.content_type else None
+
+    def validator(self, schema: dict[str, Any]) -> Draft202012Validator:
+        return Draft202012Validator({**schema, "components": self._components})
+
+    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            schema = self._components["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        return schema
+
+    def _coerce(self, schema: dict[str, Any], value: Any) -> Any:
+        schema = self.resolve(schema)
+        kinds = schema.get("type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if isinstance(value, list):
+            return [self._coerce(schema.get("items", {}), v) for v in value] if "array" in kinds else value[-1]
+        if not isinstance(value, str):
+            return value
+        if "integer" in kinds and re.fullmatch(r"-?\d+", value):
+            return int(value)
+        if "boolean" in kinds and value in ("true", "false"):
+            return value == "true"
+        return value
+
+    def check(self, name: str, schema: dict[str, Any], value: Any) -> Any:
+        coerced = self._coerce(schema, value)
+        error = next(iter(self.validator(schema).iter_errors(coerced)), None)
+        if error is not None:
+            where = ".".join(str(p) for p in error.absolute_path)
+            raise invalid(f"{name}.{where}" if where else name, f"invalid {name}: {error.message}"[:300])
+        return coerced
+
+    def parse_query(self, query: str) -> dict[str, Any]:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        values: dict[str, list[str]] = {}
+        for key, value in pairs:
+            values.setdefault(key, []).append(value)
+        out: dict[str, Any] = {}
+        for param in self.params:
+            name, where = param["name"], param["in"]
+            if where != "query":
+                continue
+            if name not in values:
+                if param.get("required"):
+                    raise invalid(name, f"{name} is required")
+                continue
+            raw: Any = values[name]
+            schema = param.get("schema", {})
+            if self.resolve(schema).get("type") != "array":
+                raw = raw[-1]
+            out[name] = self.check(name, schema, raw)
+        return out
+
+    def check_path(self, values: dict[str, str]) -> dict[str, str]:
+        from urllib.parse import unquote
+
+        decoded = {name: unquote(value) for name, value in values.items()}
+        for param in self.params:
+            if param["in"] == "path":
+                self.check(param["name"], param.get("schema", {}), decoded.get(param["name"], ""))
+        return decoded
+
+    def check_headers(self, headers: dict[str, str]) -> None:
+        for param in self.params:
+            if param["in"] == "header":
+                value = headers.get(param["name"].lower())
+                if value is None:
+                    if param.get("required"):
+                        raise invalid(param["name"], f"the {param['name']} header is required")
+                    continue
+                self.check(param["name"], param.get("schema", {}), value)
+
+    def parse_body(self, content_type: str, body: bytes) -> Any:
+        if self.body_schema is None or self.content_type is None:
+            return None
+        if not body:
+            if self.body_required:
+                raise invalid("body", "a request body is required")
+            return None
+        if content_type.split(";")[0].strip().lower() != self.content_type:
+            raise ApiError(415, 200, f"the body must be {self.content_type}", "Content-Type")
+        try:
+            text = body.decode("utf-8")
+            if self.content_type == "application/json":
+                data: Any = json.loads(text)
+            else:
+                schema = self.resolve(self.body_schema)
+                form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
+                props = schema.get("properties", {})
+                data = {k: self._coerce(props[k], v) if k in props else v for k, v in form.items()}
+        except (UnicodeDecodeError, ValueError):
+            raise invalid("body", "the body cannot be parsed") from None
+        return self.check("body", self.body_schema, data)
+
+
+@functools.cache
+def load_routes() -> tuple[Route, ...]:
+    spec = load_spec()
+    routes = [
+        Route(method, path, item[method], spec["components"])
+        for path, item in spec["paths"].items()
+        for method in _METHODS
+        if method in item
+    ]
+    # Literal segments win over parameters: /customers/lookup before /customers/{customerId}.
+    return tuple(sorted(routes, key=lambda r: (r.path.count("{"), -len(r.path))))
