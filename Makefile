@@ -17,7 +17,7 @@ SPEC := spec/trustly-openapi.yaml
 RUNTIME_PINS := httpx==0.28.1 attrs==26.1.0
 PYTEST_ARGS ?=
 
-.PHONY: help install generate golden-update check-generated lint lint-spec typecheck pytest test check build publish bench clean
+.PHONY: help install generate golden-update check-generated lint lint-spec typecheck pytest test check build publish demo bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -51,15 +51,15 @@ check-generated: generate  ## Fail if regeneration changes or adds any file
 		if [ -n "$$untracked" ]; then echo "$$untracked"; echo "make generate created files that are not committed" >&2; exit 1; fi
 
 lint: $(VENV_STAMP)  ## ruff on the handwritten code
-	$(BIN)/ruff check overlays tests generator bench
-	$(BIN)/ruff format --check overlays tests generator bench
+	$(BIN)/ruff check overlays tests generator bench examples
+	$(BIN)/ruff format --check overlays tests generator bench examples
 
 lint-spec: $(NPM_STAMP)  ## redocly and spectral on the spec
 	$(NPX)/redocly lint --config redocly.yaml $(SPEC)
 	$(NPX)/spectral lint --ruleset .spectral.yaml --fail-severity warn $(SPEC)
 
 typecheck: $(VENV_STAMP)  ## mypy --strict on the overlay and the generated package
-	$(BIN)/mypy --strict overlays generated
+	$(BIN)/mypy --strict overlays generated examples
 
 pytest: install  ## Run the test suite only
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -79,6 +79,9 @@ publish:  ## Build and upload to INDEX_URL (needs TWINE_USERNAME and TWINE_PASSW
 	$(MAKE) --no-print-directory build
 	$(BIN)/twine check --strict dist/*
 	$(BIN)/twine upload --non-interactive --disable-progress-bar --repository-url "$$INDEX_URL" dist/*
+
+demo: install  ## The end-to-end merchant flow against the local Trustly simulator
+	PYTHONPATH=overlays:generated $(PY) examples/merchant_flow.py
 
 bench: install  ## Benchmarks against raw httpx, printed as a table (reported, not pass/fail)
 	$(PY) bench/run.py

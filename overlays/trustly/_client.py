@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 import httpx
+
 from trustly_api_client.api import Api, AsyncApi
 from trustly_api_client.operations import Operation
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpx
+
 from trustly_api_client.operations import OPERATIONS, Operation, RetryClass
 
 from . import _logging

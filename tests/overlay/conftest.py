@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-import trustly
 
+import trustly
 from tests.conftest import ACCESS_ID, ACCESS_KEY, BASE_URL
 
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import httpx
 import pytest
-import trustly
-from trustly.models import CaptureRequest, Transaction, TransactionStatus
 
+import trustly
 from tests.conftest import ACCESS_ID, ACCESS_KEY, TRANSACTION
 from tests.overlay.conftest import Recorder, make_async_client, make_client
+from trustly.models import CaptureRequest, Transaction, TransactionStatus
 
 
 def test_get_transaction_end_to_end() -> None:

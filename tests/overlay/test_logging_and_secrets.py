@@ -9,11 +9,11 @@ import sys
 
 import httpx
 import pytest
-import trustly
-from trustly.models import RefundRequest
 
+import trustly
 from tests.conftest import ACCESS_ID, ACCESS_KEY, TRANSACTION
 from tests.overlay.conftest import Recorder, make_client
+from trustly.models import RefundRequest
 
 AUTH_VALUE = base64.b64encode(f"{ACCESS_ID}:{ACCESS_KEY}".encode()).decode()
 

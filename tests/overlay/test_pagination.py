@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-import trustly
-from trustly.models import TransactionStatus
 
+import trustly
 from tests.overlay.conftest import make_async_client, make_client
+from trustly.models import TransactionStatus
 
 
 def _tx(i: int) -> dict[str, object]:

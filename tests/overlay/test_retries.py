@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-import trustly
-from trustly.models import CaptureRequest, RefundRequest
 
+import trustly
 from tests.conftest import TRANSACTION
 from tests.overlay.conftest import Recorder, make_async_client, make_client
+from trustly.models import CaptureRequest, RefundRequest
 
 CAPTURED = {**TRANSACTION, "transactionId": "2000", "transactionType": "3", "merchantReference": "cap-1"}
 REFUNDED = {**TRANSACTION, "transactionId": "3000", "transactionType": "4", "merchantReference": "ref-1"}

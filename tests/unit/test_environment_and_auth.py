@@ -4,11 +4,11 @@ import base64
 
 import httpx
 import pytest
+
+from tests.conftest import ACCESS_KEY
 from trustly import ConfigurationError, Credentials, Environment
 from trustly._auth import BasicAuth
 from trustly._environment import check_base_url, resolve_base_url
-
-from tests.conftest import ACCESS_KEY
 
 
 def test_environments_have_the_documented_roots() -> None:

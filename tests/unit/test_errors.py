@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 import trustly
 from trustly._errors import make_status_error, parse_error_details
 

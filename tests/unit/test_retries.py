@@ -5,6 +5,7 @@ import time
 
 import httpx
 import pytest
+
 from trustly._retries import Outcome, RetryPolicy, classify_exception, classify_status, parse_retry_after
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from trustly import InvalidRequestError, SignatureVerificationError
 from trustly._signatures import (
     establish_string_to_sign,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from trustly import InvalidRequestError, format_amount
 from trustly._validation import prepare_request
 from trustly_api_client.operations import OPERATIONS

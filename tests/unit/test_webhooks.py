@@ -10,6 +10,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import httpx
 import pytest
+
 import trustly
 from trustly.models import AuthorizeEvent, Event, EventType, RefreshEvent, TransactionStatus, UpdateEvent
 from trustly.webhooks import InMemoryReplayStore, WebhookHandler, parse_event

@@ -81,7 +81,7 @@ class StaticData:
             "accountId": f"acc-{transaction_id}",
             "name": "Demo Checking",
             "nameOnAccount": "John Smith",
-            "type": 1,
+            "type": "1",
             "accountNumberLastFour": "0006",
             "routingNumber": SANDBOX_ROUTING,
             "verified": True,

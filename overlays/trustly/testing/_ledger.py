@@ -207,7 +207,9 @@ class Ledger:
         }
         self.transactions[transaction_id] = transaction
         self.emit("Establish", transaction)
-        result = {k: v for k, v in data.items() if k not in ("requestSignature", "metadata")}
+        result = {k: v for k, v in data.items() if k not in ("requestSignature", "metadata", "customer")}
+        if "customer" in payment:
+            result["customer"] = payment["customer"]
         result.update(
             transactionId=transaction_id,
             url=f"{base_url}/lightbox/{transaction_id}",
@@ -244,7 +246,7 @@ class Ledger:
         payment["authorizationStatus"] = 2
         payment["account"] = {
             "name": "Demo Checking",
-            "type": 1,
+            "type": "1",
             "accountNumber": bank.account_number,
             "accountNumberLastFour": bank.account_number[-4:],
             "routingNumber": "124003116",

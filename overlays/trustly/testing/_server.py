@@ -89,6 +89,7 @@ class SimulatorServer:
 
     def _run(self, context: ssl.SSLContext | None) -> None:
         loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         self._loop = loop
         try:
             self._server = loop.run_until_complete(

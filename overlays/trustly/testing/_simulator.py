@@ -45,6 +45,8 @@ class Simulator:
         merchant_id: The merchant every request must name.
         notification_url: Where event notifications are POSTed; None keeps them in `ledger.events` only.
         time_scale: Seconds of real time per simulated minute (settlement, notification retries).
+        check_responses: Validate every 200 body against the spec and answer 500 if it does not fit
+            (a simulator bug); on by default, off for load tests.
     """
 
     def __init__(
@@ -56,7 +58,9 @@ class Simulator:
         notification_url: str | None = None,
         time_scale: float = 0.01,
         base_url: str = "http://127.0.0.1",
+        check_responses: bool = True,
     ) -> None:
+        self.check_responses = check_responses
         self.access_id = access_id
         self._access_key = access_key
         self.merchant_id = merchant_id
@@ -93,6 +97,8 @@ class Simulator:
                 transaction, ok = self.ledger.authorize(transaction_id, username, password)
             except ApiError as error:
                 raise ValueError(error.message) from None
+            except KeyError:
+                raise ValueError(f"transaction {transaction_id} not found") from None
             payment = self.ledger.payment_of(transaction)
         self.notifier.flush()
         target = payment["returnUrl"] if ok else payment["cancelUrl"]
@@ -132,6 +138,8 @@ class Simulator:
         path = parts.path
         if path.startswith("/api/v1"):
             path = path[len("/api/v1") :] or "/"
+        if path.startswith("/simulator/authorize/") and method.upper() == "POST":
+            return self._lightbox(path.rsplit("/", 1)[-1], body)
         try:
             route, params = self._route(method.upper(), path)
             if headers.get("authorization") != self._expected_auth:
@@ -150,11 +158,27 @@ class Simulator:
             with self.ledger.lock:
                 result = self._dispatch(route.operation_id, params, query, payload)
             self.notifier.flush()
+            problem = route.response_problem(result) if self.check_responses else None
+            if problem is not None:
+                raise ApiError(500, 100, f"simulator bug: the {route.operation_id} answer breaks the spec: {problem}")
             reply = self._json(200, result)
             reply.fault = fault
             return reply
         except ApiError as error:
             return self._json(error.status, error.body())
+
+    def _lightbox(self, transaction_id: str, body: bytes) -> Reply:
+        """The customer's side, over HTTP: form fields `username` and `password` (Demo Bank rules)."""
+        from urllib.parse import parse_qsl
+
+        form = dict(parse_qsl(body.decode("utf-8", "replace")))
+        try:
+            url = self.authorize(
+                transaction_id, username=form.get("username", "happy_path_01"), password=form.get("password", "secret")
+            )
+        except ValueError as error:
+            return self._json(400, ApiError(400, 200, str(error), "transactionId").body())
+        return self._json(200, {"redirectUrl": url})
 
     def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         allowed = False

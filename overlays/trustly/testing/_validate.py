@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 import yaml
 from jsonschema import Draft202012Validator
+
 from trustly_api_client.operations import OPERATIONS
 
 from ._ledger import ApiError, invalid
@@ -59,6 +60,14 @@ class Route:
         self.body_required = bool(op.get("requestBody", {}).get("required"))
         self.content_type: str | None = next(iter(content), None)
         self.body_schema: dict[str, Any] | None = content[self.content_type]["schema"] if self.content_type else None
+        self.response_schema: dict[str, Any] = op["responses"]["200"]["content"]["application/json"]["schema"]
+
+    def response_problem(self, data: Any) -> str | None:
+        """Why a 200 body breaks the spec (a simulator bug), or None."""
+        error = next(iter(self.validator(self.response_schema).iter_errors(data)), None)
+        if error is None:
+            return None
+        return f"{'.'.join(str(p) for p in error.absolute_path) or 'body'}: {error.message}"[:500]
 
     def validator(self, schema: dict[str, Any]) -> Draft202012Validator:
         return Draft202012Validator({**schema, "components": self._components})
