@@ -120,7 +120,7 @@ class StaticData:
             "routingNumber": account.get("routingNumber", ""),
             "token": f"tok_{number[-4:]}_{len(number)}",
             "verified": verified,
-            "verification": {"score": score},
+            "verification": {"score": str(score)},
             "paymentProvider": DEMO_BANK,
         }
 

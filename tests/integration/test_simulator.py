@@ -1,0 +1,219 @@
+"""The client against the simulator over real HTTP(S) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+import trustly
+from trustly.models import (
+    AccountRequest,
+    AuthorizeEvent,
+    BankAccount,
+    CaptureRequest,
+    CustomerInput,
+    RefundRequest,
+    TransactionStatus,
+    TransactionType,
+)
+from trustly.testing import Simulator, SimulatorServer, SimulatorTransport
+
+from .conftest import ACCESS_ID, ACCESS_KEY, Endpoint
+from .flows import authorized, captured, establish
+
+pytestmark = pytest.mark.integration
+
+
+def test_full_flow_signed_establish_capture_refund_list(
+    client: trustly.TrustlyClient, sim: Simulator, endpoint: Endpoint
+) -> None:
+    transaction_id, reference = establish(client, sim, amount="80.00")
+    redirect = sim.authorize(transaction_id)
+    assert client.verify_redirect(redirect, merchant_reference=reference)["transactionId"] == transaction_id
+    event = endpoint.wait_for("Authorize", transaction_id)
+    assert isinstance(event, AuthorizeEvent) and isinstance(event.split_token, str)
+
+    capture = client.transactions.capture(
+        transaction_id,
+        body=CaptureRequest(merchant_reference=f"{reference}-c1", amount="80.00", split_token=event.split_token),
+    )
+    assert capture.transaction_type is TransactionType.CAPTURE and capture.status is TransactionStatus.PENDING
+    endpoint.wait_for("Completed", capture.transaction_id)
+    assert client.transactions.get(capture.transaction_id).status is TransactionStatus.COMPLETED
+
+    refund = client.transactions.refund(
+        capture.transaction_id, body=RefundRequest(merchant_reference="r1", amount="30.00")
+    )
+    assert refund.transaction_type is TransactionType.REFUND and refund.amount == "30.00"
+    assert client.transactions.get(capture.transaction_id).refunded == "30.00"
+
+    listed = list(client.transactions.list_all(page_size=1))
+    assert [t.transaction_id for t in listed] == [refund.transaction_id, capture.transaction_id, transaction_id]
+
+
+def test_a_repeated_capture_reference_is_code_210(client: trustly.TrustlyClient, sim: Simulator) -> None:
+    transaction_id, token = authorized(client, sim)
+    body = CaptureRequest(merchant_reference="same-ref", amount="10.00", split_token=token)
+    client.transactions.capture(transaction_id, body=body)
+    with pytest.raises(trustly.DuplicateRequestError) as caught:
+        client.transactions.capture(transaction_id, body=body)
+    assert caught.value.code == 210 and caught.value.status_code == 400
+
+
+def test_invalid_requests_get_the_error_envelope(client: trustly.TrustlyClient, server: SimulatorServer) -> None:
+    with pytest.raises(trustly.NotFoundError) as missing:
+        client.transactions.get("999")
+    assert missing.value.code == 330
+    raw = httpx.post(
+        f"{server.base_url}/transactions/1/capture",
+        data={"merchantReference": "x", "amount": "ten", "splitToken": "t"},
+        auth=(ACCESS_ID, ACCESS_KEY),
+    )
+    assert raw.status_code == 400
+    assert raw.json()["errors"][0]["code"] == 200 and "amount" in raw.json()["errors"][0]["location"]
+    unauthenticated = httpx.get(f"{server.base_url}/countries")
+    assert unauthenticated.status_code == 401 and unauthenticated.json()["errors"][0]["code"] == 375
+
+
+def test_wrong_credentials_are_an_authentication_error(server: SimulatorServer) -> None:
+    with trustly.TrustlyClient(base_url=server.base_url, access_id=ACCESS_ID, access_key="wrong") as bad:
+        with pytest.raises(trustly.AuthenticationError) as caught:
+            bad.countries.list()
+    assert caught.value.code == 375
+
+
+def test_notifications_are_retried_until_acknowledged(client: trustly.TrustlyClient) -> None:
+    endpoint = Endpoint(fail_first=2)
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url, time_scale=0.002)
+    try:
+        with SimulatorServer(sim) as server:
+            with trustly.TrustlyClient(base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY) as c:
+                transaction_id, _ = establish(c, sim)
+                sim.authorize(transaction_id)
+                event = endpoint.wait_for("Authorize", transaction_id)
+                assert event.event_type == "Authorize"
+        assert sim.notifier.attempts >= 3
+        assert len({e["eventId"] for e in sim.notifier.delivered}) == len(sim.notifier.delivered)
+    finally:
+        sim.close()
+        endpoint.close()
+
+
+def test_demo_bank_keyphrases(client: trustly.TrustlyClient, sim: Simulator) -> None:
+    transaction_id, _ = establish(client, sim)
+    cancel = sim.authorize(transaction_id, password="LoginError")
+    assert client.verify_redirect(cancel)["status"] == "7" and cancel.startswith("https://shop.example/cancel")
+
+    poor, _ = establish(client, sim)
+    sim.authorize(poor, password="NotEnoughFunds")
+    token = sim.ledger.split_tokens[sim.ledger.transactions[poor]["payment"]["paymentId"]]
+    failed = client.transactions.capture(
+        poor, body=CaptureRequest(merchant_reference="c", amount="5.00", split_token=token)
+    )
+    assert failed.status is TransactionStatus.FAILED
+
+    risky, _ = establish(client, sim)
+    sim.authorize(risky, password="extendedreasoncode_10000")
+    token = sim.ledger.split_tokens[sim.ledger.transactions[risky]["payment"]["paymentId"]]
+    denied = client.transactions.capture(
+        risky, body=CaptureRequest(merchant_reference="c", amount="5.00", split_token=token)
+    )
+    assert denied.status is TransactionStatus.DENIED
+    assert denied.payment_provider_transaction.status == "SW054"  # type: ignore[union-attr]
+
+    rich, _ = establish(client, sim, amount="1000.00")
+    sim.authorize(rich, password="Balance20")
+    token = sim.ledger.split_tokens[sim.ledger.transactions[rich]["payment"]["paymentId"]]
+    ok = client.transactions.capture(
+        rich, body=CaptureRequest(merchant_reference="c1", amount="20.00", split_token=token)
+    )
+    over = client.transactions.capture(
+        rich, body=CaptureRequest(merchant_reference="c2", amount="0.01", split_token=token)
+    )
+    assert ok.status is TransactionStatus.PENDING and over.status is TransactionStatus.FAILED
+
+
+@pytest.mark.parametrize(
+    ("account_number", "outcome"),
+    [("1000000006", (6, True)), ("1000000000", (0, False)), ("1000001045", (9, True)),
+     ("1002000000", trustly.BadRequestError), ("1003750000", trustly.AuthenticationError),
+     ("1001000000", trustly.AmbiguousOutcomeError)],
+)  # fmt: skip
+def test_manual_entry_sandbox_accounts(
+    client: trustly.TrustlyClient, sim: Simulator, account_number: str, outcome: object
+) -> None:
+    body = AccountRequest(
+        merchant_id=sim.merchant_id, account=BankAccount(account_number=account_number, routing_number="124003116")
+    )
+    if isinstance(outcome, tuple):
+        account = client.with_options(max_retries=0).accounts.verify(body=body)
+        assert (account.verification.score, account.verified) == (str(outcome[0]), outcome[1])  # type: ignore[union-attr]
+    else:
+        with pytest.raises(outcome):  # type: ignore[call-overload]
+            client.with_options(max_retries=0).accounts.verify(body=body)
+
+
+def test_customers_create_update_with_null_get_lookup_list(client: trustly.TrustlyClient) -> None:
+    created = client.customers.create(body=CustomerInput(external_id="ext-9", name="Ada", email="ada@example.com"))
+    customer_id = created.customer.customer_id
+    updated = client.customers.update(customer_id, body=CustomerInput(email=None, phone="555-0100"))
+    assert updated.customer.phone == "555-0100"
+    assert not isinstance(updated.customer.email, str), "null removed the email"
+    assert client.customers.get(customer_id).customer.name == "Ada"
+    assert [c.customer_id for c in client.customers.list(external_id="ext-9").customers] == [customer_id]
+    assert client.customers.lookup(email="ada@example.com").is_in_trustly_network is True
+
+
+def test_https_with_a_custom_ca(sim: Simulator) -> None:
+    with SimulatorServer(sim, tls=True) as tls:
+        assert tls.base_url.startswith("https://127.0.0.1:")
+        with trustly.TrustlyClient(
+            base_url=tls.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY, verify=tls.client_ssl_context()
+        ) as secure:
+            assert secure.countries.list().countries
+        with trustly.TrustlyClient(base_url=tls.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY) as default_trust:
+            with pytest.raises(trustly.APIConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+                default_trust.with_options(max_retries=0).countries.list()
+
+
+@pytest.mark.anyio
+async def test_async_flow_over_the_in_process_transport() -> None:
+    from trustly.testing import AsyncSimulatorTransport
+
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY)
+    async with trustly.AsyncTrustlyClient(
+        base_url="http://127.0.0.1/api/v1",
+        access_id=ACCESS_ID,
+        access_key=ACCESS_KEY,
+        transport=AsyncSimulatorTransport(sim),
+    ) as client:
+        from trustly.models import EstablishRequest
+
+        data = client.sign_establish_data(
+            {"merchantId": sim.merchant_id, "merchantReference": "a-1", "paymentType": "Deferred", "currency": "USD",
+             "amount": "12.00", "returnUrl": "https://s.example/r", "cancelUrl": "https://s.example/c"}
+        )  # fmt: skip
+        established = await client.transactions.establish(body=EstablishRequest.from_dict(data))
+        assert isinstance(established.transaction_id, str)
+        sim.authorize(established.transaction_id)
+        token = sim.ledger.split_tokens[sim.ledger.transactions[established.transaction_id]["payment"]["paymentId"]]
+        capture = await client.transactions.capture(
+            established.transaction_id,
+            body=CaptureRequest(merchant_reference="a-1-c", amount="12.00", split_token=token),
+        )
+        sim.settle_all()
+        refund = await client.transactions.refund(capture.transaction_id, body=RefundRequest(amount="2.00"))
+        ids = [t.transaction_id async for t in client.transactions.list_all(page_size=2)]
+        assert ids == [refund.transaction_id, capture.transaction_id, established.transaction_id]
+
+
+def test_sync_transport_without_sockets() -> None:
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY)
+    with trustly.TrustlyClient(
+        base_url="http://127.0.0.1/api/v1",
+        access_id=ACCESS_ID,
+        access_key=ACCESS_KEY,
+        transport=SimulatorTransport(sim),
+    ) as c:
+        capture = captured(c, sim)
+        assert c.transactions.get(capture.transaction_id).status is TransactionStatus.COMPLETED
