@@ -104,8 +104,6 @@ class StaticData:
             return {"detail": {"verification": [], "attribute": []}}
         if op == "identity_verify_customer":
             return {"matches": []}
-        if op == "identity_send_feedback":
-            raise ApiError(400, 200, "feedback is not accepted for this transaction in the simulator")
         raise ApiError(404, 200, f"{op} is not simulated")
 
     # -- accounts, reference data, disputes --------------------------------------------------

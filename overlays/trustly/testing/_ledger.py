@@ -271,7 +271,7 @@ class Ledger:
                 raise ApiError(400, 326, "Expired split token", "splitToken")
         return auth, payment
 
-    def _child(self, parent: dict[str, Any], kind: str, amount: Decimal, reference: str | None) -> dict[str, Any]:
+    def new_child(self, parent: dict[str, Any], kind: str, amount: Decimal, reference: str | None) -> dict[str, Any]:
         created = now_ms()
         child = {
             "transactionId": self.new_id(),
@@ -311,7 +311,7 @@ class Ledger:
         if limit > 0 and used + amount > limit:
             raise invalid("amount", "the amount exceeds what remains of the authorization")
         bank = self.banks.get(payment["paymentId"], Bank())
-        child = self._child(auth, kind, amount, reference)
+        child = self.new_child(auth, kind, amount, reference)
         self.applied.append((operation, child["transactionId"], reference))
         if bank.deny_next_capture:
             code, bank.deny_next_capture = bank.deny_next_capture, None
@@ -339,7 +339,7 @@ class Ledger:
         amount = Decimal(form.get("amount") or payment.get("amount") or "0")
         if amount <= 0:
             raise invalid("amount", "amount must be positive")
-        child = self._child(auth, DEPOSIT, amount, reference)
+        child = self.new_child(auth, DEPOSIT, amount, reference)
         self.applied.append(("transactions_deposit", child["transactionId"], reference))
         return child
 
@@ -359,7 +359,7 @@ class Ledger:
         )
         if amount <= 0 or refunded + amount > Decimal(original["amount"]):
             raise invalid("amount", "the refund exceeds what was captured")
-        child = self._child(original, REFUND, amount, form.get("merchantReference"))
+        child = self.new_child(original, REFUND, amount, form.get("merchantReference"))
         original["refunded"] = _money(refunded + amount)
         self.applied.append(("transactions_refund", child["transactionId"], form.get("merchantReference")))
         return child
@@ -371,7 +371,7 @@ class Ledger:
         amount = Decimal(form["amount"])
         if amount < Decimal("0.99") or amount > Decimal(original["amount"]):
             raise invalid("amount", "a reclaim is between 0.99 and the deposited amount")
-        child = self._child(original, RECLAIM, amount, form.get("merchantReference"))
+        child = self.new_child(original, RECLAIM, amount, form.get("merchantReference"))
         self.applied.append(("transactions_reclaim", child["transactionId"], form.get("merchantReference")))
         return child
 

@@ -73,6 +73,7 @@ class Simulator:
         self._routes = load_routes()
         self._expected_auth = "Basic " + base64.b64encode(f"{access_id}:{access_key}".encode()).decode()
         self._timers: list[threading.Timer] = []
+        self._recoveries: dict[str, dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return f"Simulator(access_id={self.access_id!r}, merchant_id={self.merchant_id!r})"
@@ -156,7 +157,10 @@ class Simulator:
             query = route.parse_query(parts.query)
             payload = route.parse_body(headers.get("content-type", ""), body)
             with self.ledger.lock:
-                result = self._dispatch(route.operation_id, params, query, payload)
+                if route.operation_id == "disputes_recover":
+                    result = self._recover(headers["idempotency-key"], payload)
+                else:
+                    result = self._dispatch(route.operation_id, params, query, payload)
             self.notifier.flush()
             problem = route.response_problem(result) if self.check_responses else None
             if problem is not None:
@@ -245,7 +249,7 @@ class Simulator:
             payment = ledger.payment_of(transaction)
             if body["splitToken"] != ledger.split_tokens.get(payment["paymentId"]):
                 raise ApiError(400, 397, "splitToken is not valid", "splitToken")
-            return {"refresh": {"transactionId": tid, "status": "1", "createdAt": now_ms()}}
+            return {"refresh": {"processId": f"refresh-{tid}-{now_ms()}"}}
         if op == "payments_get":
             found = ledger.payments.get(params["paymentId"])
             if found is None:
@@ -259,10 +263,26 @@ class Simulator:
             return {"payments": items[start : start + count], "startIndex": start, "itemsPerPage": count}
         if op.startswith("customers_"):
             return self.data.customers(op, params, query, body)
+        if op == "identity_send_feedback":
+            return ledger.view(ledger.transaction(tid))
         if op.startswith(("account_data_", "identity_")):
             ledger.transaction(tid)
             return self.data.account_data(op, tid, body)
         return self.data.other(op, query, body)
+
+    def _recover(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Re-present a returned collection once per Idempotency-Key; a repeat gets the same answer."""
+        done = self._recoveries.get(key)
+        if done is None:
+            original = self.ledger.transaction(body["transactionId"])
+            if original["transactionType"] != "3" or original["status"] not in ("3", "4"):
+                raise ApiError(400, 200, "only a processed or completed capture can be recovered", "transactionId")
+            from decimal import Decimal
+
+            child = self.ledger.new_child(original, "8", Decimal(body["amount"]), None)
+            self.ledger.applied.append(("disputes_recover", child["transactionId"], key))
+            done = self._recoveries[key] = child
+        return self.ledger.view(done)
 
     def _list_transactions(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         items = list(self.ledger.transactions.values())
