@@ -43,7 +43,7 @@ def simulator_ids(client: trustly.TrustlyClient, sim: Simulator) -> Ids:
                 "returnUrl": "https://s.example/r",
                 "cancelUrl": "https://s.example/c",
             }
-        ),  # fmt: skip
+        ),
     )
     sim.settle_all()
     assert split_token(sim, authorization) == token
