@@ -31,3 +31,14 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+REPORT: list[str] = []
+"""Figures the reliability suites print at the end of the run."""
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPORT:
+        terminalreporter.section("reliability figures")
+        for line in REPORT:
+            terminalreporter.write_line(line)
