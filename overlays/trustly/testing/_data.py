@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._ledger import ApiError, invalid, now_ms
+from ._ledger import ApiError, now_ms
 
 __all__ = ["SANDBOX_ACCOUNTS", "StaticData"]
 
@@ -28,6 +28,13 @@ SANDBOX_ERRORS: dict[str, tuple[int, int]] = {
 DEMO_BANK = {"paymentProviderId": "200005501", "name": "Demo Bank", "type": 1, "country": "US", "instantPayment": True}
 
 
+def _without_nulls(value: Any) -> Any:
+    """Null removes a property, at any depth."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
 class StaticData:
     """Customers (stateful) and the reference data the simulator serves."""
 
@@ -39,12 +46,11 @@ class StaticData:
     # -- customers -----------------------------------------------------------------------
     def customers(self, op: str, params: dict[str, str], query: dict[str, Any], body: Any) -> Any:
         if op == "customers_create":
-            customer = {k: v for k, v in (body or {}).items() if v is not None}
+            customer = _without_nulls(body or {})
             customer.pop("customerId", None)
-            if not customer.get("externalId"):
-                raise invalid("externalId", "externalId is required to create a customer")
-            if any(c.get("externalId") == customer["externalId"] for c in self.customers_by_id.values()):
-                raise ApiError(400, 210, "a customer with this externalId exists", "externalId")
+            external_id = customer.get("externalId")
+            if external_id and any(c.get("externalId") == external_id for c in self.customers_by_id.values()):
+                raise ApiError(409, 210, "a customer with this externalId exists", "externalId")
             customer_id = str(self._next)
             self._next += 1
             stamp = now_ms()
@@ -71,7 +77,7 @@ class StaticData:
                 if value is None:
                     customer.pop(key, None)  # null removes the property
                 else:
-                    customer[key] = value
+                    customer[key] = _without_nulls(value)
             customer["updatedAt"] = now_ms()
         return {"customer": customer}
 

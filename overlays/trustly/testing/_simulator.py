@@ -27,6 +27,12 @@ from ._validate import Route, load_routes
 __all__ = ["Reply", "Simulator"]
 
 
+class MethodNotAllowed(ApiError):
+    def __init__(self, method: str, path: str, allowed: list[str]) -> None:
+        super().__init__(405, 200, f"{method} is not allowed on {path}")
+        self.allowed = allowed
+
+
 @dataclass
 class Reply:
     """The simulator's answer; `fault` tells the front end to drop or delay it."""
@@ -168,6 +174,8 @@ class Simulator:
             reply = self._json(200, result)
             reply.fault = fault
             return reply
+        except MethodNotAllowed as error:
+            return self._json(405, error.body(), {"Allow": ", ".join(sorted(set(error.allowed)))})
         except ApiError as error:
             return self._json(error.status, error.body())
 
@@ -185,16 +193,18 @@ class Simulator:
         return self._json(200, {"redirectUrl": url})
 
     def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
-        allowed = False
+        allowed: list[str] = []
+        template: str | None = None
         for route in self._routes:
             match = route.regex.match(path)
-            if match is None:
+            if match is None or (template is not None and route.path != template):
                 continue
             if route.method == method:
                 return route, match.groupdict()
-            allowed = True
+            template = route.path  # the most specific path that matched; only its methods count
+            allowed.append(route.method)
         if allowed:
-            raise ApiError(405, 200, f"{method} is not allowed on {path}")
+            raise MethodNotAllowed(method, path, allowed)
         raise ApiError(404, 200, f"no operation at {path}")
 
     @staticmethod

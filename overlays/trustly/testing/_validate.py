@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 
 from trustly_api_client.operations import OPERATIONS
 
@@ -24,6 +24,19 @@ from ._ledger import ApiError, invalid
 __all__ = ["Route", "load_routes"]
 
 _SNAKE = {(o.method, o.path): o.operation_id for o in OPERATIONS.values()}
+
+# JSON Schema's own checks plus the integer widths OpenAPI adds.
+_FORMATS = FormatChecker()
+
+
+@_FORMATS.checks("int64")
+def _int64(value: object) -> bool:
+    return not isinstance(value, int) or -(2**63) <= value < 2**63
+
+
+@_FORMATS.checks("int32")
+def _int32(value: object) -> bool:
+    return not isinstance(value, int) or -(2**31) <= value < 2**31
 
 _METHODS = ("get", "post", "put", "delete", "patch")
 
@@ -70,7 +83,7 @@ class Route:
         return f"{'.'.join(str(p) for p in error.absolute_path) or 'body'}: {error.message}"[:500]
 
     def validator(self, schema: dict[str, Any]) -> Draft202012Validator:
-        return Draft202012Validator({**schema, "components": self._components})
+        return Draft202012Validator({**schema, "components": self._components}, format_checker=_FORMATS)
 
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in schema:
@@ -104,6 +117,10 @@ class Route:
         values: dict[str, list[str]] = {}
         for key, value in pairs:
             values.setdefault(key, []).append(value)
+        declared = {p["name"] for p in self.params if p["in"] == "query"}
+        unknown = sorted(set(values) - declared)
+        if unknown:
+            raise invalid(unknown[0][:100], f"unknown query parameter {unknown[0][:100]!r}")
         out: dict[str, Any] = {}
         for param in self.params:
             name, where = param["name"], param["in"]
@@ -143,6 +160,8 @@ class Route:
         if self.body_schema is None or self.content_type is None:
             return None
         if not body:
+            if self.content_type == "application/x-www-form-urlencoded":
+                return self.check("body", self.body_schema, {})  # an empty form is an empty object
             if self.body_required:
                 raise invalid("body", "a request body is required")
             return None
