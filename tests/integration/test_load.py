@@ -1,0 +1,64 @@
+"""Load: many calls against the simulator leave no leaked connection or file descriptor."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import httpx
+import pytest
+
+import trustly
+from trustly.testing import Simulator, SimulatorServer
+
+from ..conftest import REPORT
+from .conftest import ACCESS_ID, ACCESS_KEY
+
+pytestmark = pytest.mark.integration
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _settle(server: SimulatorServer, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while server.open_connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_sequential_and_concurrent_calls_leak_nothing() -> None:
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, check_responses=False)
+    with SimulatorServer(sim) as server:
+        fds_before = _open_fds()
+        started = time.perf_counter()
+        with trustly.TrustlyClient(base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY) as client:
+            for _ in range(10_000):
+                client.countries.list()
+        sequential = time.perf_counter() - started
+        _settle(server)
+        assert server.open_connections == 0
+        assert _open_fds() <= fds_before
+
+        async def burst() -> float:
+            limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
+            async with trustly.AsyncTrustlyClient(
+                base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY, limits=limits, deadline=120
+            ) as client:
+                start = time.perf_counter()
+                results = await asyncio.gather(*(client.countries.list() for _ in range(1_000)))
+                assert len(results) == 1_000
+                return time.perf_counter() - start
+
+        concurrent = asyncio.run(burst())
+        _settle(server)
+        assert server.open_connections == 0
+        assert _open_fds() <= fds_before
+        requests = server.requests
+    sim.close()
+    assert requests == 11_000
+    REPORT.append(
+        f"load: 10,000 sequential calls in {sequential:.1f} s, 1,000 concurrent in {concurrent:.1f} s; "
+        f"open connections after: 0, file descriptors before/after: {fds_before}/{_open_fds()}"
+    )
