@@ -38,6 +38,7 @@ def _int64(value: object) -> bool:
 def _int32(value: object) -> bool:
     return not isinstance(value, int) or -(2**31) <= value < 2**31
 
+
 _METHODS = ("get", "post", "put", "delete", "patch")
 
 
