@@ -217,3 +217,42 @@ def test_sync_transport_without_sockets() -> None:
     ) as c:
         capture = captured(c, sim)
         assert c.transactions.get(capture.transaction_id).status is TransactionStatus.COMPLETED
+
+
+def test_the_simulator_command_serves_by_hand() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trustly.testing", "--port", str(port), "--access-key", "cmd-key"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == f"Trustly simulator at http://127.0.0.1:{port}/api/v1"
+        with trustly.TrustlyClient(
+            base_url=f"http://127.0.0.1:{port}/api/v1", access_id="simulator-access-id", access_key="cmd-key"
+        ) as client:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    assert client.countries.list().countries
+                    break
+                except trustly.APIConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
