@@ -256,3 +256,21 @@ def test_the_simulator_command_serves_by_hand() -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_establish_checks_the_request_signature(client: trustly.TrustlyClient, sim: Simulator) -> None:
+    from trustly.models import EstablishRequest
+
+    data = {
+        "merchantId": sim.merchant_id, "merchantReference": "sig-1", "currency": "USD", "amount": "1.00",
+        "returnUrl": "https://s.example/r", "cancelUrl": "https://s.example/c",
+    }  # fmt: skip
+    sha512 = client.sign_establish_data(data, "HmacSHA512")
+    assert client.transactions.establish(body=EstablishRequest.from_dict(sha512)).transaction_id
+    for forged in ("HmacSHA512:AAAA", "bm90IGl0", ""):
+        with pytest.raises(trustly.AuthenticationError) as caught:
+            client.transactions.establish(body=EstablishRequest.from_dict({**sha512, "requestSignature": forged}))
+        assert caught.value.code == 300
+    tampered = {**client.sign_establish_data(data), "amount": "100.00"}
+    with pytest.raises(trustly.AuthenticationError):
+        client.transactions.establish(body=EstablishRequest.from_dict(tampered))

@@ -352,11 +352,8 @@ class Ledger:
         ):
             raise ApiError(400, 200, "only a processed or completed capture can be refunded", "transactionId")
         refunded = Decimal(original.get("refunded") or "0")
-        amount = (
-            Decimal(form.get("amount") or original["amount"])
-            if form.get("amount")
-            else Decimal(original["amount"]) - refunded
-        )
+        # Without an amount, Trustly refunds what is left of the capture.
+        amount = Decimal(form["amount"]) if form.get("amount") else Decimal(original["amount"]) - refunded
         if amount <= 0 or refunded + amount > Decimal(original["amount"]):
             raise invalid("amount", "the refund exceeds what was captured")
         child = self.new_child(original, REFUND, amount, form.get("merchantReference"))

@@ -10,6 +10,7 @@ signed event notifications, and applies injected faults.
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import threading
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from .._signatures import hmac_signature, sign_establish_data
+from .._signatures import Algorithm, hmac_signature, sign_establish_data
 from ._data import StaticData
 from ._faults import Fault, FaultPlan
 from ._ledger import ApiError, Ledger, now_ms
@@ -232,11 +233,10 @@ class Simulator:
         if op == "transactions_establish":
             if body.get("accessId") != self.access_id or body.get("merchantId") != self.merchant_id:
                 raise ApiError(401, 375, "Access not authorized", "accessId")
-            expected = sign_establish_data(body, self._access_key)["requestSignature"]
-            if (
-                expected != body.get("requestSignature")
-                and body.get("requestSignature", "").split(":")[0] != "HmacSHA512"
-            ):
+            given = str(body.get("requestSignature", ""))
+            algorithm: Algorithm = "HmacSHA512" if given.startswith("HmacSHA512:") else "HmacSHA1"
+            expected = sign_establish_data(body, self._access_key, algorithm)["requestSignature"]
+            if not hmac.compare_digest(expected.encode(), given.encode()):
                 raise ApiError(401, 300, "Invalid requestSignature", "requestSignature")
             return ledger.establish(body, self.base_url)
         if op == "transactions_get":
