@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, ClassVar
 
 __all__ = [
@@ -327,8 +328,6 @@ def _str(value: Any) -> str | None:
 
 
 def _reason(status_code: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status_code).phrase
     except ValueError:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import httpx
 
@@ -227,8 +228,6 @@ def merchant_reference_of(request: dict[str, Any]) -> str | None:
 
 def path_parameter(template: str, url: str, name: str) -> str | None:
     """The value of `{name}` in `url`, matched segment by segment against `template`."""
-    from urllib.parse import unquote
-
     wanted = "{" + name + "}"
     template_parts = template.strip("/").split("/")
     url_parts = url.split("?", 1)[0].strip("/").split("/")

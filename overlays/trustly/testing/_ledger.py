@@ -20,7 +20,7 @@ from typing import Any
 __all__ = ["ApiError", "Ledger", "now_ms"]
 
 # Transaction types and statuses (trustly.models.TransactionType / TransactionStatus values).
-AUTHORIZE, CAPTURE, REFUND, DEPOSIT, RECLAIM, PREAUTH = "1", "3", "4", "6", "7", "10"
+AUTHORIZE, CAPTURE, REFUND, DEPOSIT, RECLAIM, REPRESENTMENT, PREAUTH = "1", "3", "4", "6", "7", "8", "10"
 NEW, PENDING, AUTHORIZED, PROCESSED, COMPLETED, FAILED, EXPIRED, CANCELED, DENIED = (
     "0", "1", "2", "3", "4", "5", "6", "7", "8",
 )  # fmt: skip

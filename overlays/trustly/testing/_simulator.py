@@ -15,13 +15,14 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .._signatures import Algorithm, hmac_signature, sign_establish_data
 from ._data import StaticData
 from ._faults import Fault, FaultPlan
-from ._ledger import ApiError, Ledger, now_ms
+from ._ledger import CAPTURE, COMPLETED, PROCESSED, REPRESENTMENT, ApiError, Ledger, now_ms
 from ._notifier import Notifier
 from ._validate import Route, load_routes
 
@@ -182,8 +183,6 @@ class Simulator:
 
     def _lightbox(self, transaction_id: str, body: bytes) -> Reply:
         """The customer's side, over HTTP: form fields `username` and `password` (Demo Bank rules)."""
-        from urllib.parse import parse_qsl
-
         form = dict(parse_qsl(body.decode("utf-8", "replace")))
         try:
             url = self.authorize(
@@ -285,11 +284,9 @@ class Simulator:
         done = self._recoveries.get(key)
         if done is None:
             original = self.ledger.transaction(body["transactionId"])
-            if original["transactionType"] != "3" or original["status"] not in ("3", "4"):
+            if original["transactionType"] != CAPTURE or original["status"] not in (PROCESSED, COMPLETED):
                 raise ApiError(400, 200, "only a processed or completed capture can be recovered", "transactionId")
-            from decimal import Decimal
-
-            child = self.ledger.new_child(original, "8", Decimal(body["amount"]), None)
+            child = self.ledger.new_child(original, REPRESENTMENT, Decimal(body["amount"]), None)
             self.ledger.applied.append(("disputes_recover", child["transactionId"], key))
             done = self._recoveries[key] = child
         return self.ledger.view(done)

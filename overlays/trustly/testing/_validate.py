@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
@@ -139,8 +139,6 @@ class Route:
         return out
 
     def check_path(self, values: dict[str, str]) -> dict[str, str]:
-        from urllib.parse import unquote
-
         decoded = {name: unquote(value) for name, value in values.items()}
         for param in self.params:
             if param["in"] == "path":
