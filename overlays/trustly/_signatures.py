@@ -22,10 +22,14 @@ import hmac
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, unquote, unquote_plus
 
 from ._errors import InvalidRequestError, SignatureVerificationError
+from ._redirects import redirect_parameters
+
+if TYPE_CHECKING:
+    from trustly_api_client.models import RedirectParameters
 
 __all__ = [
     "ESTABLISH_SIGNED_FIELDS",
@@ -147,8 +151,8 @@ string only (earlier versions), or either of the two."""
 
 def verify_redirect(
     url: str, access_key: str, *, merchant_reference: str | None = None, signed: RedirectForm = "either"
-) -> dict[str, str]:
-    """Check the signature Trustly put on a returnUrl / cancelUrl redirect; return its parameters.
+) -> RedirectParameters:
+    """Check the signature Trustly put on a returnUrl / cancelUrl redirect; return its typed parameters.
 
     Pass the URL exactly as the customer's browser requested it: scheme, host, raw path and raw
     query. Web frameworks rebuild `request.url` (re-encoding the path, or seeing http behind a
@@ -180,7 +184,7 @@ def verify_redirect(
         params.get("merchantReference", "").encode(), merchant_reference.encode()
     ):
         raise SignatureVerificationError("the redirect's merchantReference is not this session's")
-    return params
+    return redirect_parameters(params)
 
 
 # -- Notifications ---------------------------------------------------------------------------

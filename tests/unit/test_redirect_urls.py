@@ -49,7 +49,7 @@ def test_flask_request_url_breaks_but_wsgi_request_url_verifies(path: str) -> No
     url = signed_url("http://localhost", path)
     query = url.partition("?")[2]
     seen = flask_app().test_client().get(f"{path}?{query}").get_json()
-    assert trustly.verify_redirect(seen["direct"], KEY)["status"] == "2"
+    assert trustly.verify_redirect(seen["direct"], KEY).status == "2"
     if path != "/trustly/return":
         with pytest.raises(trustly.SignatureVerificationError):
             trustly.verify_redirect(seen["request_url"], KEY)  # Werkzeug re-encoded the path
@@ -64,11 +64,11 @@ def test_behind_a_tls_terminating_proxy(path: str) -> None:
     seen = client.get(f"{path}?{query}", headers=proxied).get_json()
     with pytest.raises(trustly.SignatureVerificationError):
         trustly.verify_redirect(seen["direct"], KEY)  # http://10.0.0.7:8000/...: not what Trustly signed
-    assert trustly.verify_redirect(seen["forwarded"], KEY)["panel"] == "1"
-    assert trustly.verify_redirect(seen["public"], KEY)["panel"] == "1"
+    assert trustly.verify_redirect(seen["forwarded"], KEY).panel == "1"
+    assert trustly.verify_redirect(seen["public"], KEY).panel == "1"
     rfc7239 = {"Forwarded": 'for=1.2.3.4;proto=https;host="shop.example", for=10.0.0.1', "Host": "10.0.0.7"}
     seen = client.get(f"{path}?{query}", headers=rfc7239).get_json()
-    assert trustly.verify_redirect(seen["forwarded"], KEY)["status"] == "2"
+    assert trustly.verify_redirect(seen["forwarded"], KEY).status == "2"
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -87,7 +87,7 @@ def test_wsgi_servers_without_request_uri(path: str) -> None:
     if "%" in path:  # PATH_INFO is decoded: the original escapes cannot always be recovered
         assert rebuilt.partition("?")[2] == url.partition("?")[2], "the query is always raw"
     else:
-        assert trustly.verify_redirect(rebuilt, KEY)["status"] == "2"
+        assert trustly.verify_redirect(rebuilt, KEY).status == "2"
 
 
 def starlette_app() -> Starlette:
@@ -120,7 +120,7 @@ def test_asgi_raw_path(path: str) -> None:
             return response.text.splitlines()
 
     _, direct, forwarded = asyncio.run(run())
-    assert trustly.verify_redirect(forwarded, KEY)["status"] == "2"
+    assert trustly.verify_redirect(forwarded, KEY).status == "2"
     with pytest.raises(trustly.SignatureVerificationError):
         trustly.verify_redirect(direct, KEY)
 
@@ -129,16 +129,16 @@ def test_both_signed_forms() -> None:
     whole = signed_url("https://shop.example", "/trustly/return")
     query_only = signed_url("https://shop.example", "/trustly/return", form="query")
     for url in (whole, query_only):
-        assert trustly.verify_redirect(url, KEY)["transactionId"] == "1002655801"
-    assert trustly.verify_redirect(whole, KEY, signed="url")["status"] == "2"
-    assert trustly.verify_redirect(query_only, KEY, signed="query")["status"] == "2"
+        assert trustly.verify_redirect(url, KEY).transaction_id == "1002655801"
+    assert trustly.verify_redirect(whole, KEY, signed="url").status == "2"
+    assert trustly.verify_redirect(query_only, KEY, signed="query").status == "2"
     with pytest.raises(trustly.SignatureVerificationError):
         trustly.verify_redirect(query_only, KEY, signed="url")
     with pytest.raises(trustly.SignatureVerificationError):
         trustly.verify_redirect(whole, KEY, signed="query")
     with pytest.raises(trustly.InvalidRequestError):
         trustly.verify_redirect(whole, KEY, signed="path")  # type: ignore[arg-type]
-    assert trustly.verify_redirect(whole + "#fragment", KEY)["status"] == "2"
+    assert trustly.verify_redirect(whole + "#fragment", KEY).status == "2"
 
 
 def test_public_url_must_be_absolute() -> None:
