@@ -185,7 +185,7 @@ def error_body() -> dict[str, Any]:
         "errors": [
             {
                 "domain": "com.trustly.exception.NotFoundException",
-                "code": 404,
+                "code": 330,  # as the simulator answers an unknown transaction
                 "message": "Transaction not found",
                 "location": "transactionId",
                 "occurredAt": _EPOCH_MS,
