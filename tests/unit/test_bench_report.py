@@ -41,6 +41,7 @@ def _figures(*, default: bool = True, backend: bool = False, raw_1000: float = 3
         "async": asynchronous,
         "async_capped": {level: [] for level in asynchronous},
         "import": {"httpx": [0.100, 0.110], "trustly": [0.120, 0.125]},
+        "import_cpu": {"httpx": [0.090, 0.100], "trustly": [0.100, 0.110]},
         "paging_total": 100_000,
         "paging_rss_mb": 12.0,
         "generate_s": [1.5, 1.7],
@@ -60,6 +61,8 @@ def test_every_target_of_the_budget_has_a_row_with_its_ratio() -> None:
     assert rows["sync GET transaction + decode vs raw httpx + json.loads"][5] == "yes"
     assert rows["sync GET transaction + decode vs default generator"][5] == "yes"  # 0.78-0.86 of the default
     assert rows["async 1000 concurrent vs its own rate at 10"][3] == "1.00 [1.00-1.00]"
+    imports = rows["import trustly, over import httpx"]
+    assert imports[3:] == ("+17.5 [15.0-20.0] ms", "<= +30 ms", "yes", "+10.0 [10.0-10.0] ms")
     assert rows["make generate"][5] == "yes"
     assert rows["bench server capacity vs fastest client measured"][5] == "yes"
 
