@@ -58,6 +58,16 @@ class SimulatorServer:
         self._ca.configure_trust(context)
         return context
 
+    def ca_pem(self) -> bytes:
+        """The PEM certificate of this server's throwaway CA (TLS servers only), for a CA bundle file.
+
+        Give its path to a client as `verify=` (or to the `trustly` command as TRUSTLY_CA_BUNDLE).
+        """
+        if self._ca is None:
+            raise RuntimeError("this server does not use TLS")
+        pem: bytes = self._ca.cert_pem.bytes()
+        return pem
+
     def start(self) -> SimulatorServer:
         server_context = None
         if self._tls:
