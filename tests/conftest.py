@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-# The plugin users get from the `testing` extra (the package is not installed here, so no entry point).
-pytest_plugins = ["trustly.testing.pytest_plugin"]
+# The plugin users get from the `testing` extra (not installed here, so no entry point), and pytester.
+pytest_plugins = ["trustly.testing.pytest_plugin", "pytester"]
 
 ACCESS_ID = "merchant-access-id"
 ACCESS_KEY = "s3cr3t-access-key-never-logged"
