@@ -153,6 +153,7 @@ class InMemoryReplayStore:
         self._ttl = ttl
 
     def add(self, event_id: str) -> bool:
+        """Record `event_id`; False if it was already recorded (atomically)."""
         now = time.monotonic()
         with self._lock:
             while self._seen and (len(self._seen) >= self._max or next(iter(self._seen.values())) < now - self._ttl):
@@ -163,6 +164,7 @@ class InMemoryReplayStore:
             return True
 
     def discard(self, event_id: str) -> None:
+        """Forget `event_id`, so that Trustly's next delivery is handled again."""
         with self._lock:
             self._seen.pop(event_id, None)
 

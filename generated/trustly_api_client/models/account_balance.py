@@ -29,6 +29,7 @@ class AccountBalance:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         account: dict[str, Any] | Unset = UNSET
         if not isinstance(self.account, Unset):
             account = self.account.to_dict()
@@ -55,6 +56,7 @@ class AccountBalance:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _account = d.pop("account", UNSET)
         account: Account | Unset
@@ -81,6 +83,7 @@ class AccountBalance:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -33,6 +33,7 @@ class AttributeVerification:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         trusted_entity = self.trusted_entity
 
         verification_type = self.verification_type
@@ -65,6 +66,7 @@ class AttributeVerification:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         trusted_entity = d.pop("trustedEntity", UNSET)
 
@@ -99,6 +101,7 @@ class AttributeVerification:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

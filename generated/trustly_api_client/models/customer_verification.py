@@ -23,6 +23,7 @@ class CustomerVerification:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         matches: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.matches, Unset):
             matches = []
@@ -40,6 +41,7 @@ class CustomerVerification:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _matches = d.pop("matches", UNSET)
         matches: list[CustomerMatch] | Unset = UNSET
@@ -59,6 +61,7 @@ class CustomerVerification:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -27,6 +27,7 @@ class PaymentProviderList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         payment_providers = []
         for payment_providers_item_data in self.payment_providers:
             payment_providers_item = payment_providers_item_data.to_dict()
@@ -52,6 +53,7 @@ class PaymentProviderList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         payment_providers = []
         _payment_providers = d.pop("paymentProviders")
@@ -75,6 +77,7 @@ class PaymentProviderList:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

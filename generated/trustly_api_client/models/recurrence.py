@@ -42,6 +42,7 @@ class Recurrence:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         recurrence_id = self.recurrence_id
 
         start_date = self.start_date
@@ -92,6 +93,7 @@ class Recurrence:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         recurrence_id = d.pop("recurrenceId", UNSET)
 
@@ -136,6 +138,7 @@ class Recurrence:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

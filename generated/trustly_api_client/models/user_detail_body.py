@@ -25,6 +25,7 @@ class UserDetailBody:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         verification: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.verification, Unset):
             verification = []
@@ -51,6 +52,7 @@ class UserDetailBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _verification = d.pop("verification", UNSET)
         verification: list[UserVerificationResult] | Unset = UNSET
@@ -80,6 +82,7 @@ class UserDetailBody:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -69,6 +69,7 @@ class SimulatorServer:
         return pem
 
     def start(self) -> SimulatorServer:
+        """Start serving in a background thread; return self once the socket listens."""
         server_context = None
         if self._tls:
             import trustme
@@ -85,6 +86,7 @@ class SimulatorServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving and close every connection."""
         loop = self._loop
         if loop is not None and self._thread is not None:
             loop.call_soon_threadsafe(loop.stop)
