@@ -5,6 +5,7 @@ The entry point that loads it by itself from an installed wheel is checked by te
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -90,6 +91,13 @@ def test_waiting_for_an_event_that_never_comes_fails_clearly(trustly_events):
 """
 
 
+@pytest.fixture(autouse=True)
+def _importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each pytest run is its own process: an in-process run would unload what it imported
+    # (cryptography's classes among them) and leave this session with two copies.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT / "overlays"), str(ROOT / "generated")]))
+
+
 @pytest.fixture
 def suite(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makepyfile(test_user_suite=textwrap.dedent(USER_SUITE))
@@ -97,12 +105,12 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_a_merchant_suite_uses_every_fixture(suite: pytest.Pytester) -> None:
-    result = suite.runpytest_inprocess("-p", "trustly.testing.pytest_plugin", "-q", "-W", "error")
+    result = suite.runpytest_subprocess("-p", "trustly.testing.pytest_plugin", "-q", "-W", "error")
     result.assert_outcomes(passed=11)
 
 
 def test_the_marker_is_registered(suite: pytest.Pytester) -> None:
-    result = suite.runpytest_inprocess("-p", "trustly.testing.pytest_plugin", "--strict-markers", "--markers")
+    result = suite.runpytest_subprocess("-p", "trustly.testing.pytest_plugin", "--strict-markers", "--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.trustly_simulator(**options)*"])
 
 
@@ -116,7 +124,7 @@ def test_an_unknown_transport_is_a_usage_error(pytester: pytest.Pytester) -> Non
             pass
         """
     )
-    result = pytester.runpytest_inprocess("-p", "trustly.testing.pytest_plugin", "-q")
+    result = pytester.runpytest_subprocess("-p", "trustly.testing.pytest_plugin", "-q")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*take one of*carrier-pigeon*"])
 
