@@ -22,10 +22,14 @@ import hmac
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, unquote, unquote_plus
 
 from ._errors import InvalidRequestError, SignatureVerificationError
+from ._redirects import redirect_parameters
+
+if TYPE_CHECKING:
+    from trustly_api_client.models import RedirectParameters
 
 __all__ = [
     "ESTABLISH_SIGNED_FIELDS",
@@ -139,8 +143,8 @@ def sign_establish_data(data: Mapping[str, Any], access_key: str, algorithm: Alg
 # -- Redirects -------------------------------------------------------------------------------
 
 
-def verify_redirect(url: str, access_key: str, *, merchant_reference: str | None = None) -> dict[str, str]:
-    """Check the signature Trustly put on a returnUrl / cancelUrl redirect; return its parameters.
+def verify_redirect(url: str, access_key: str, *, merchant_reference: str | None = None) -> RedirectParameters:
+    """Check the signature Trustly put on a returnUrl / cancelUrl redirect; return its typed parameters.
 
     Pass the full URL the customer arrived at (scheme, host, path and query) as received.
     With `merchant_reference`, also check it is the one this session was established with.
@@ -163,7 +167,7 @@ def verify_redirect(url: str, access_key: str, *, merchant_reference: str | None
         params.get("merchantReference", "").encode(), merchant_reference.encode()
     ):
         raise SignatureVerificationError("the redirect's merchantReference is not this session's")
-    return params
+    return redirect_parameters(params)
 
 
 # -- Notifications ---------------------------------------------------------------------------
