@@ -17,7 +17,7 @@ SPEC := spec/trustly-openapi.yaml
 # runtime dependencies and those of every extra (pyproject.toml), plus pytest, which runs the
 # `testing` extra's plugin. Versions, transitive ones included, come from requirements-dev.txt,
 # so the mirror holds exactly what the tests ran with.
-MIRRORED := httpx attrs pyyaml jsonschema trustme click rich pytest
+MIRRORED := httpx attrs pyyaml jsonschema trustme click rich psycopg[binary] pytest
 DOCS := build/docs
 PYTEST_ARGS ?=
 

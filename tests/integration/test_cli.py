@@ -232,27 +232,37 @@ def test_every_exit_code_is_listed_in_the_help(cli: Callable[..., Result]) -> No
 
 # -- webhooks verify ---------------------------------------------------------------------------
 
-EVENT = b"eventId=e-1&eventType=Authorize&objectId=1001&objectType=Transaction&createdAt=1700000000000&accessId=a"
+NOW_MS = int(time.time() * 1000)
+EVENT = (
+    f"eventId=e-1&eventType=Authorize&objectId=1001&objectType=Transaction&createdAt={NOW_MS}&accessId={ACCESS_ID}"
+).encode()
+STALE = EVENT.replace(str(NOW_MS).encode(), str(NOW_MS - 14 * 3600 * 1000).encode())
+OTHER_ID_IN_BODY = EVENT.replace(f"accessId={ACCESS_ID}".encode(), b"accessId=someone-else")
 
 
 def _signed(body: bytes, access_id: str = ACCESS_ID, key: str = ACCESS_KEY) -> str:
     return _basic(access_id, trustly.notification_signature(body, key))
 
 
-VERIFY_CASES: list[tuple[str, bytes, str, int, str]] = [
-    ("valid", EVENT, _signed(EVENT), 0, "signature: ok"),
-    ("tampered body", EVENT.replace(b"1001", b"1002"), _signed(EVENT), 11, "does not match its body"),
-    ("trailing newline", EVENT + b"\n", _signed(EVENT), 11, "without a trailing newline"),
-    ("other key", EVENT, _signed(EVENT, key="another-key"), 11, "does not match its body"),
-    ("other accessId", EVENT, _signed(EVENT, access_id="someone-else"), 11, "another accessId"),
-    ("not basic", EVENT, "Bearer abc", 11, "is not Basic"),
-    ("not base64", EVENT, "Basic %%%", 11, "not valid Base64"),
-    ("no signature", EVENT, _basic(ACCESS_ID, ""), 11, "carries no signature"),
+VERIFY_CASES: list[tuple[str, bytes, str, list[str], int, str]] = [
+    ("valid", EVENT, _signed(EVENT), [], 0, "signature: ok"),
+    ("tampered body", EVENT.replace(b"1001", b"1002"), _signed(EVENT), [], 11, "does not match its body"),
+    ("trailing newline", EVENT + b"\n", _signed(EVENT), [], 11, "without a trailing newline"),
+    ("other key", EVENT, _signed(EVENT, key="another-key"), [], 11, "does not match its body"),
+    ("other accessId", EVENT, _signed(EVENT, access_id="someone-else"), [], 11, "another accessId"),
+    ("body names another accessId", OTHER_ID_IN_BODY, _signed(OTHER_ID_IN_BODY), [], 11, "another accessId"),
+    ("stale", STALE, _signed(STALE), [], 11, "ago"),
+    ("stale, any age", STALE, _signed(STALE), ["--max-age", "0"], 0, "signature: ok"),
+    ("not basic", EVENT, "Bearer abc", [], 11, "is not Basic"),
+    ("not base64", EVENT, "Basic %%%", [], 11, "not valid Base64"),
+    ("no signature", EVENT, _basic(ACCESS_ID, ""), [], 11, "carries no signature"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("body", "authorization", "code", "fragment"), [c[1:] for c in VERIFY_CASES], ids=[c[0] for c in VERIFY_CASES]
+    ("body", "authorization", "options", "code", "fragment"),
+    [c[1:] for c in VERIFY_CASES],
+    ids=[c[0] for c in VERIFY_CASES],
 )
 def test_webhooks_verify_names_the_part_that_fails(
     cli: Callable[..., Result],
@@ -260,6 +270,7 @@ def test_webhooks_verify_names_the_part_that_fails(
     monkeypatch: pytest.MonkeyPatch,
     body: bytes,
     authorization: str,
+    options: list[str],
     code: int,
     fragment: str,
 ) -> None:
@@ -267,7 +278,7 @@ def test_webhooks_verify_names_the_part_that_fails(
     monkeypatch.setenv("TRUSTLY_ACCESS_ID", ACCESS_ID)
     saved = tmp_path / "body.txt"
     saved.write_bytes(body)
-    result = cli("webhooks", "verify", str(saved), "--authorization", authorization)
+    result = cli("webhooks", "verify", str(saved), "--authorization", authorization, *options)
     assert result.code == code, (result.out, result.err)
     assert fragment in (result.out if code == 0 else result.err)
     if code == 0:
@@ -279,8 +290,17 @@ def test_webhooks_verify_reads_stdin(cli: Callable[..., Result], monkeypatch: py
 
     monkeypatch.setenv("TRUSTLY_ACCESS_KEY", ACCESS_KEY)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(EVENT)))
-    result = cli("webhooks", "verify", "-a", _signed(EVENT))
+    result = cli("--access-id", ACCESS_ID, "webhooks", "verify", "-a", _signed(EVENT))
     assert result.code == 0 and "signature: ok" in result.out
+
+
+def test_webhooks_verify_needs_the_access_id(
+    cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TRUSTLY_ACCESS_KEY", ACCESS_KEY)
+    (tmp_path / "body.txt").write_bytes(EVENT)
+    result = cli("webhooks", "verify", str(tmp_path / "body.txt"), "-a", _signed(EVENT))
+    assert result.code == 3 and "TRUSTLY_ACCESS_ID" in result.err
 
 
 # -- establish sign ----------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def establish(client, sim, reference):
 def test_checkout(trustly_client, trustly_simulator, trustly_events):
     transaction_id = establish(trustly_client, trustly_simulator, "order-1")
     redirect = trustly_simulator.authorize(transaction_id)
-    assert trustly_client.verify_redirect(redirect, merchant_reference="order-1")["status"] == "2"
+    assert trustly_client.verify_redirect(redirect, merchant_reference="order-1").status.name == "AUTHORIZED"
     event = trustly_events.wait_for("Authorize", object_id=transaction_id)
     assert type(event).__name__ == "AuthorizeEvent"
     assert event in trustly_events() and all(e.object_id == transaction_id for e in trustly_events())

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._errors import ConfigurationError, SignatureVerificationError
-from .._signatures import Algorithm, establish_string_to_sign, verify_notification_signature
+from .._errors import ConfigurationError, InvalidNotificationError, SignatureVerificationError
+from .._signatures import Algorithm, establish_string_to_sign
 from ._app import Settings, cli, pass_settings, print_json, print_object
+
+if TYPE_CHECKING:
+    from ..webhooks import WebhookHandler
 
 __all__ = ["establish", "simulator", "webhooks"]
 
@@ -40,35 +43,51 @@ def webhooks() -> None:
     required=True,
     help="The notification's Authorization header value ('Basic ...').",
 )
+@click.option(
+    "--max-age",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Refuse a notification created longer ago, in seconds (default: the handler's 13 hours); 0: any age.",
+)
 @pass_settings
-def webhooks_verify(settings: Settings, body: Any, authorization: str) -> None:
-    """Verify a notification's signature against its raw BODY (a file, or - for stdin).
+def webhooks_verify(settings: Settings, body: Any, authorization: str, max_age: float | None) -> None:
+    """Verify a notification as `trustly.webhooks.WebhookHandler` does, from its raw BODY (a file, or - for stdin).
 
-    Uses TRUSTLY_ACCESS_KEY, and checks the accessId in the header when --access-id or
-    TRUSTLY_ACCESS_ID is set. Prints the event on success; otherwise names the part that fails
-    and exits with code 11.
+    Uses TRUSTLY_ACCESS_KEY and TRUSTLY_ACCESS_ID (or --access-id). Prints the event on
+    success; otherwise names the part that fails (header, accessId, signature over the body,
+    freshness) and exits with code 11.
     """
-    raw: bytes = body.read()
-    key = _access_key()
-    try:
-        verify_notification_signature(raw, authorization, key, access_id=settings.access_id)
-    except SignatureVerificationError as error:
-        hint = _hint(raw, authorization, key, settings.access_id)
-        raise SignatureVerificationError(f"{error}{hint}") from None
-    click.echo("signature: ok" + (f" (accessId {settings.access_id})" if settings.access_id else ""))
-    from ..webhooks import parse_event
+    from ..webhooks import DEFAULT_MAX_AGE, WebhookHandler
 
-    event = parse_event(raw, "application/x-www-form-urlencoded")
+    if not settings.access_id:
+        raise ConfigurationError(
+            "missing Trustly credentials: access_id (TRUSTLY_ACCESS_ID or --access-id); "
+            "a notification signed for another accessId must be refused"
+        )
+    raw: bytes = body.read()
+    handler = WebhookHandler(
+        access_key=_access_key(),
+        access_id=settings.access_id,
+        on_event=lambda event: None,
+        max_age=None if max_age == 0 else (max_age or DEFAULT_MAX_AGE),
+    )
+    headers = {"Authorization": authorization}
+    try:
+        event = handler.verify_and_parse(raw, headers)
+    except (SignatureVerificationError, InvalidNotificationError) as error:
+        error.args = (f"{error}{_hint(handler, raw, headers)}",)
+        raise
+    click.echo(f"signature: ok (accessId {settings.access_id})")
     print_object(event.to_dict(), title=f"{type(event).__name__} {getattr(event, 'event_id', '')}".strip())
 
 
-def _hint(raw: bytes, authorization: str, key: str, access_id: str | None) -> str:
+def _hint(handler: WebhookHandler, raw: bytes, headers: dict[str, str]) -> str:
     """The usual cause of a mismatch, when the body itself shows it."""
     for trimmed, what in ((raw.rstrip(b"\r\n"), "a trailing newline"), (raw.strip(), "surrounding whitespace")):
         if trimmed != raw:
             try:
-                verify_notification_signature(trimmed, authorization, key, access_id=access_id)
-            except SignatureVerificationError:
+                handler.verify_and_parse(trimmed, headers)
+            except (SignatureVerificationError, InvalidNotificationError):
                 continue
             return f"; it verifies without {what}, so the body was changed after it arrived (save it byte for byte)"
     return ""
