@@ -23,7 +23,7 @@ from .._errors import APIStatusError, TrustlyError
 from .._version import __version__
 from ._exit import ExitCode, exit_code_for
 
-__all__ = ["Settings", "cli", "out", "pass_settings", "print_json", "print_object", "run"]
+__all__ = ["Settings", "cli", "console", "json_option", "out", "pass_settings", "print_json", "print_object", "run"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,7 +32,8 @@ EXIT_CODES_HELP = "\b\nExit codes:\n" + "\n".join(
 )
 
 
-def _console(*, stderr: bool = False) -> Console:
+def console(*, stderr: bool = False) -> Console:
+    """A rich console on stdout (results) or stderr (progress)."""
     stream = sys.stderr if stderr else sys.stdout
     # A pipe or a file gets the whole line; rich would otherwise wrap tables at 80 columns.
     width = None if stream.isatty() else 200
@@ -41,7 +42,7 @@ def _console(*, stderr: bool = False) -> Console:
 
 def out() -> Console:
     """The console for results (stdout)."""
-    return _console()
+    return console()
 
 
 class Settings:

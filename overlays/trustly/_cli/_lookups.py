@@ -17,9 +17,9 @@ from rich.table import Table
 
 from trustly_api_client.models import OrderBy, PaymentType, SortOrder, TransactionStatus, TransactionType
 
-from ._app import Settings, _console, cli, json_option, out, pass_settings, print_json, print_object
+from ._app import Settings, cli, console, json_option, out, pass_settings, print_json, print_object
 
-__all__ = ["EnumChoice", "payments", "transactions"]
+__all__ = ["EnumChoice", "Moment", "payments", "transactions"]
 
 
 class EnumChoice(click.ParamType[Enum]):
@@ -141,7 +141,7 @@ def transactions_list(
     }
     filters = {name: value for name, value in given.items() if value not in (None, [])}
     found = settings.client().transactions.list_all(page_size=page_size, max_items=limit or None, **filters)
-    progress_console = _console(stderr=True)
+    progress_console = console(stderr=True)
     with Progress(
         SpinnerColumn(),
         TextColumn("fetched {task.completed} transactions"),
