@@ -95,6 +95,7 @@ if TYPE_CHECKING:
     from .pre_auth_request import PreAuthRequest
     from .reclaim_request import ReclaimRequest
     from .recurrence import Recurrence
+    from .recurrence_input import RecurrenceInput
     from .recurrence_unit import RecurrenceUnit
     from .refresh_event import RefreshEvent
     from .refresh_process import RefreshProcess
@@ -216,6 +217,7 @@ _MODULES: dict[str, str] = {
     "PreAuthRequest": ".pre_auth_request",
     "ReclaimRequest": ".reclaim_request",
     "Recurrence": ".recurrence",
+    "RecurrenceInput": ".recurrence_input",
     "RecurrenceUnit": ".recurrence_unit",
     "RefreshEvent": ".refresh_event",
     "RefreshProcess": ".refresh_process",
@@ -338,6 +340,7 @@ __all__ = (
     "PreAuthRequest",
     "ReclaimRequest",
     "Recurrence",
+    "RecurrenceInput",
     "RecurrenceUnit",
     "RefreshEvent",
     "RefreshProcess",

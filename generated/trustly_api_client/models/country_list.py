@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="CountryList")
 
 
@@ -21,6 +29,10 @@ class CountryList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.countries, Unset):
+            raise InvalidFieldError("countries", "is required")
+        if self.countries is None:
+            expect(None, object, "countries")
         countries = []
         for countries_item_data in self.countries:
             countries_item = countries_item_data.to_dict()
@@ -40,7 +52,7 @@ class CountryList:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         countries = []
-        _countries = d.pop("countries")
+        _countries = required(d, "countries")
         for countries_item_data in _countries:
             countries_item = Country.from_dict(countries_item_data)
 
@@ -52,6 +64,9 @@ class CountryList:
 
         country_list.additional_properties = d
         return country_list
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("countries",))
 
     @property
     def additional_keys(self) -> list[str]:

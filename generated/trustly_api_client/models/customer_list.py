@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="CustomerList")
 
 
@@ -21,6 +29,10 @@ class CustomerList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.customers, Unset):
+            raise InvalidFieldError("customers", "is required")
+        if self.customers is None:
+            expect(None, object, "customers")
         customers = []
         for customers_item_data in self.customers:
             customers_item = customers_item_data.to_dict()
@@ -40,7 +52,7 @@ class CustomerList:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         customers = []
-        _customers = d.pop("customers")
+        _customers = required(d, "customers")
         for customers_item_data in _customers:
             customers_item = Customer.from_dict(customers_item_data)
 
@@ -52,6 +64,9 @@ class CustomerList:
 
         customer_list.additional_properties = d
         return customer_list
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("customers",))
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,7 +8,13 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.account_type import AccountType
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="EstablishAccount")
 
@@ -30,12 +36,16 @@ class EstablishAccount:
 
     def to_dict(self) -> dict[str, Any]:
         routing_number = self.routing_number
+        if not isinstance(routing_number, Unset):
+            expect(routing_number, str, "routingNumber")
 
         account_number = self.account_number
+        if not isinstance(account_number, Unset):
+            expect(account_number, str, "accountNumber")
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_: Any = self.type_
+        if not isinstance(type_, Unset):
+            type_ = encode_enum(type_, AccountType, "type")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -71,6 +81,16 @@ class EstablishAccount:
 
         establish_account.additional_properties = d
         return establish_account
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "routing_number",
+                "account_number",
+                "type_",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="PaymentProviderList")
 
@@ -27,14 +34,22 @@ class PaymentProviderList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.payment_providers, Unset):
+            raise InvalidFieldError("paymentProviders", "is required")
+        if self.payment_providers is None:
+            expect(None, object, "paymentProviders")
         payment_providers = []
         for payment_providers_item_data in self.payment_providers:
             payment_providers_item = payment_providers_item_data.to_dict()
             payment_providers.append(payment_providers_item)
 
         start_index = self.start_index
+        if not isinstance(start_index, Unset):
+            expect(start_index, int, "startIndex")
 
         items_per_page = self.items_per_page
+        if not isinstance(items_per_page, Unset):
+            expect(items_per_page, int, "itemsPerPage")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -54,7 +69,7 @@ class PaymentProviderList:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         payment_providers = []
-        _payment_providers = d.pop("paymentProviders")
+        _payment_providers = required(d, "paymentProviders")
         for payment_providers_item_data in _payment_providers:
             payment_providers_item = PaymentProvider.from_dict(payment_providers_item_data)
 
@@ -72,6 +87,16 @@ class PaymentProviderList:
 
         payment_provider_list.additional_properties = d
         return payment_provider_list
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "payment_providers",
+                "start_index",
+                "items_per_page",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="TransactionList")
 
@@ -27,14 +34,22 @@ class TransactionList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.transactions, Unset):
+            raise InvalidFieldError("transactions", "is required")
+        if self.transactions is None:
+            expect(None, object, "transactions")
         transactions = []
         for transactions_item_data in self.transactions:
             transactions_item = transactions_item_data.to_dict()
             transactions.append(transactions_item)
 
         start_index = self.start_index
+        if not isinstance(start_index, Unset):
+            expect(start_index, int, "startIndex")
 
         items_per_page = self.items_per_page
+        if not isinstance(items_per_page, Unset):
+            expect(items_per_page, int, "itemsPerPage")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -54,7 +69,7 @@ class TransactionList:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         transactions = []
-        _transactions = d.pop("transactions")
+        _transactions = required(d, "transactions")
         for transactions_item_data in _transactions:
             transactions_item = Transaction.from_dict(transactions_item_data)
 
@@ -72,6 +87,16 @@ class TransactionList:
 
         transaction_list.additional_properties = d
         return transaction_list
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "transactions",
+                "start_index",
+                "items_per_page",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:
