@@ -78,7 +78,7 @@ def create_app(
             params = trustly.verify_redirect(url, access_key)
         except trustly.SignatureVerificationError:
             return JSONResponse({"error": "this redirect was not signed by Trustly"}, status_code=400)
-        body: dict[str, Any] = {"page": page, "status": str(params.status), "transactionId": params.transaction_id}
+        body: dict[str, Any] = {"page": page, "status": params.status.value, "transactionId": params.transaction_id}
         return JSONResponse(body)
 
     return app

@@ -69,7 +69,7 @@ def create_app(
             params = trustly.verify_redirect(url, access_key)
         except trustly.SignatureVerificationError:
             return {"error": "this redirect was not signed by Trustly"}, 400
-        return {"page": page, "status": str(params.status), "transactionId": params.transaction_id}, 200
+        return {"page": page, "status": params.status.value, "transactionId": params.transaction_id}, 200
 
     return app
 
