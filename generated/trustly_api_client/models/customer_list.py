@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="CustomerList")
 
@@ -24,6 +29,8 @@ class CustomerList:
 
     def to_dict(self) -> dict[str, Any]:
         """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
+        if self.customers is None:
+            expect(None, object, "customers")
         customers: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.customers, Unset):
             customers = []
@@ -58,6 +65,9 @@ class CustomerList:
 
         customer_list.additional_properties = d
         return customer_list
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("customers",))
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="WidgetList")
 
 
@@ -22,6 +30,10 @@ class WidgetList:
 
     def to_dict(self) -> dict[str, Any]:
         """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
+        if isinstance(self.widgets, Unset):
+            raise InvalidFieldError("widgets", "is required")
+        if self.widgets is None:
+            expect(None, object, "widgets")
         widgets = []
         for widgets_item_data in self.widgets:
             widgets_item = widgets_item_data.to_dict()
@@ -42,7 +54,7 @@ class WidgetList:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         widgets = []
-        _widgets = d.pop("widgets")
+        _widgets = required(d, "widgets")
         for widgets_item_data in _widgets:
             widgets_item = Widget.from_dict(widgets_item_data)
 
@@ -54,6 +66,9 @@ class WidgetList:
 
         widget_list.additional_properties = d
         return widget_list
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("widgets",))
 
     @property
     def additional_keys(self) -> list[str]:
