@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
+from enum import Enum
 from typing import Any, TypeVar
 
 import click
@@ -184,11 +185,18 @@ def _report(error: TrustlyError) -> None:
 def _summary(error: TrustlyError) -> str:
     if isinstance(error, APIStatusError) and error.errors:
         first = error.errors[0]
-        code = f"Trustly code {first.code}: " if first.code is not None else ""
+        code = f"Trustly code {_code(first.code)}: " if first.code is not None else ""
         return f"{code}{first.message}" + (f" (at {first.location})" if first.location else "")
     text = str(error)
     correlation_id = getattr(error, "correlation_id", None)
     return text.replace(f" (correlation id {correlation_id})", "") if correlation_id else text
+
+
+def _code(code: object) -> str:
+    """`375 (ACCESS_CONTROL_ERROR)`: the number Trustly's docs list, and its name."""
+    if isinstance(code, Enum):
+        return f"{code.value} ({code.name})" if code.name != "UNKNOWN" else str(code.value)
+    return str(code)
 
 
 def run(argv: list[str]) -> int:

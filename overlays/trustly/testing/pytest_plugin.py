@@ -102,7 +102,8 @@ class TrustlyEvents:
             return list(self._events)
 
     def wait_for(self, event_type: str, *, object_id: str | None = None, timeout: float = 10.0) -> Event:
-        """The first delivered event of `event_type` (and `object_id`), waiting up to `timeout` seconds.
+        """The first delivered event of `event_type` (Trustly's name, e.g. "Authorize") for `object_id`,
+        waiting up to `timeout` seconds.
 
         Raises:
             AssertionError: nothing matching arrived in time; the message lists what did.
@@ -111,14 +112,19 @@ class TrustlyEvents:
         with self._arrived:
             while True:
                 for event in self._events:
-                    if str(event.event_type) == event_type and (object_id is None or event.object_id == object_id):
+                    if _wire(event.event_type) == event_type and (object_id is None or event.object_id == object_id):
                         return event
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    seen = [(str(e.event_type), e.object_id) for e in self._events]
+                    seen = [(_wire(e.event_type), e.object_id) for e in self._events]
                     wanted = f"{event_type} event for {object_id or 'any object'}"
                     raise AssertionError(f"no {wanted} was delivered in {timeout} s; delivered: {seen}")
                 self._arrived.wait(remaining)
+
+
+def _wire(value: object) -> str:
+    """An event type as Trustly writes it ("Authorize"), whether the model holds an enum or text."""
+    return str(getattr(value, "value", value))
 
 
 class _Quiet(WSGIRequestHandler):
