@@ -46,6 +46,8 @@ def _figures(*, default: bool = True, backend: bool = False, raw_1000: float = 3
         "paging_rss_mb": 12.0,
         "generate_s": [1.5, 1.7],
         "server_capacity_per_s": 30_000.0,
+        "webhook_p50_s": 0.004,
+        "webhook_p99_s": 0.02,
     }
 
 
@@ -64,6 +66,13 @@ def test_every_target_of_the_budget_has_a_row_with_its_ratio() -> None:
     imports = rows["import trustly, over import httpx"]
     assert imports[3:] == ("+17.5 [15.0-20.0] ms", "<= +30 ms", "yes", "+10.0 [10.0-10.0] ms")
     assert rows["make generate"][5] == "yes"
+    assert rows["notification verified + stored (SQLite inbox)"][1:6] == (
+        "4.0 ms p50",
+        "",
+        "p99 20.0 ms",
+        "p99 <= 100 ms (Trustly waits 3 s)",
+        "yes",
+    )
     assert rows["bench server capacity vs fastest client measured"][5] == "yes"
 
 
