@@ -61,7 +61,7 @@ def endpoint() -> Iterator[Endpoint]:
 
 @pytest.fixture
 def sim(endpoint: Endpoint) -> Iterator[Simulator]:
-    s = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url, time_scale=0.005)
+    s = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url)
     yield s
     s.close()
 

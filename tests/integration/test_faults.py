@@ -85,6 +85,7 @@ def cancel(client: trustly.TrustlyClient, sim: Simulator) -> Callable[[trustly.T
 
 def recover(client: trustly.TrustlyClient, sim: Simulator) -> Callable[[trustly.TrustlyClient], object]:
     original = captured(client, sim).transaction_id
+    sim.ach_return(original, "R01")  # only a returned collection can be recovered
     body = DisputeRecoveryRequest(transaction_id=original, amount="5.00")
     key = uuid.uuid4().hex
     return lambda c: c.disputes.recover(body=body, idempotency_key=key)
@@ -103,7 +104,7 @@ OPERATIONS: dict[str, Scenario] = {
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[tuple[Simulator, SimulatorServer]]:
-    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, time_scale=0.001)
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY)
     with SimulatorServer(sim) as server:
         yield sim, server
     sim.close()

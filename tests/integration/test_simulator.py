@@ -37,7 +37,13 @@ def test_full_flow_signed_establish_capture_refund_list(
         transaction_id,
         body=CaptureRequest(merchant_reference=f"{reference}-c1", amount="80.00", split_token=event.split_token),
     )
-    assert capture.transaction_type is TransactionType.CAPTURE and capture.status is TransactionStatus.PENDING
+    assert capture.transaction_type is TransactionType.CAPTURE and capture.status is TransactionStatus.AUTHORIZED
+    with pytest.raises(trustly.BadRequestError, match="Authorized"):  # refunds wait for completion
+        client.transactions.refund(capture.transaction_id, body=RefundRequest(merchant_reference="r0", amount="1.00"))
+    sim.advance(hours=1)
+    endpoint.wait_for("Process", capture.transaction_id)
+    assert client.transactions.get(capture.transaction_id).status is TransactionStatus.PROCESSED
+    sim.advance(days=3)
     endpoint.wait_for("Completed", capture.transaction_id)
     assert client.transactions.get(capture.transaction_id).status is TransactionStatus.COMPLETED
 
@@ -45,7 +51,8 @@ def test_full_flow_signed_establish_capture_refund_list(
         capture.transaction_id, body=RefundRequest(merchant_reference="r1", amount="30.00")
     )
     assert refund.transaction_type is TransactionType.REFUND and refund.amount == "30.00"
-    assert client.transactions.get(capture.transaction_id).refunded == "30.00"
+    refunded = client.transactions.get(capture.transaction_id)
+    assert refunded.refunded == "30.00" and refunded.status is TransactionStatus.PARTIALLY_REFUNDED
 
     listed = list(client.transactions.list_all(page_size=1))
     assert [t.transaction_id for t in listed] == [refund.transaction_id, capture.transaction_id, transaction_id]
@@ -84,12 +91,14 @@ def test_wrong_credentials_are_an_authentication_error(server: SimulatorServer) 
 
 def test_notifications_are_retried_until_acknowledged(client: trustly.TrustlyClient) -> None:
     endpoint = Endpoint(fail_first=2)
-    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url, time_scale=0.002)
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url)
     try:
         with SimulatorServer(sim) as server:
             with trustly.TrustlyClient(base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY) as c:
                 transaction_id, _ = establish(c, sim)
                 sim.authorize(transaction_id)
+                assert sim.notifier.wait_idle()
+                sim.advance(minutes=10)  # Trustly retries every 5 minutes
                 event = endpoint.wait_for("Authorize", transaction_id)
                 assert event.event_type == "Authorize"
         assert sim.notifier.attempts >= 3
@@ -107,10 +116,9 @@ def test_demo_bank_keyphrases(client: trustly.TrustlyClient, sim: Simulator) -> 
     poor, _ = establish(client, sim)
     sim.authorize(poor, password="NotEnoughFunds")
     token = sim.ledger.split_tokens[sim.ledger.transactions[poor]["payment"]["paymentId"]]
-    failed = client.transactions.capture(
-        poor, body=CaptureRequest(merchant_reference="c", amount="5.00", split_token=token)
-    )
-    assert failed.status is TransactionStatus.FAILED
+    with pytest.raises(trustly.BadRequestError) as no_funds:
+        client.transactions.capture(poor, body=CaptureRequest(merchant_reference="c", amount="5.00", split_token=token))
+    assert no_funds.value.code == 331
 
     risky, _ = establish(client, sim)
     sim.authorize(risky, password="extendedreasoncode_10000")
@@ -127,10 +135,10 @@ def test_demo_bank_keyphrases(client: trustly.TrustlyClient, sim: Simulator) -> 
     ok = client.transactions.capture(
         rich, body=CaptureRequest(merchant_reference="c1", amount="20.00", split_token=token)
     )
-    over = client.transactions.capture(
-        rich, body=CaptureRequest(merchant_reference="c2", amount="0.01", split_token=token)
-    )
-    assert ok.status is TransactionStatus.PENDING and over.status is TransactionStatus.FAILED
+    assert ok.status is TransactionStatus.AUTHORIZED
+    with pytest.raises(trustly.BadRequestError) as over:
+        client.transactions.capture(rich, body=CaptureRequest(merchant_reference="c2", amount="1.00", split_token=token))
+    assert over.value.code == 331
 
 
 @pytest.mark.parametrize(

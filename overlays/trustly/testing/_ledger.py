@@ -242,7 +242,7 @@ class Ledger:
         }
         self.transactions[transaction_id] = transaction
         self.emit("Establish", transaction)
-        self.at(span_ms(self.options.session_ttl), "session expiry", lambda _: self.expire(transaction_id))
+        self.at(span_ms(self.options.session_ttl), "session expiry", lambda _: self.expire(transaction_id, "timeout"))
         result = {k: v for k, v in data.items() if k not in ("requestSignature", "metadata", "customer")}
         if "customer" in payment:
             result["customer"] = payment["customer"]
@@ -300,10 +300,11 @@ class Ledger:
             self.bank_of(transaction).balance -= Decimal(transaction["amount"])
             self.submit(transaction)
 
-    def expire(self, transaction_id: str) -> None:
+    def expire(self, transaction_id: str, trigger: str = "expire") -> None:
+        """A time-based expiry, if the transaction is still in a state it applies to."""
         transaction = self.transactions[transaction_id]
-        if find_rule("expire", transaction["transactionType"], transaction["status"]) is not None:
-            self.move(transaction, "expire")
+        if find_rule(trigger, transaction["transactionType"], transaction["status"]) is not None:
+            self.move(transaction, trigger)
 
     # -- settlement ------------------------------------------------------------------------
     def submit(self, transaction: dict[str, Any]) -> None:

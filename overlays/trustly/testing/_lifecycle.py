@@ -3,7 +3,7 @@
 Every status change in the simulator goes through `TRANSITIONS`, so the table is the whole
 model: a transaction type, the statuses a trigger applies in, the status it leads to and the
 event notifications it raises. A trigger is an API operation (`cancel`, `refund`), the bank
-(`authorize`, `deny`), or simulated time (`process`, `complete`, `expire`). Anything not in the
+(`authorize`, `deny`), or simulated time (`process`, `complete`, `timeout`, `expire`). Anything not in the
 table is refused with Trustly's invalid-parameter error (code 200).
 
 Evidence is given per row: [doc] is Trustly's documentation or OpenAPI file (see the project's
@@ -93,7 +93,7 @@ TRANSITIONS: tuple[Rule, ...] = (
     _rule("release", {AUTHORIZE}, {ON_HOLD}, AUTHORIZED, "Authorize"),
     # A session the customer never finishes times out [doc: Expired event]; after how long is
     # not published (LifecycleOptions.session_ttl) [inferred].
-    _rule("expire", {AUTHORIZE, PAY}, {NEW}, EXPIRED, "Expired"),
+    _rule("timeout", {AUTHORIZE, PAY}, {NEW}, EXPIRED, "Expired"),
     # An authorization that is not used expires only if the account is set up so
     # (LifecycleOptions.authorization_ttl, off by default) [inferred].
     _rule("expire", {AUTHORIZE}, {AUTHORIZED}, EXPIRED, "Expired"),
