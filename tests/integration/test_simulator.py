@@ -137,7 +137,9 @@ def test_demo_bank_keyphrases(client: trustly.TrustlyClient, sim: Simulator) -> 
     )
     assert ok.status is TransactionStatus.AUTHORIZED
     with pytest.raises(trustly.BadRequestError) as over:
-        client.transactions.capture(rich, body=CaptureRequest(merchant_reference="c2", amount="1.00", split_token=token))
+        client.transactions.capture(
+            rich, body=CaptureRequest(merchant_reference="c2", amount="1.00", split_token=token)
+        )
     assert over.value.code == 331
 
 

@@ -241,6 +241,8 @@ def cancel(ledger: Ledger, transaction_id: str) -> dict[str, Any]:
 
 def refresh(ledger: Ledger, transaction_id: str, form: dict[str, str]) -> dict[str, Any]:
     transaction = ledger.transaction(transaction_id)
+    if transaction["transactionType"] != AUTHORIZE or transaction["status"] != AUTHORIZED:
+        raise invalid("transactionId", f"transaction {transaction_id} is not an open authorization")
     _check_token(ledger, transaction, form["splitToken"])
     # ExpiredSplitToken: the authorization succeeds, later refreshes fail [3rd: sandbox keyphrases].
     if ledger.bank_of(transaction).expired_split_token:

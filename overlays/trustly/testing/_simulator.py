@@ -10,6 +10,7 @@ signed event notifications, and applies injected faults.
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import json
 import threading
@@ -33,6 +34,7 @@ from ._validate import Route, load_routes
 
 __all__ = ["Reply", "Simulator"]
 
+_routes = functools.cache(load_routes)  # compiled once: the spec does not change while running
 MONEY_OPERATIONS: dict[str, Callable[[Ledger, str, dict[str, str]], dict[str, Any]]] = {
     "transactions_capture": _money.capture,
     "transactions_capture_pre_auth": _money.capture_pre_auth,
@@ -109,7 +111,7 @@ class Simulator(CustomerActions):
             retry_every=self.options.notification_retry_every,
             retry_for=self.options.notification_retry_for,
         )
-        self._routes = load_routes()
+        self._routes = _routes()
         self._expected_auth = "Basic " + base64.b64encode(f"{access_id}:{access_key}".encode()).decode()
         self._recoveries: dict[str, dict[str, Any]] = {}
         self._stop = threading.Event()
