@@ -119,7 +119,7 @@ def main() -> int:
             capture.transaction_id, body=RefundRequest(merchant_reference=f"{order}-refund-1", amount="10.00")
         )
         status = client.transactions.get(capture.transaction_id).status.name
-        print(f"8. refund {refund.transaction_id}: {refund.status.name}, {refund.amount} {refund.currency}; capture {status}")
+        print(f"8. refund {refund.transaction_id}: {refund.status.name}, {refund.amount}; the capture is now {status}")
 
         print("9. transactions, newest first (auto-paging 2 at a time):")
         for transaction in client.transactions.list_all(page_size=2):

@@ -246,7 +246,7 @@ class WebhookHandler:
         except ValueError:
             length = -1
         if length < 0 or length > MAX_BODY_BYTES:
-            start_response("413 Content Too Large", _TEXT)
+            start_response("413 Content Too Large", list(_TEXT))
             return [b"too large"]
         body = environ["wsgi.input"].read(length) if length else b""
         headers = {
@@ -254,7 +254,8 @@ class WebhookHandler:
             "content-type": environ.get("CONTENT_TYPE", ""),
         }
         status, response_headers, payload = self.handle(body, headers)
-        start_response(f"{status} {_REASONS[status]}", response_headers)
+        # A copy: WSGI servers (wsgiref) add Content-Length to the list they are given.
+        start_response(f"{status} {_REASONS[status]}", list(response_headers))
         return [payload]
 
     async def asgi(

@@ -12,6 +12,7 @@ from trustly.models import (
     BankAccount,
     CaptureRequest,
     CustomerInput,
+    Event,
     RefundRequest,
     TransactionStatus,
     TransactionType,
@@ -284,3 +285,79 @@ def test_establish_checks_the_request_signature(client: trustly.TrustlyClient, s
     tampered = {**client.sign_establish_data(data), "amount": "100.00"}
     with pytest.raises(trustly.AuthenticationError):
         client.transactions.establish(body=EstablishRequest.from_dict(tampered))
+
+
+class _Picky(Endpoint):
+    """An endpoint that fails every notification about one transaction."""
+
+    refuse: str = ""
+
+    def _on_event(self, event: Event) -> None:
+        if event.object_id == self.refuse:
+            raise RuntimeError("this one keeps failing")
+        self.events.put(event)
+
+
+def test_each_notification_retries_on_its_own_schedule(client: trustly.TrustlyClient) -> None:
+    endpoint = _Picky()
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url)
+    try:
+        with SimulatorServer(sim) as server:
+            with trustly.TrustlyClient(base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY) as c:
+                failing, _ = establish(c, sim)
+                endpoint.refuse = failing
+                sim.authorize(failing)
+                healthy, _ = establish(c, sim)
+                sim.authorize(healthy)
+                # The healthy transaction's events are not held up behind the failing ones.
+                assert endpoint.wait_for("Authorize", healthy).object_id == healthy
+                sim.advance(hours=12)  # Trustly gives up after 12 hours of retries every 5 minutes
+        failed = [e for e in sim.notifier.given_up if e["objectId"] == failing]
+        assert [e["eventType"] for e in failed] == ["Establish", "Authorize"]
+        assert sim.notifier.pending == []
+        assert sim.notifier.attempts - len(sim.notifier.delivered) == 2 * (1 + 12 * 60 // 5)
+    finally:
+        sim.close()
+        endpoint.close()
+
+
+def test_the_simulator_helpers_over_http(
+    server: SimulatorServer, client: trustly.TrustlyClient, sim: Simulator
+) -> None:
+    root = server.base_url.removesuffix("/api/v1")
+    transaction_id, token = authorized(client, sim)
+    capture = client.transactions.capture(
+        transaction_id, body=CaptureRequest(merchant_reference="http-c1", amount="20.00", split_token=token)
+    )
+    assert [label for _, label in sim.pending_jobs()].count("processing") == 1
+    moved = httpx.post(f"{root}/simulator/advance", data={"days": "4"})
+    assert moved.status_code == 200 and moved.json()["now"] == sim.clock.now_ms()
+    assert client.transactions.get(capture.transaction_id).status is TransactionStatus.COMPLETED
+    assert (
+        httpx.post(f"{root}/simulator/return/{capture.transaction_id}", data={"returnCode": "R02"}).status_code == 200
+    )
+    assert client.transactions.get(capture.transaction_id).status is TransactionStatus.REVERSED
+    new, _ = establish(client, sim)
+    denied = httpx.post(f"{root}/simulator/deny/{new}").json()["redirectUrl"]
+    assert client.verify_redirect(denied)["status"] == "8"
+    assert httpx.post(f"{root}/simulator/deny/{new}").status_code == 400  # already decided
+    assert httpx.post(f"{root}/simulator/nothing/{new}").status_code == 404
+
+
+def test_a_running_clock_settles_on_its_own() -> None:
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, time_scale=0.0002)  # 3 days in ~0.9 s
+    try:
+        with trustly.TrustlyClient(
+            base_url="http://127.0.0.1/api/v1",
+            access_id=ACCESS_ID,
+            access_key=ACCESS_KEY,
+            transport=SimulatorTransport(sim),
+        ) as c:
+            transaction_id, token = authorized(c, sim)
+            capture = c.transactions.capture(
+                transaction_id, body=CaptureRequest(merchant_reference="run-1", amount="10.00", split_token=token)
+            )
+            while c.transactions.get(capture.transaction_id).status is not TransactionStatus.COMPLETED:
+                assert capture.transaction_id in sim.ledger.transactions
+    finally:
+        sim.close()

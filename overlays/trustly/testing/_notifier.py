@@ -72,6 +72,7 @@ class Notifier:
         self._sending = threading.Lock()  # one sender at a time keeps each event's attempts ordered
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._client: httpx.Client | None = None  # one pool for every attempt: building one is slow
 
     def __repr__(self) -> str:
         return f"Notifier(url={self.url!r}, pending={len(self.pending)}, delivered={len(self.delivered)})"
@@ -106,7 +107,7 @@ class Notifier:
 
     def send_due(self, now_ms: int | None = None) -> None:
         """Attempt, in order, every delivery due at `now_ms` (the clock's now by default)."""
-        if self.url is None:
+        if self.url is None or self._closed:
             return
         with self._sending:
             self._collect()
@@ -114,11 +115,12 @@ class Notifier:
             due = sorted((d for d in self.pending if d.due_ms <= now), key=lambda d: d.due_ms)
             if not due:
                 return
-            with httpx.Client(timeout=3.0) as client:
-                for delivery in due:
-                    if self._closed:
-                        return
-                    self._attempt(client, delivery)
+            if self._client is None:
+                self._client = httpx.Client(timeout=3.0)
+            for delivery in due:
+                if self._closed:
+                    return
+                self._attempt(self._client, delivery)
 
     def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
         body = urlencode(delivery.event).encode()
@@ -159,6 +161,10 @@ class Notifier:
             self._wake.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        with self._sending:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
     def _run(self) -> None:
         while True:
