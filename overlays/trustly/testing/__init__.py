@@ -6,7 +6,12 @@ from trustly.testing import Simulator, SimulatorServer
 sim = Simulator(notification_url="http://127.0.0.1:8000/trustly/notifications")
 with SimulatorServer(sim) as server:                      # or tls=True for HTTPS
     client = TrustlyClient(base_url=server.base_url, access_id=sim.access_id, access_key=...)
+    ...
+    sim.advance(days=3)                                   # simulated time: settlement, expiries
 ```
+
+The lifecycle it follows is one table (`_lifecycle.TRANSITIONS`); `LifecycleOptions` adjusts the
+timings and account settings Trustly does not publish.
 
 Needs the `testing` extra (`pip install "trustly-api-client[testing]"`) for pyyaml, jsonschema and
 trustme; the client itself does not depend on them. Run `python -m trustly.testing` to serve one

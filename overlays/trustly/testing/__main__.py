@@ -3,7 +3,9 @@
     python -m trustly.testing --port 8089 --notification-url http://127.0.0.1:8000/hooks/trustly
 
 Prints the base URL and credentials, then serves until interrupted. Authorize an established
-transaction (the Lightbox step) with `POST /simulator/authorize/{transactionId}`.
+transaction (the Lightbox step) with `POST /simulator/authorize/{transactionId}`; the clock runs
+at `--time-scale` seconds per simulated minute, and `POST /simulator/advance` (form field `days`,
+`hours`, `minutes` or `seconds`) jumps it forward.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notification-url", default=None)
     parser.add_argument("--access-id", default="simulator-access-id")
     parser.add_argument("--access-key", default="simulator-access-key")
-    parser.add_argument("--time-scale", type=float, default=1.0, help="seconds per simulated minute")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="seconds of real time per simulated minute")
     args = parser.parse_args(argv)
     sim = Simulator(
         access_id=args.access_id,
