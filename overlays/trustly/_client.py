@@ -36,7 +36,7 @@ from ._auth import CORRELATION_HEADER, BasicAuth, Credentials
 from ._environment import Environment, resolve_base_url
 from ._errors import AmbiguousOutcomeError, ConfigurationError, InvalidRequestError
 from ._reconcile import RESOLVABLE, as_response, find_transaction, find_transaction_async
-from ._sender import AsyncSender, CallPolicy, SyncSender, merchant_reference_of, path_parameter
+from ._sender import AsyncSender, CallPolicy, InFlightLimit, SyncSender, merchant_reference_of, path_parameter
 from ._signatures import Algorithm, sign_establish_data, verify_redirect
 from ._version import __version__
 
@@ -398,13 +398,15 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             limits=limits,
         )
         pool = _Pool(lambda: httpx.AsyncClient(transport=transport, **settings.httpx_kwargs()))
-        self._init(settings, pool, settings.policy)
+        # Bursts larger than the pool wait in our queue, not inside httpx's (see InFlightLimit).
+        self._init(settings, pool, settings.policy, InFlightLimit(settings.limits.max_connections))
 
-    def _init(self, settings: _Settings, pool: _Pool, policy: CallPolicy) -> None:
+    def _init(self, settings: _Settings, pool: _Pool, policy: CallPolicy, in_flight: InFlightLimit) -> None:
         self._settings = settings
         self._pool = pool
         self._policy = policy
-        super().__init__(AsyncSender(pool.get, policy, resolve_duplicate=self._resolve_duplicate))
+        self._in_flight = in_flight
+        super().__init__(AsyncSender(pool.get, policy, self._resolve_duplicate, in_flight))
 
     def with_options(
         self, *, timeout: TimeoutArg = None, max_retries: int | None = None, deadline: float | None = None
@@ -412,7 +414,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         """A copy with other call settings that shares this client's connection pool."""
         policy = self._changed_policy(timeout, max_retries, deadline)
         copy = object.__new__(AsyncTrustlyClient)
-        copy._init(self._settings, self._pool, policy)
+        copy._init(self._settings, self._pool, policy, self._in_flight)
         return copy
 
     async def reconcile(self, error: AmbiguousOutcomeError) -> Transaction | None:

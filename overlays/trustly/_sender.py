@@ -36,7 +36,7 @@ from ._errors import (
 from ._retries import Outcome, RetryPolicy, classify_exception, classify_status, parse_retry_after
 from ._validation import prepare_request
 
-__all__ = ["AsyncSender", "CallPolicy", "SyncSender", "merchant_reference_of", "path_parameter"]
+__all__ = ["AsyncSender", "CallPolicy", "InFlightLimit", "SyncSender", "merchant_reference_of", "path_parameter"]
 
 T = TypeVar("T")
 
@@ -303,6 +303,42 @@ async def _async_sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+class InFlightLimit:
+    """At most `limit` requests of an async client inside its connection pool at once.
+
+    httpx's async pool does work for every waiting request whenever a connection frees up, so a
+    burst far larger than the pool slows every request down and ends in pool timeouts. Requests
+    over the limit wait here instead, first come first served, for at most what is left of their
+    call's deadline. The semaphore belongs to one event loop (asyncio primitives bind to the loop
+    that first uses them), so a client used from a new loop gets a new one.
+    """
+
+    __slots__ = ("_limit", "_loop", "_semaphore")
+
+    def __init__(self, limit: int | None) -> None:
+        self._limit = limit
+        self._loop: object = None
+        self._semaphore: Any = None
+
+    async def acquire(self, timeout: float) -> bool:
+        """Wait for a slot; False when there is no limit. Raises httpx.PoolTimeout after `timeout`."""
+        if self._limit is None:
+            return False
+        import asyncio  # see _async_sleep
+
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._semaphore = loop, asyncio.Semaphore(self._limit)
+        try:
+            await asyncio.wait_for(self._semaphore.acquire(), max(timeout, 0.0))
+        except TimeoutError:
+            raise httpx.PoolTimeout("no free connection before the call's deadline") from None
+        return True
+
+    def release(self) -> None:
+        self._semaphore.release()
+
+
 class AsyncSender:
     """The `AsyncSender` behind `AsyncTrustlyClient`."""
 
@@ -311,10 +347,12 @@ class AsyncSender:
         get_client: Callable[[], httpx.AsyncClient],
         policy: CallPolicy,
         resolve_duplicate: AsyncDuplicateResolver | None = None,
+        in_flight: InFlightLimit | None = None,
     ) -> None:
         self._get_client = get_client
         self._policy = policy
         self.resolve_duplicate = resolve_duplicate
+        self._in_flight = in_flight if in_flight is not None else InFlightLimit(None)
 
     async def send(self, operation_id: str, request: dict[str, Any]) -> httpx.Response:
         call = _Call(operation_id, request, self._policy)
@@ -322,7 +360,7 @@ class AsyncSender:
         while True:
             timeout = call.next_timeout()
             try:
-                response = await client.request(**call.request, timeout=timeout)
+                response = await self._request(client, call, timeout)
             except httpx.RequestError as exc:
                 await _async_sleep(call.on_exception(exc))
                 continue
@@ -340,6 +378,14 @@ class AsyncSender:
             if delay is None:
                 return call.finish(response)
             await _async_sleep(delay)
+
+    async def _request(self, client: httpx.AsyncClient, call: _Call, timeout: httpx.Timeout) -> httpx.Response:
+        limited = await self._in_flight.acquire(call.deadline - time.monotonic())
+        try:
+            return await client.request(**call.request, timeout=timeout)
+        finally:
+            if limited:
+                self._in_flight.release()
 
     def parse(self, operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
         return decode(operation_id, response, decoder)
