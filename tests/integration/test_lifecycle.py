@@ -530,6 +530,23 @@ def test_totals_are_limited(operation: str, amounts: list[str], accepted: int) -
     assert outcomes.count(True) == accepted and outcomes[:accepted] == [True] * accepted
 
 
+def test_captures_on_a_preauthorization_count_against_both_limits() -> None:
+    w = world()
+    authorize(w, amount="100.00")
+    auth, pre = w.auth, preauth(w)  # 50.00 guaranteed for an hour
+    outcomes = []
+    for parent, amount in ((pre, "40.00"), (pre, "20.00"), (auth, "60.00"), (auth, "0.99")):
+        w.auth = parent
+        try:
+            capture(w, amount)
+            outcomes.append(True)
+        except trustly.BadRequestError as error:
+            assert error.code == 200
+            outcomes.append(False)
+    assert outcomes == [True, False, True, False]
+    SIZES["preauthorization limits"] = len(outcomes)
+
+
 # -- payment types ------------------------------------------------------------------------------------
 PAYMENT_TYPES = ["Instant", "Deferred", "Recurring", "Disbursement", "Verification", "Retrieval"]
 CAN = {"capture": {"Deferred", "Recurring"}, "capture/preAuth": {"Deferred", "Recurring"},

@@ -89,6 +89,12 @@ def _used(ledger: Ledger, parent_id: str, *types: str) -> Decimal:
     )
 
 
+def _collected(ledger: Ledger, auth_id: str) -> Decimal:
+    """Every live capture of an authorization, made on it or on one of its preauthorizations."""
+    preauths = [t["transactionId"] for t in ledger.children(auth_id, PREAUTH)]
+    return sum((_used(ledger, parent, CAPTURE) for parent in [auth_id, *preauths]), Decimal(0))
+
+
 def new_child(
     ledger: Ledger, parent: dict[str, Any], kind: str, amount: Decimal, reference: str | None
 ) -> dict[str, Any]:
@@ -127,11 +133,10 @@ def capture(ledger: Ledger, transaction_id: str, form: dict[str, str]) -> dict[s
     ledger.check_reference(reference)
     _check_token(ledger, auth, form.get("splitToken"))
     amount = _amount(ledger, form["amount"])
-    limit = Decimal(target["amount"] if guaranteed else ledger.payment_of(auth).get("amount") or "0")
-    used = _used(ledger, target["transactionId"], CAPTURE)
-    if guaranteed:
-        used += _used(ledger, auth["transactionId"], CAPTURE)  # captures past the preauthorization
-    if limit > 0 and used + amount > limit:
+    if guaranteed and _used(ledger, target["transactionId"], CAPTURE) + amount > Decimal(target["amount"]):
+        raise invalid("amount", "the amount exceeds what remains of the preauthorization")
+    limit = Decimal(ledger.payment_of(auth).get("amount") or "0")
+    if limit > 0 and _collected(ledger, auth["transactionId"]) + amount > limit:
         raise invalid("amount", "the amount exceeds what remains of the authorization")
     bank = ledger.bank_of(auth)
     if not guaranteed and bank.deny_next_capture is None and amount > bank.balance:
