@@ -43,6 +43,7 @@ pytestmark = pytest.mark.integration
 ACCESS_ID, ACCESS_KEY = "lifecycle-id", "lifecycle-key"
 TLS = ssl.create_default_context()  # unused in-process; built once because loading CAs is slow
 SIZES: dict[str, int] = {}
+WORLDS: list[Simulator] = []  # every simulator the suite built, to check it used every table row
 
 
 def _ref(prefix: str = "ref") -> str:
@@ -75,6 +76,7 @@ def balance(w: World, transaction_id: str | None = None) -> Decimal:
 
 def world(options: LifecycleOptions | None = None) -> World:
     sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, lifecycle=options)
+    WORLDS.append(sim)
     client = trustly.TrustlyClient(
         base_url="http://127.0.0.1/api/v1",
         access_id=ACCESS_ID,
@@ -311,6 +313,19 @@ def test_time_moves_the_lifecycle(state: str, span: dict[str, float], status: st
     w.sim.advance(**span)
     assert w.client.transactions.get(w.target).status.value == status
     assert w.events(before) == list(events)
+
+
+def test_authorizations_expire_when_the_account_says_so() -> None:
+    w = world(LifecycleOptions(authorization_ttl=timedelta(days=7)))
+    authorize(w)
+    w.sim.advance(days=6)
+    assert w.client.transactions.get(w.auth).status.name == "AUTHORIZED"
+    before = len(w.sim.ledger.events)
+    w.sim.advance(days=1)
+    assert w.client.transactions.get(w.auth).status.name == "EXPIRED" and w.events(before) == ["Expired"]
+    with pytest.raises(trustly.BadRequestError):
+        capture(w)
+    SIZES["authorization lifetime"] = 3
 
 
 # -- helpers for the bank's side --------------------------------------------------------------------
@@ -756,7 +771,14 @@ def _check_books(w: World, auth: str, payout: str) -> None:
 
 
 def test_report_the_size_of_the_lifecycle_suite() -> None:
-    from trustly.testing._lifecycle import TRANSITIONS
+    from trustly.testing._lifecycle import TRANSITIONS, find_rule
+
+    used = set()
+    for sim in WORLDS:
+        for transaction_id, trigger, source, _ in sim.ledger.history:
+            used.add(find_rule(trigger, sim.ledger.transactions[transaction_id]["transactionType"], source))
+    unused = [rule for rule in TRANSITIONS if rule not in used]
+    assert unused == [], "every row of the lifecycle table is exercised by this suite"
 
     figures = {
         "operation x state": len(MATRIX),
@@ -769,7 +791,7 @@ def test_report_the_size_of_the_lifecycle_suite() -> None:
         **SIZES,
     }
     REPORT.append(
-        f"lifecycle: {len(TRANSITIONS)} table rows; {sum(figures.values())} checks: "
+        f"lifecycle: {len(TRANSITIONS)} table rows, all exercised; {sum(figures.values())} checks: "
         + ", ".join(f"{name} {count}" for name, count in figures.items())
     )
     assert len(MATRIX) == len(OPERATIONS) * len(STATES)

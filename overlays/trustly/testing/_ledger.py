@@ -84,6 +84,7 @@ class Ledger:
     applied: list[tuple[str, str, str | None]] = field(default_factory=list)  # (operation, transactionId, ref)
     lock: threading.RLock = field(default_factory=threading.RLock)
     protected: set[str] = field(default_factory=set)  # ids whose merchantReference is taken
+    history: list[tuple[str, str, str, str]] = field(default_factory=list)  # (id, trigger, from, to)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_000_001))
 
     # -- helpers ---------------------------------------------------------------------------
@@ -140,6 +141,7 @@ class Ledger:
                 f"{trigger} is not possible on a {TYPE_NAMES.get(kind, kind)} that is {STATUS_NAMES.get(status)}",
             )
         stamp = self.now()
+        self.history.append((transaction["transactionId"], trigger, status, rule.target))
         transaction.update(status=rule.target, statusMessage=STATUS_NAMES[rule.target], updatedAt=stamp)
         if rule.target == PROCESSED:
             transaction["processedAt"] = stamp
