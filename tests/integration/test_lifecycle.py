@@ -333,7 +333,7 @@ def test_fault_scenarios_reachable_by_helper() -> None:
     w = world()
     denied = establish(w)
     redirect = w.sim.deny(denied)  # a denied authorization (SW021)
-    assert w.client.verify_redirect(redirect)["status"] == "8" and redirect.startswith("https://shop.example/cancel")
+    assert w.client.verify_redirect(redirect).status.value == "8" and redirect.startswith("https://shop.example/cancel")
     assert w.raw(denied)["paymentProviderTransaction"]["status"] == "SW021"
 
     held = authorize(w, hold=True)  # an account on hold
@@ -628,10 +628,10 @@ def test_redirects_and_notifications_carry_the_documented_fields() -> None:
     w = world()
     transaction_id = establish(w)
     params = w.client.verify_redirect(w.sim.authorize(transaction_id))
-    assert params["payment.paymentProvider.type"] == "1" and params["payment.account.verified"] == "true"
+    assert params.payment_payment_provider_type == 1 and params.payment_account_verified is True
     assert all(event["accessId"] == ACCESS_ID for event in w.sim.ledger.events)
     canceled = w.client.verify_redirect(w.sim.authorize(establish(w), password="LoginError"))
-    assert canceled["status"] == "7" and canceled["payment.paymentProviderTransaction.status"] == "UC01"
+    assert canceled.status.value == "7" and canceled.payment_payment_provider_transaction_status == "UC01"
 
 
 # -- Demo Bank keyphrases -----------------------------------------------------------------------------
@@ -664,7 +664,7 @@ def test_demo_bank_keyphrases(password: str, status: str, effect: str) -> None:
         login = {"username": "Sleep", "password": password.split(":")[1]}
     started = w.sim.clock.now_ms()
     params = w.client.verify_redirect(w.sim.authorize(transaction_id, **login))
-    assert params["status"] == status
+    assert params.status.value == status
     raw = w.raw(transaction_id)
     payment = w.sim.ledger.payment_of(raw)
     w.token = w.sim.ledger.split_tokens.get(payment["paymentId"], w.token)
@@ -692,7 +692,7 @@ def test_demo_bank_keyphrases(password: str, status: str, effect: str) -> None:
 def test_third_party_keyphrases_can_be_switched_off() -> None:
     w = world(LifecycleOptions(third_party_keyphrases=False))
     params = w.client.verify_redirect(w.sim.authorize(establish(w), password="WrongCredentials"))
-    assert params["status"] == "2"  # an ordinary password once the third-party list is off
+    assert params.status.value == "2"  # an ordinary password once the third-party list is off
     authorize(w, password="Balance5")
     assert balance(w) == Decimal("10000.00")
     SIZES["keyphrase switch"] = 2

@@ -218,8 +218,10 @@ def reclaim(ledger: Ledger, transaction_id: str, form: dict[str, str]) -> dict[s
     original = ledger.transaction(transaction_id)
     if original["transactionType"] != DEPOSIT or original["status"] != "4":
         raise invalid("transactionId", "only a completed deposit can be reclaimed")
-    amount = _amount(ledger, form["amount"])
-    if _used(ledger, transaction_id, RECLAIM) + amount > Decimal(original["amount"]):
+    reclaimed = _used(ledger, transaction_id, RECLAIM)
+    # Without an amount, Trustly reclaims what is left of the deposit.
+    amount = _amount(ledger, form.get("amount") or Decimal(original["amount"]) - reclaimed)
+    if reclaimed + amount > Decimal(original["amount"]):
         raise invalid("amount", "reclaims may total at most the deposited amount")
     child = new_child(ledger, original, RECLAIM, amount, form.get("merchantReference"))
     ledger.applied.append(("transactions_reclaim", child["transactionId"], form.get("merchantReference")))
