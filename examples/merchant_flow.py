@@ -52,7 +52,9 @@ def wait_for(events: queue.Queue[Event], event_type: str, object_id: str, timeou
 
 def main() -> int:
     events: queue.Queue[Event] = queue.Queue()
-    webhooks = WebhookHandler(access_key=ACCESS_KEY, access_id="demo-access-id", on_event=events.put)
+    # max_age=None: the simulator's clock jumps days ahead of the wall clock the freshness check
+    # reads, so its later notifications would look as if they came from the future.
+    webhooks = WebhookHandler(access_key=ACCESS_KEY, access_id="demo-access-id", on_event=events.put, max_age=None)
     notification_url, endpoint = start_notification_endpoint(webhooks)
 
     simulator = Simulator(access_id="demo-access-id", access_key=ACCESS_KEY, notification_url=notification_url)
