@@ -174,6 +174,7 @@ class Simulator(CustomerActions):
         return sign_establish_data({**data, "accessId": self.access_id}, self._access_key)
 
     def close(self) -> None:
+        """Stop the running clock and the notification thread; call it when the simulator is done."""
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(timeout=5)
