@@ -14,6 +14,7 @@ by hand.
 """
 
 from ._faults import Fault, FaultPlan
+from ._realism import Realism
 from ._server import SimulatorServer
 from ._simulator import Reply, Simulator
 from ._transport import AsyncSimulatorTransport, SimulatorTransport
@@ -22,6 +23,7 @@ __all__ = [
     "AsyncSimulatorTransport",
     "Fault",
     "FaultPlan",
+    "Realism",
     "Reply",
     "Simulator",
     "SimulatorServer",
