@@ -13,11 +13,13 @@ NPM_STAMP := node_modules/.installed
 WHEELHOUSE := .cache/wheelhouse
 WHEELHOUSE_STAMP := $(WHEELHOUSE)/.installed
 SPEC := spec/trustly-openapi.yaml
+# Trustly's published OpenAPI file our spec last followed, named by the date it was published or fetched.
+BASELINE ?= $(lastword $(sort $(wildcard spec/upstream/trustly-north-america-openapi.*.yml)))
 # Runtime dependencies mirrored into the local test index, as an internal index mirrors PyPI.
 RUNTIME_PINS := httpx==0.28.1 attrs==26.1.0
 PYTEST_ARGS ?=
 
-.PHONY: help install generate golden-update check-generated lint lint-spec typecheck pytest test check build publish demo bench clean
+.PHONY: help install generate golden-update check-generated lint lint-spec spec-drift typecheck pytest test check build publish demo bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -57,6 +59,10 @@ lint: $(VENV_STAMP)  ## ruff on the handwritten code
 lint-spec: $(NPM_STAMP)  ## redocly and spectral on the spec
 	$(NPX)/redocly lint --config redocly.yaml $(SPEC)
 	$(NPX)/spectral lint --ruleset .spectral.yaml --fail-severity warn $(SPEC)
+
+spec-drift: $(VENV_STAMP)  ## What a newer published Trustly file (UPSTREAM=path) changed, and what our spec lacks
+	@test -n "$${UPSTREAM:-}" || { echo "spec-drift: set UPSTREAM to the newly published Trustly OpenAPI file" >&2; exit 2; }
+	$(PY) generator/spec_drift.py --upstream "$(UPSTREAM)" --baseline "$(BASELINE)" --spec $(SPEC)
 
 typecheck: $(VENV_STAMP)  ## mypy --strict on the overlay and the generated package
 	$(BIN)/mypy --strict overlays generated examples
