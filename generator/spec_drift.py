@@ -15,7 +15,8 @@ reflect (an addition it lacks, a removal it still has) is marked, and then the e
 Differences that were already there in the baseline (our deliberate departures) are not drift.
 
 Usage:
-    python generator/spec_drift.py --upstream new.yml --baseline spec/upstream/<dated>.yml --spec spec/trustly-openapi.yaml
+    python generator/spec_drift.py --upstream new.yml \
+        --baseline spec/upstream/<dated>.yml --spec spec/trustly-openapi.yaml
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ def test_changes_our_spec_already_reflects_pass() -> None:
 @pytest.mark.parametrize(
     ("kind", "change"),
     [
-        ("parameter", lambda d: d["paths"]["/payments"]["get"]["parameters"].append({"name": "currency", "in": "query"})),
+        ("parameter", lambda d: d["paths"]["/payments"]["get"]["parameters"].append({"name": "cur", "in": "query"})),
         ("webhook", lambda d: d["webhooks"].pop("eventNotifications_Refresh")),
         ("request property", lambda d: d["paths"]["/transactions/{transactionId}/refund"]["post"]["requestBody"]
             ["content"]["application/json"]["schema"]["properties"].update(reason={"type": "string"})),
