@@ -21,6 +21,7 @@ from urllib.parse import unquote
 import httpx
 
 from trustly_api_client.operations import OPERATIONS, Operation, RetryClass
+from trustly_api_client.types import InvalidFieldError
 
 from . import _logging
 from ._auth import CORRELATION_EXTENSION
@@ -31,6 +32,7 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     DuplicateRequestError,
+    InvalidRequestError,
     ResponseValidationError,
     TrustlyError,
     make_status_error,
@@ -302,6 +304,9 @@ class SyncSender:
     def parse(self, operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
         return decode(operation_id, response, decoder)
 
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> InvalidRequestError:
+        return InvalidRequestError(error.field, error.reason)
+
 
 AsyncDuplicateResolver = Callable[[Operation, dict[str, Any], str], Any]
 
@@ -399,3 +404,6 @@ class AsyncSender:
 
     def parse(self, operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
         return decode(operation_id, response, decoder)
+
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> InvalidRequestError:
+        return InvalidRequestError(error.field, error.reason)

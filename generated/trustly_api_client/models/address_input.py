@@ -7,7 +7,11 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    model_repr,
+)
 
 T = TypeVar("T", bound="AddressInput")
 
@@ -34,6 +38,7 @@ class AddressInput:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         address1: None | str | Unset
         if isinstance(self.address1, Unset):
             address1 = UNSET
@@ -90,6 +95,7 @@ class AddressInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
 
         def _parse_address1(data: object) -> None | str | Unset:
@@ -158,8 +164,22 @@ class AddressInput:
         address_input.additional_properties = d
         return address_input
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "address1",
+                "address2",
+                "city",
+                "state",
+                "zip_",
+                "country",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

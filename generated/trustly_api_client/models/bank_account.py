@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="BankAccount")
 
@@ -32,15 +37,26 @@ class BankAccount:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         account_number = self.account_number
+        if not isinstance(account_number, Unset):
+            expect(account_number, str, "accountNumber")
 
         routing_number = self.routing_number
+        if not isinstance(routing_number, Unset):
+            expect(routing_number, str, "routingNumber")
 
         iban = self.iban
+        if not isinstance(iban, Unset):
+            expect(iban, str, "iban")
 
         name_on_account = self.name_on_account
+        if not isinstance(name_on_account, Unset):
+            expect(name_on_account, str, "nameOnAccount")
 
         token = self.token
+        if not isinstance(token, Unset):
+            expect(token, str, "token")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -60,6 +76,7 @@ class BankAccount:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         account_number = d.pop("accountNumber", UNSET)
 
@@ -82,8 +99,21 @@ class BankAccount:
         bank_account.additional_properties = d
         return bank_account
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "account_number",
+                "routing_number",
+                "iban",
+                "name_on_account",
+                "token",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -7,7 +7,13 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Beneficiary")
 
@@ -33,19 +39,34 @@ class Beneficiary:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         tax_id = self.tax_id
+        if not isinstance(tax_id, Unset):
+            expect(tax_id, str, "taxId")
 
-        address: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.address, Unset):
-            address = self.address.to_dict()
+        address: Any = self.address
+        if not isinstance(address, Unset):
+            expect(address, Address, "address")
+            try:
+                address = address.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("address") from None
 
         phone = self.phone
+        if not isinstance(phone, Unset):
+            expect(phone, str, "phone")
 
         email = self.email
+        if not isinstance(email, Unset):
+            expect(email, str, "email")
 
         date_of_birth = self.date_of_birth
+        if not isinstance(date_of_birth, Unset):
+            expect(date_of_birth, str, "dateOfBirth")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -67,6 +88,7 @@ class Beneficiary:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         name = d.pop("name", UNSET)
 
@@ -97,8 +119,22 @@ class Beneficiary:
         beneficiary.additional_properties = d
         return beneficiary
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "name",
+                "tax_id",
+                "address",
+                "phone",
+                "email",
+                "date_of_birth",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

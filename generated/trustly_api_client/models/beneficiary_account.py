@@ -7,7 +7,13 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="BeneficiaryAccount")
 
@@ -27,13 +33,22 @@ class BeneficiaryAccount:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         account_number = self.account_number
+        if not isinstance(account_number, Unset):
+            expect(account_number, str, "accountNumber")
 
         iban = self.iban
+        if not isinstance(iban, Unset):
+            expect(iban, str, "iban")
 
-        payment_provider: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.payment_provider, Unset):
-            payment_provider = self.payment_provider.to_dict()
+        payment_provider: Any = self.payment_provider
+        if not isinstance(payment_provider, Unset):
+            expect(payment_provider, PaymentProvider, "paymentProvider")
+            try:
+                payment_provider = payment_provider.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("paymentProvider") from None
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -49,6 +64,7 @@ class BeneficiaryAccount:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         account_number = d.pop("accountNumber", UNSET)
 
@@ -70,8 +86,19 @@ class BeneficiaryAccount:
         beneficiary_account.additional_properties = d
         return beneficiary_account
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "account_number",
+                "iban",
+                "payment_provider",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

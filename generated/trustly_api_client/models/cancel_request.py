@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="CancelRequest")
 
@@ -29,13 +34,22 @@ class CancelRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         reason = self.reason
+        if not isinstance(reason, Unset):
+            expect(reason, int, "reason")
 
         signature = self.signature
+        if not isinstance(signature, Unset):
+            expect(signature, str, "signature")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,6 +67,7 @@ class CancelRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         merchant_reference = d.pop("merchantReference", UNSET)
 
@@ -72,8 +87,20 @@ class CancelRequest:
         cancel_request.additional_properties = d
         return cancel_request
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_reference",
+                "message",
+                "reason",
+                "signature",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

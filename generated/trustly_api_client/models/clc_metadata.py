@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="ClcMetadata")
 
@@ -29,13 +34,22 @@ class ClcMetadata:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         property_id = self.property_id
+        if not isinstance(property_id, Unset):
+            expect(property_id, int, "propertyId")
 
         machine_id = self.machine_id
+        if not isinstance(machine_id, Unset):
+            expect(machine_id, int, "machineId")
 
         player_number = self.player_number
+        if not isinstance(player_number, Unset):
+            expect(player_number, int, "playerNumber")
 
         qr_timestamp = self.qr_timestamp
+        if not isinstance(qr_timestamp, Unset):
+            expect(qr_timestamp, str, "qrTimestamp")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,6 +67,7 @@ class ClcMetadata:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         property_id = d.pop("propertyId", UNSET)
 
@@ -72,8 +87,20 @@ class ClcMetadata:
         clc_metadata.additional_properties = d
         return clc_metadata
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "property_id",
+                "machine_id",
+                "player_number",
+                "qr_timestamp",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -7,6 +7,10 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    model_repr,
+)
+
 T = TypeVar("T", bound="CustomData")
 
 
@@ -17,6 +21,7 @@ class CustomData:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -25,14 +30,19 @@ class CustomData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         custom_data = cls()
 
         custom_data.additional_properties = d
         return custom_data
 
+    def __repr__(self) -> str:
+        return model_repr(self, ())
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="CustomerList")
 
@@ -23,6 +28,9 @@ class CustomerList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
+        if self.customers is None:
+            expect(None, object, "customers")
         customers: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.customers, Unset):
             customers = []
@@ -40,6 +48,7 @@ class CustomerList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _customers = d.pop("customers", UNSET)
         customers: list[Customer] | Unset = UNSET
@@ -57,8 +66,12 @@ class CustomerList:
         customer_list.additional_properties = d
         return customer_list
 
+    def __repr__(self) -> str:
+        return model_repr(self, ("customers",))
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

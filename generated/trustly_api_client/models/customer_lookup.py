@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="CustomerLookup")
 
@@ -25,8 +30,13 @@ class CustomerLookup:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         is_in_trustly_network = self.is_in_trustly_network
+        if not isinstance(is_in_trustly_network, Unset):
+            expect(is_in_trustly_network, bool, "isInTrustlyNetwork")
 
+        if self.errors_list is None:
+            expect(None, object, "errorsList")
         errors_list: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.errors_list, Unset):
             errors_list = []
@@ -46,6 +56,7 @@ class CustomerLookup:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         is_in_trustly_network = d.pop("isInTrustlyNetwork", UNSET)
 
@@ -66,8 +77,18 @@ class CustomerLookup:
         customer_lookup.additional_properties = d
         return customer_lookup
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "is_in_trustly_network",
+                "errors_list",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

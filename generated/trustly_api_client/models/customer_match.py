@@ -9,7 +9,13 @@ from attrs import field as _attrs_field
 
 from ..models.match_result import MatchResult
 from ..models.match_source import MatchSource
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="CustomerMatch")
 
@@ -29,15 +35,18 @@ class CustomerMatch:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         attribute = self.attribute
+        if not isinstance(attribute, Unset):
+            expect(attribute, str, "attribute")
 
-        result: str | Unset = UNSET
-        if not isinstance(self.result, Unset):
-            result = self.result.value
+        result: Any = self.result
+        if not isinstance(result, Unset):
+            result = encode_enum(result, MatchResult, "result")
 
-        source: str | Unset = UNSET
-        if not isinstance(self.source, Unset):
-            source = self.source.value
+        source: Any = self.source
+        if not isinstance(source, Unset):
+            source = encode_enum(source, MatchSource, "source")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,6 +62,7 @@ class CustomerMatch:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         attribute = d.pop("attribute", UNSET)
 
@@ -79,8 +89,19 @@ class CustomerMatch:
         customer_match.additional_properties = d
         return customer_match
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "attribute",
+                "result",
+                "source",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

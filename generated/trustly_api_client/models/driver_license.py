@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="DriverLicense")
 
@@ -25,9 +30,14 @@ class DriverLicense:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         number = self.number
+        if not isinstance(number, Unset):
+            expect(number, str, "number")
 
         state = self.state
+        if not isinstance(state, Unset):
+            expect(state, str, "state")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -41,6 +51,7 @@ class DriverLicense:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         number = d.pop("number", UNSET)
 
@@ -54,8 +65,18 @@ class DriverLicense:
         driver_license.additional_properties = d
         return driver_license
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "number",
+                "state",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

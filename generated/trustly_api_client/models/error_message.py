@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="ErrorMessage")
 
 
@@ -22,7 +30,12 @@ class ErrorMessage:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
+        if isinstance(self.message, Unset):
+            raise InvalidFieldError("message", "is required")
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -36,8 +49,9 @@ class ErrorMessage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
-        message = d.pop("message")
+        message = required(d, "message")
 
         error_message = cls(
             message=message,
@@ -46,8 +60,12 @@ class ErrorMessage:
         error_message.additional_properties = d
         return error_message
 
+    def __repr__(self) -> str:
+        return model_repr(self, ("message",))
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

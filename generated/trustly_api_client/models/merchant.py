@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Merchant")
 
@@ -25,9 +30,14 @@ class Merchant:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         merchant_id = self.merchant_id
+        if not isinstance(merchant_id, Unset):
+            expect(merchant_id, str, "merchantId")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -41,6 +51,7 @@ class Merchant:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         merchant_id = d.pop("merchantId", UNSET)
 
@@ -54,8 +65,18 @@ class Merchant:
         merchant.additional_properties = d
         return merchant
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_id",
+                "name",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="OtherScreeningHit")
 
@@ -30,13 +35,22 @@ class OtherScreeningHit:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         screening_type = self.screening_type
+        if not isinstance(screening_type, Unset):
+            expect(screening_type, str, "screeningType")
 
         score = self.score
+        if not isinstance(score, Unset):
+            expect(score, str, "score")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         trusted_entity = self.trusted_entity
+        if not isinstance(trusted_entity, Unset):
+            expect(trusted_entity, str, "trustedEntity")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -54,6 +68,7 @@ class OtherScreeningHit:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         screening_type = d.pop("screeningType", UNSET)
 
@@ -73,8 +88,20 @@ class OtherScreeningHit:
         other_screening_hit.additional_properties = d
         return other_screening_hit
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "screening_type",
+                "score",
+                "name",
+                "trusted_entity",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

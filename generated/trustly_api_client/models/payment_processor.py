@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="PaymentProcessor")
 
@@ -33,17 +38,30 @@ class PaymentProcessor:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         payment_processor_id = self.payment_processor_id
+        if not isinstance(payment_processor_id, Unset):
+            expect(payment_processor_id, str, "paymentProcessorId")
 
         type_ = self.type_
+        if not isinstance(type_, Unset):
+            expect(type_, int, "type")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         short_name = self.short_name
+        if not isinstance(short_name, Unset):
+            expect(short_name, str, "shortName")
 
         url = self.url
+        if not isinstance(url, Unset):
+            expect(url, str, "url")
 
         active = self.active
+        if not isinstance(active, Unset):
+            expect(active, str, "active")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -65,6 +83,7 @@ class PaymentProcessor:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         payment_processor_id = d.pop("paymentProcessorId", UNSET)
 
@@ -90,8 +109,22 @@ class PaymentProcessor:
         payment_processor.additional_properties = d
         return payment_processor
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "payment_processor_id",
+                "type_",
+                "name",
+                "short_name",
+                "url",
+                "active",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

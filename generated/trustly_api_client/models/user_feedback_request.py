@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="UserFeedbackRequest")
 
@@ -27,11 +32,18 @@ class UserFeedbackRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         status = self.status
+        if not isinstance(status, Unset):
+            expect(status, int, "status")
 
         sub_status = self.sub_status
+        if not isinstance(sub_status, Unset):
+            expect(sub_status, int, "subStatus")
 
         description = self.description
+        if not isinstance(description, Unset):
+            expect(description, str, "description")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -47,6 +59,7 @@ class UserFeedbackRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         status = d.pop("status", UNSET)
 
@@ -63,8 +76,19 @@ class UserFeedbackRequest:
         user_feedback_request.additional_properties = d
         return user_feedback_request
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "status",
+                "sub_status",
+                "description",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -8,7 +8,13 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.user_verification_error_code import UserVerificationErrorCode
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="UserVerificationReason")
 
@@ -26,11 +32,14 @@ class UserVerificationReason:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code: str | Unset = UNSET
-        if not isinstance(self.code, Unset):
-            code = self.code.value
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
+        code: Any = self.code
+        if not isinstance(code, Unset):
+            code = encode_enum(code, UserVerificationErrorCode, "code")
 
         reason = self.reason
+        if not isinstance(reason, Unset):
+            expect(reason, str, "reason")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -44,6 +53,7 @@ class UserVerificationReason:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _code = d.pop("code", UNSET)
         code: UserVerificationErrorCode | Unset
@@ -62,8 +72,18 @@ class UserVerificationReason:
         user_verification_reason.additional_properties = d
         return user_verification_reason
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "code",
+                "reason",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

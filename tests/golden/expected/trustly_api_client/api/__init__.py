@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import httpx
 
 from ..errors import UnexpectedStatus
+from ..types import InvalidFieldError
 
 if TYPE_CHECKING:
     from ..client import AuthenticatedClient, Client
@@ -38,6 +39,10 @@ class Sender(Protocol):
         """Decode the JSON body of a 2xx `response` with `decode`."""
         ...
 
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> Exception:
+        """The exception to raise for an argument that cannot be sent (nothing was sent)."""
+        ...
+
 
 class AsyncSender(Protocol):
     """The awaitable counterpart of `Sender`."""
@@ -48,6 +53,10 @@ class AsyncSender(Protocol):
 
     def parse(self, operation_id: str, response: httpx.Response, decode: Callable[[Any], T]) -> T:
         """Decode the JSON body of a 2xx `response` with `decode`."""
+        ...
+
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> Exception:
+        """The exception to raise for an argument that cannot be sent (nothing was sent)."""
         ...
 
 
@@ -66,6 +75,9 @@ class ClientSender:
     def parse(self, operation_id: str, response: httpx.Response, decode: Callable[[Any], T]) -> T:
         return decode(response.json())
 
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> Exception:
+        return error
+
 
 class AsyncClientSender:
     """An `AsyncSender` over a generated `Client`: any non-2xx status raises `UnexpectedStatus`."""
@@ -81,6 +93,9 @@ class AsyncClientSender:
 
     def parse(self, operation_id: str, response: httpx.Response, decode: Callable[[Any], T]) -> T:
         return decode(response.json())
+
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> Exception:
+        return error
 
 
 def _resource(tag: str, name: str, sender: object) -> Any:

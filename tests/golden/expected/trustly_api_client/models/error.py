@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Error")
 
@@ -31,15 +36,26 @@ class Error:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         domain = self.domain
+        if not isinstance(domain, Unset):
+            expect(domain, str, "domain")
 
         code = self.code
+        if not isinstance(code, Unset):
+            expect(code, int, "code")
 
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         location = self.location
+        if not isinstance(location, Unset):
+            expect(location, str, "location")
 
         occurred_at = self.occurred_at
+        if not isinstance(occurred_at, Unset):
+            expect(occurred_at, int, "occurredAt")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -59,6 +75,7 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         domain = d.pop("domain", UNSET)
 
@@ -81,8 +98,21 @@ class Error:
         error.additional_properties = d
         return error
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "domain",
+                "code",
+                "message",
+                "location",
+                "occurred_at",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -8,7 +8,15 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.priority import Priority
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="WidgetInput")
 
@@ -28,11 +36,16 @@ class WidgetInput:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
+        if isinstance(self.merchant_reference, Unset):
+            raise InvalidFieldError("merchantReference", "is required")
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
-        priority: int | Unset = UNSET
-        if not isinstance(self.priority, Unset):
-            priority = self.priority.value
+        priority: Any = self.priority
+        if not isinstance(priority, Unset):
+            priority = encode_enum(priority, Priority, "priority")
 
         note: None | str | Unset
         if isinstance(self.note, Unset):
@@ -56,8 +69,9 @@ class WidgetInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
-        merchant_reference = d.pop("merchantReference")
+        merchant_reference = required(d, "merchantReference")
 
         _priority = d.pop("priority", UNSET)
         priority: Priority | Unset
@@ -84,8 +98,19 @@ class WidgetInput:
         widget_input.additional_properties = d
         return widget_input
 
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_reference",
+                "priority",
+                "note",
+            ),
+        )
+
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:
