@@ -25,7 +25,7 @@ import httpx
 import trustly
 from trustly.models import AuthorizeEvent, CaptureRequest, EstablishRequest, Event, RefundRequest
 from trustly.testing import Simulator, SimulatorServer
-from trustly.webhooks import WebhookHandler
+from trustly.webhooks import InboxWorker, InMemoryInbox, WebhookHandler
 
 ACCESS_KEY = "demo-access-key"
 
@@ -52,9 +52,13 @@ def wait_for(events: queue.Queue[Event], event_type: str, object_id: str, timeou
 
 def main() -> int:
     events: queue.Queue[Event] = queue.Queue()
+    # The endpoint stores each verified notification; a worker hands every event to us once.
+    # (Several processes or hosts: SQLiteInbox / PostgresInbox instead of the in-memory inbox.)
     # max_age=None: the simulator's clock jumps days ahead of the wall clock the freshness check
     # reads, so its later notifications would look as if they came from the future.
-    webhooks = WebhookHandler(access_key=ACCESS_KEY, access_id="demo-access-id", on_event=events.put, max_age=None)
+    inbox = InMemoryInbox()
+    webhooks = WebhookHandler(access_key=ACCESS_KEY, access_id="demo-access-id", inbox=inbox, max_age=None)
+    worker = InboxWorker(inbox, events.put, poll_interval=0.05).start()
     notification_url, endpoint = start_notification_endpoint(webhooks)
 
     simulator = Simulator(access_id="demo-access-id", access_key=ACCESS_KEY, notification_url=notification_url)
@@ -131,6 +135,7 @@ def main() -> int:
             )
     simulator.close()
     endpoint.shutdown()
+    worker.stop()
     print("done")
     return 0
 

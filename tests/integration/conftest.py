@@ -11,11 +11,13 @@ import pytest
 
 import trustly
 from trustly.models import Event
-from trustly.testing import Simulator, SimulatorServer
+from trustly.testing import Realism, Simulator, SimulatorServer
 from trustly.webhooks import WebhookHandler
 
 ACCESS_ID = "it-access-id"
 ACCESS_KEY = "it-access-key-secret"
+REALISM = Realism()
+"""Every simulator that a client talks to in this suite answers as untidily as Trustly may."""
 
 
 class _Quiet(WSGIRequestHandler):
@@ -62,7 +64,7 @@ def endpoint() -> Iterator[Endpoint]:
 
 @pytest.fixture
 def sim(endpoint: Endpoint) -> Iterator[Simulator]:
-    s = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url)
+    s = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url, realism=REALISM)
     yield s
     s.close()
 

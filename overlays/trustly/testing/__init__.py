@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._faults import Fault, FaultPlan
     from ._lifecycle import LifecycleOptions
+    from ._realism import Realism
     from ._server import SimulatorServer
     from ._simulator import Reply, Simulator
     from ._transport import AsyncSimulatorTransport, SimulatorTransport
@@ -39,6 +40,7 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "LifecycleOptions",
+    "Realism",
     "Reply",
     "Simulator",
     "SimulatorServer",
@@ -50,6 +52,7 @@ _MODULES = {
     "Fault": "._faults",
     "FaultPlan": "._faults",
     "LifecycleOptions": "._lifecycle",
+    "Realism": "._realism",
     "Reply": "._simulator",
     "Simulator": "._simulator",
     "SimulatorServer": "._server",
