@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
-    from ._sender import _Call
+    from ._call import _Call
 
 __all__ = ["logger"]
 
