@@ -159,13 +159,23 @@ def _auth() -> bytes:
     [
         (b"GET /api/v1/countries HTTP/1.1\r\nContent-Length: abc\r\n\r\n", b"400"),
         (b"GET /api/v1/countries HTTP/1.1\r\nContent-Length: -1\r\n\r\n", b"400"),
-        (b"GET /api/v1/countries HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", b"400"),
+        (b"GET /api/v1/countries HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n", b"400"),
+        (b"GET /api/v1/countries HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", b"400"),
         (b"NONSENSE\r\n\r\n", b"400"),
         (b"GET /api/v1/countries HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n", b"413"),
         (b"", b"408"),  # nothing at all: the head never arrives
         (b"GET /api/v1/countries HTTP/1.1\r\nX: 1\r\n", b"408"),  # a head that stops half-way
     ],
-    ids=["bad length", "negative length", "chunked", "bad request line", "huge length", "idle", "half a head"],
+    ids=[
+        "bad length",
+        "negative length",
+        "bad chunk size",
+        "unknown transfer coding",
+        "bad request line",
+        "huge length",
+        "idle",
+        "half a head",
+    ],
 )
 def test_malformed_requests_get_an_answer(
     plain_server: tuple[Simulator, SimulatorServer], raw: bytes, status: bytes, caplog: pytest.LogCaptureFixture
@@ -174,6 +184,25 @@ def test_malformed_requests_get_an_answer(
     answer = _exchange(server, raw)
     assert answer.startswith(b"HTTP/1.1 " + status), answer[:80]
     assert not [r for r in caplog.records if r.name == "asyncio" and r.levelno >= logging.ERROR]
+
+
+def test_chunked_request_bodies_are_read(plain_server: tuple[Simulator, SimulatorServer]) -> None:
+    _, server = plain_server
+    body = b'{"countries": ["US"]}'
+    raw = (
+        b"POST /api/v1/customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        + _auth()
+        + b"Transfer-Encoding: chunked\r\n\r\n"
+        + f"{len(body) - 5:x}\r\n".encode()
+        + body[:-5]
+        + b"\r\n5;ext=1\r\n"
+        + body[-5:]
+        + b"\r\n0\r\nX-Trailer: 1\r\n\r\n"
+    )
+    answer = _exchange(server, raw)
+    assert answer.startswith(b"HTTP/1.1 "), answer[:80]
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert b'"countries":["US"]' in answer  # the customer was created from the reassembled body
 
 
 def test_a_deeply_nested_body_is_a_400(plain_server: tuple[Simulator, SimulatorServer]) -> None:

@@ -202,7 +202,9 @@ class SimulatorServer:
                 name, value = line.split(":", 1)
                 headers[name.strip().lower()] = value.strip()
         if "transfer-encoding" in headers:
-            raise _Refused(400, "chunked request bodies are not supported; send Content-Length")
+            if headers["transfer-encoding"].lower() != "chunked":
+                raise _Refused(400, f"unsupported Transfer-Encoding {headers['transfer-encoding'][:20]!r}")
+            return method, target, headers, await _read_chunked(reader)
         raw_length = headers.get("content-length", "0").strip() or "0"
         if not raw_length.isdigit():
             raise _Refused(400, f"bad Content-Length {raw_length[:20]!r}")
@@ -211,6 +213,26 @@ class SimulatorServer:
             raise _Refused(413, f"request bodies are limited to {MAX_BODY} bytes")
         body = await reader.readexactly(length) if length else b""
         return method, target, headers, body
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    body = bytearray()
+    while True:
+        line = await reader.readuntil(b"\r\n")
+        size_text = line.split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise _Refused(400, "malformed chunk size") from None
+        if size < 0 or len(body) + size > MAX_BODY:
+            raise _Refused(413, f"request bodies are limited to {MAX_BODY} bytes")
+        if size == 0:
+            while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers, ignored
+                pass
+            return bytes(body)
+        body += await reader.readexactly(size)
+        if await reader.readexactly(2) != b"\r\n":
+            raise _Refused(400, "malformed chunk")
 
 
 def _refusal(status: int, message: str, code: int = 200) -> Reply:
