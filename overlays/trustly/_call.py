@@ -17,16 +17,19 @@ import enum
 import math
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote
 
 import httpx
 
-from trustly_api_client.operations import OPERATIONS, RetryClass
+from trustly_api_client.operations import OPERATIONS, Operation, RetryClass
 
 from . import _logging
 from ._auth import CORRELATION_EXTENSION
+from ._encoding import encode_as
 from ._errors import (
     AmbiguousOutcomeError,
     APIConnectionError,
@@ -38,6 +41,7 @@ from ._errors import (
     TrustlyError,
     make_status_error,
 )
+from ._reconcile import RESOLVABLE
 from ._retries import Outcome, RetryPolicy, classify_exception, classify_status, parse_retry_after
 from ._validation import prepare_request
 
@@ -47,6 +51,7 @@ __all__ = [
     "CallPolicy",
     "NeedsLookup",
     "Phase",
+    "lookup_keys",
     "merchant_reference_of",
     "path_parameter",
 ]
@@ -68,6 +73,8 @@ class CallPolicy:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     unique_merchant_references: bool = False
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    content_types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Operations whose body is sent with another media type than the spec's (see `_encoding`)."""
     longest_timeout: float = field(init=False, repr=False, compare=False)
     """The longest single timeout of an attempt (infinite when one is unbounded)."""
 
@@ -82,8 +89,11 @@ class CallPolicy:
         timeout: httpx.Timeout | None = None,
         max_retries: int | None = None,
         deadline: float | None = None,
+        content_types: Mapping[str, str] | None = None,
     ) -> CallPolicy:
         changes: dict[str, Any] = {}
+        if content_types is not None:
+            changes["content_types"] = MappingProxyType(dict(content_types))
         if timeout is not None:
             changes["timeout"] = timeout
         if max_retries is not None:
@@ -140,6 +150,9 @@ class _Call:
         self.maybe_applied = False  # an earlier attempt may have reached Trustly
         self.correlation_id = os.urandom(16).hex()
         self.request = prepare_request(self.op, request)
+        switched = policy.content_types.get(operation_id)
+        if switched is not None:
+            self.request = encode_as(self.request, switched)
         # BasicAuth copies this into the X-Correlation-Id header of every attempt; setting it
         # there is cheaper than merging one more header into each request.
         self.request["extensions"] = {CORRELATION_EXTENSION: self.correlation_id}
@@ -164,11 +177,12 @@ class _Call:
 
         return httpx.Timeout(connect=cut(t.connect), read=cut(t.read), write=cut(t.write), pool=cut(t.pool))
 
-    def check_chunk(self, request: httpx.Request, received: int) -> None:
+    def check_chunk(self, response: httpx.Response, received: int) -> None:
         """Called as the answer arrives: enforce the size cap and the whole call's deadline.
 
         httpx's read timeout is per read, so a server that drips its answer would otherwise
-        hold the call far past its deadline.
+        hold the call far past its deadline. An answer that is complete (all of its declared
+        Content-Length arrived) is kept even when its last bytes came after the deadline.
         """
         if received > self.policy.max_response_bytes:
             raise ResponseTooLargeError(
@@ -176,7 +190,12 @@ class _Call:
                 correlation_id=self.correlation_id,
             )
         if time.monotonic() > self.deadline:
-            raise httpx.ReadTimeout("the call's deadline passed while the answer was arriving", request=request)
+            declared = response.headers.get("Content-Length", "")
+            # Raw bytes when httpx streamed them; a body handed over whole (a mock) counts as read.
+            downloaded = response.num_bytes_downloaded or received
+            if declared.isdigit() and downloaded >= int(declared):
+                return
+            raise httpx.ReadTimeout("the call's deadline passed while the answer was arriving", request=response.request)
 
     def _can_retry(self, outcome: Outcome) -> bool:
         if self.attempt > self.policy.max_retries:
@@ -356,3 +375,11 @@ def path_parameter(template: str, url: str, name: str) -> str | None:
     if len(template_parts) != len(url_parts) or wanted not in template_parts:
         return None
     return unquote(url_parts[template_parts.index(wanted)])
+
+
+def lookup_keys(op: Operation, request: dict[str, Any]) -> tuple[str, str | None] | None:
+    """The merchantReference and original transaction id a look-up searches by, if the operation has them."""
+    reference = merchant_reference_of(request)
+    if op.operation_id not in RESOLVABLE or reference is None:
+        return None
+    return reference, path_parameter(op.path, str(request.get("url", "")), "transactionId")

@@ -17,7 +17,7 @@ from trustly_api_client.api import Api, AsyncApi
 from trustly_api_client.operations import Operation
 
 if TYPE_CHECKING:
-    from trustly_api_client.models import Transaction
+    from trustly_api_client.models import RedirectParameters, Transaction
 
     from ._resources import (
         AsyncPaymentProvidersResource,
@@ -28,13 +28,14 @@ if TYPE_CHECKING:
         TransactionsResource,
     )
 
-from ._auth import CORRELATION_HEADER
-from ._call import CallPolicy, merchant_reference_of, path_parameter
+from ._auth import CORRELATION_HEADER, without_key_frames
+from ._call import CallPolicy, lookup_keys
+from ._encoding import check_content_types
 from ._environment import Environment
 from ._errors import AmbiguousOutcomeError, InvalidRequestError
 from ._pool import AsyncPool, SyncPool
-from ._reconcile import RESOLVABLE, as_response, find_transaction, find_transaction_async
-from ._sender import AsyncSender, SyncSender
+from ._reconcile import as_response, find_transaction, find_transaction_async
+from ._sender import AsyncSender, InFlightLimit, SyncSender
 from ._settings import (
     DEFAULT_DEADLINE,
     DEFAULT_LIMITS,
@@ -65,13 +66,6 @@ def _reference(error: AmbiguousOutcomeError) -> str:
     return error.merchant_reference
 
 
-def _resolution_keys(op: Operation, request: dict[str, Any]) -> tuple[str, str | None] | None:
-    reference = merchant_reference_of(request)
-    if op.operation_id not in RESOLVABLE or reference is None:
-        return None
-    return reference, path_parameter(op.path, str(request.get("url", "")), "transactionId")
-
-
 class _ClientBase:
     """What the sync and async clients share: settings, signing and their public identity."""
 
@@ -98,14 +92,14 @@ class _ClientBase:
                 {**data, "accessId": self.access_id}, self._settings.credentials.reveal_key(), algorithm
             )
         except Exception as error:
-            raise _without_key_frames(error)  # noqa: B904 - the same error, its key-holding frames dropped
+            raise without_key_frames(error)  # noqa: B904 - the same error, its key-holding frames dropped
 
-    def verify_redirect(self, url: str, *, merchant_reference: str | None = None) -> dict[str, str]:
+    def verify_redirect(self, url: str, *, merchant_reference: str | None = None) -> RedirectParameters:
         """Check a returnUrl / cancelUrl redirect's signature with this client's key; return its parameters."""
         try:
             return verify_redirect(url, self._settings.credentials.reveal_key(), merchant_reference=merchant_reference)
         except Exception as error:
-            raise _without_key_frames(error)  # noqa: B904 - the same error, its key-holding frames dropped
+            raise without_key_frames(error)  # noqa: B904 - the same error, its key-holding frames dropped
 
     def _paged(self, tag: str, name: str) -> Any:
         # Ours replace the generated list resources; built on first use, then a dict lookup.
@@ -116,11 +110,21 @@ class _ClientBase:
             resource = self.__dict__[name] = getattr(_resources, name)(self._sender)  # type: ignore[attr-defined]
         return resource
 
-    def _changed_policy(self, timeout: TimeoutArg, max_retries: int | None, deadline: float | None) -> CallPolicy:
+    def _changed_policy(
+        self,
+        timeout: TimeoutArg,
+        max_retries: int | None,
+        deadline: float | None,
+        content_types: Mapping[str, str] | None = None,
+    ) -> CallPolicy:
         return self._policy.replace(
             timeout=check_timeout(timeout) if timeout is not None else None,
             max_retries=check_max_retries(max_retries) if max_retries is not None else None,
             deadline=check_deadline(deadline) if deadline is not None else None,
+            # A choice equal to the spec's default undoes an earlier switch of this client.
+            content_types=None
+            if content_types is None
+            else check_content_types({**self._policy.content_types, **content_types}),
         )
 
     def __repr__(self) -> str:
@@ -131,21 +135,6 @@ class _ClientBase:
         return (
             f"{type(self).__name__}(base_url={str(settings.base_url)!r}, access_id={settings.credentials.access_id!r})"
         )
-
-
-def _without_key_frames(error: Exception) -> Exception:
-    """The error with the tracebacks of it and its causes dropped.
-
-    The frames below this point hold the access key as a local variable, and error reporters
-    (Sentry and the like) record the locals of every frame of a traceback.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        current.__traceback__ = None
-        current = current.__cause__ or current.__context__
-    return error
 
 
 class TrustlyClient(_ClientBase, Api):
@@ -180,6 +169,9 @@ class TrustlyClient(_ClientBase, Api):
             remaining deadline and returns it, or raises `AmbiguousOutcomeError`.
         max_response_bytes: The longest answer read; longer ones raise `ResponseTooLargeError`
             (16 MiB by default).
+        content_types: Per operation id, the body media type to send instead of the spec's, e.g.
+            `{"transactions_deposit": "application/x-www-form-urlencoded"}`; only the alternative
+            the spec names for the operation is accepted (see `trustly._encoding`).
     """
 
     def __init__(
@@ -198,6 +190,7 @@ class TrustlyClient(_ClientBase, Api):
         limits: httpx.Limits | None = None,
         unique_merchant_references: bool = False,
         max_response_bytes: int | None = None,
+        content_types: Mapping[str, str] | None = None,
     ) -> None:
         settings = Settings(
             access_id=access_id,
@@ -212,6 +205,7 @@ class TrustlyClient(_ClientBase, Api):
             limits=limits,
             unique_merchant_references=unique_merchant_references,
             max_response_bytes=max_response_bytes,
+            content_types=content_types,
         )
         pool = SyncPool(lambda: httpx.Client(transport=transport, **settings.httpx_kwargs()))
         self._init(settings, pool, settings.policy)
@@ -223,13 +217,18 @@ class TrustlyClient(_ClientBase, Api):
         super().__init__(SyncSender(pool.get, policy, lookup=self._look_up))
 
     def with_options(
-        self, *, timeout: TimeoutArg = None, max_retries: int | None = None, deadline: float | None = None
+        self,
+        *,
+        timeout: TimeoutArg = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        content_types: Mapping[str, str] | None = None,
     ) -> TrustlyClient:
         """A copy with other call settings that shares this client's connection pool.
 
         Use it per call: `client.with_options(max_retries=0).transactions.refund(...)`.
         """
-        policy = self._changed_policy(timeout, max_retries, deadline)
+        policy = self._changed_policy(timeout, max_retries, deadline, content_types)
         copy = object.__new__(TrustlyClient)
         copy._init(self._settings, self._pool, policy)
         return copy
@@ -247,7 +246,7 @@ class TrustlyClient(_ClientBase, Api):
         self, op: Operation, request: dict[str, Any], correlation_id: str, remaining: float
     ) -> httpx.Response | None:
         # Resolving a 210 or reading before a retry: within what is left of the call's deadline.
-        keys = _resolution_keys(op, request)
+        keys = lookup_keys(op, request)
         if keys is None:
             return None
         found = find_transaction(self.with_options(deadline=remaining), *keys)
@@ -310,6 +309,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         limits: httpx.Limits | None = None,
         unique_merchant_references: bool = False,
         max_response_bytes: int | None = None,
+        content_types: Mapping[str, str] | None = None,
     ) -> None:
         settings = Settings(
             access_id=access_id,
@@ -324,23 +324,31 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             limits=limits,
             unique_merchant_references=unique_merchant_references,
             max_response_bytes=max_response_bytes,
+            content_types=content_types,
         )
         pool = AsyncPool(lambda: httpx.AsyncClient(transport=transport, **settings.httpx_kwargs()))
-        self._init(settings, pool, settings.policy)
+        # Bursts larger than the pool wait in our queue, not inside httpx's (see InFlightLimit).
+        self._init(settings, pool, settings.policy, InFlightLimit(settings.limits.max_connections))
 
-    def _init(self, settings: Settings, pool: AsyncPool, policy: CallPolicy) -> None:
+    def _init(self, settings: Settings, pool: AsyncPool, policy: CallPolicy, in_flight: InFlightLimit) -> None:
         self._settings = settings
         self._pool = pool
         self._policy = policy
-        super().__init__(AsyncSender(pool.get, policy, lookup=self._look_up))
+        self._in_flight = in_flight
+        super().__init__(AsyncSender(pool.get, policy, self._look_up, in_flight))
 
     def with_options(
-        self, *, timeout: TimeoutArg = None, max_retries: int | None = None, deadline: float | None = None
+        self,
+        *,
+        timeout: TimeoutArg = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        content_types: Mapping[str, str] | None = None,
     ) -> AsyncTrustlyClient:
         """A copy with other call settings that shares this client's connection pool."""
-        policy = self._changed_policy(timeout, max_retries, deadline)
+        policy = self._changed_policy(timeout, max_retries, deadline, content_types)
         copy = object.__new__(AsyncTrustlyClient)
-        copy._init(self._settings, self._pool, policy)
+        copy._init(self._settings, self._pool, policy, self._in_flight)
         return copy
 
     async def reconcile(self, error: AmbiguousOutcomeError) -> Transaction | None:
@@ -350,7 +358,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
     async def _look_up(
         self, op: Operation, request: dict[str, Any], correlation_id: str, remaining: float
     ) -> httpx.Response | None:
-        keys = _resolution_keys(op, request)
+        keys = lookup_keys(op, request)
         if keys is None:
             return None
         found = await find_transaction_async(self.with_options(deadline=remaining), *keys)

@@ -7,16 +7,25 @@ the generated resources load their models.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from trustly_api_client.api.payment_providers import AsyncPaymentProviders, PaymentProviders
 from trustly_api_client.api.payments import AsyncPayments, Payments
 from trustly_api_client.api.transactions import AsyncTransactions, Transactions
+from trustly_api_client.types import Unset
 
 from ._pagination import MAX_PAGE_SIZE, Page, aiterate, apages, check_paging, iterate, pages
 
 if TYPE_CHECKING:
     from trustly_api_client.models import Payment, PaymentProvider, Transaction
+
+T = TypeVar("T")
+
+
+def _items(listed: list[T] | Unset) -> list[T]:
+    """A page's items; Trustly may leave the list out of an empty page, which ends the paging."""
+    return listed if isinstance(listed, list) else []
+
 
 __all__ = [
     "AsyncPaymentProvidersResource",
@@ -48,13 +57,15 @@ class TransactionsResource(Transactions):
     ) -> Iterator[Page[Transaction]]:
         """Each page in turn, starting at `start_index`."""
         check_paging(page_size, None, start_index)
-        return pages(lambda s, c: self.list(start_index=s, count=c, **filters).transactions, page_size, start_index)
+        return pages(
+            lambda s, c: _items(self.list(start_index=s, count=c, **filters).transactions), page_size, start_index
+        )
 
     def list_all(
         self, *, page_size: int = MAX_PAGE_SIZE, max_items: int | None = None, start_index: int = 0, **filters: Any
     ) -> Iterator[Transaction]:
         """Every matching transaction, fetching `page_size` at a time, up to `max_items` in all."""
-        fetch = lambda s, c: self.list(start_index=s, count=c, **filters).transactions  # noqa: E731
+        fetch = lambda s, c: _items(self.list(start_index=s, count=c, **filters).transactions)  # noqa: E731
         return iterate(fetch, _transaction_id, page_size, max_items, start_index)
 
 
@@ -79,13 +90,13 @@ class PaymentProvidersResource(PaymentProviders):
         self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Any
     ) -> Iterator[Page[PaymentProvider]]:
         check_paging(page_size, None, start_index)
-        fetch = lambda s, c: self.list(start_index=s, count=c, **filters).payment_providers  # noqa: E731
+        fetch = lambda s, c: _items(self.list(start_index=s, count=c, **filters).payment_providers)  # noqa: E731
         return pages(fetch, page_size, start_index)
 
     def list_all(
         self, *, page_size: int = MAX_PAGE_SIZE, max_items: int | None = None, start_index: int = 0, **filters: Any
     ) -> Iterator[PaymentProvider]:
-        fetch = lambda s, c: self.list(start_index=s, count=c, **filters).payment_providers  # noqa: E731
+        fetch = lambda s, c: _items(self.list(start_index=s, count=c, **filters).payment_providers)  # noqa: E731
         return iterate(fetch, _provider_id, page_size, max_items, start_index)
 
 
@@ -98,7 +109,7 @@ class AsyncTransactionsResource(AsyncTransactions):
         check_paging(page_size, None, start_index)
 
         async def fetch(s: int, c: int) -> list[Transaction]:
-            return (await self.list(start_index=s, count=c, **filters)).transactions
+            return _items((await self.list(start_index=s, count=c, **filters)).transactions)
 
         return apages(fetch, page_size, start_index)
 
@@ -106,7 +117,7 @@ class AsyncTransactionsResource(AsyncTransactions):
         self, *, page_size: int = MAX_PAGE_SIZE, max_items: int | None = None, start_index: int = 0, **filters: Any
     ) -> AsyncIterator[Transaction]:
         async def fetch(s: int, c: int) -> list[Transaction]:
-            return (await self.list(start_index=s, count=c, **filters)).transactions
+            return _items((await self.list(start_index=s, count=c, **filters)).transactions)
 
         return aiterate(fetch, _transaction_id, page_size, max_items, start_index)
 
@@ -142,7 +153,7 @@ class AsyncPaymentProvidersResource(AsyncPaymentProviders):
         check_paging(page_size, None, start_index)
 
         async def fetch(s: int, c: int) -> list[PaymentProvider]:
-            return (await self.list(start_index=s, count=c, **filters)).payment_providers
+            return _items((await self.list(start_index=s, count=c, **filters)).payment_providers)
 
         return apages(fetch, page_size, start_index)
 
@@ -150,6 +161,6 @@ class AsyncPaymentProvidersResource(AsyncPaymentProviders):
         self, *, page_size: int = MAX_PAGE_SIZE, max_items: int | None = None, start_index: int = 0, **filters: Any
     ) -> AsyncIterator[PaymentProvider]:
         async def fetch(s: int, c: int) -> list[PaymentProvider]:
-            return (await self.list(start_index=s, count=c, **filters)).payment_providers
+            return _items((await self.list(start_index=s, count=c, **filters)).payment_providers)
 
         return aiterate(fetch, _provider_id, page_size, max_items, start_index)

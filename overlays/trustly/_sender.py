@@ -31,7 +31,7 @@ from ._call import CallPolicy, NeedsLookup, Phase, _Call
 from ._errors import InvalidRequestError, ResponseTooLargeError, ResponseValidationError, TrustlyError
 from ._validation import check_path_arguments
 
-__all__ = ["AsyncSender", "SyncSender", "decode"]
+__all__ = ["AsyncSender", "InFlightLimit", "SyncSender", "decode"]
 
 T = TypeVar("T")
 
@@ -81,8 +81,8 @@ def _answer(response: httpx.Response, body: bytes) -> httpx.Response:
 
 def _declared_length(call: _Call, response: httpx.Response) -> None:
     length = response.headers.get("Content-Length", "")
-    if length.isdigit():
-        call.check_chunk(response.request, int(length))
+    if length.isdigit() and int(length) > call.policy.max_response_bytes:
+        call.check_chunk(response, int(length))
 
 
 def decode(operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
@@ -156,7 +156,7 @@ class SyncSender:
             received = 0
             for chunk in response.iter_bytes():
                 received += len(chunk)
-                call.check_chunk(request, received)
+                call.check_chunk(response, received)
                 chunks.append(chunk)
         finally:
             response.close()
@@ -186,15 +186,56 @@ async def _async_sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+class InFlightLimit:
+    """At most `limit` requests of an async client inside its connection pool at once.
+
+    httpx's async pool does work for every waiting request whenever a connection frees up, so a
+    burst far larger than the pool slows every request down and ends in pool timeouts. Requests
+    over the limit wait here instead, first come first served, for at most what is left of their
+    call's deadline. The semaphore belongs to one event loop (asyncio primitives bind to the loop
+    that first uses them), so a client used from a new loop gets a new one.
+    """
+
+    __slots__ = ("_limit", "_loop", "_semaphore")
+
+    def __init__(self, limit: int | None) -> None:
+        self._limit = limit
+        self._loop: object = None
+        self._semaphore: Any = None
+
+    async def acquire(self, timeout: float) -> bool:
+        """Wait for a slot; False when there is no limit. Raises httpx.PoolTimeout after `timeout`."""
+        if self._limit is None:
+            return False
+        import asyncio  # see _async_sleep
+
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._semaphore = loop, asyncio.Semaphore(self._limit)
+        try:
+            await asyncio.wait_for(self._semaphore.acquire(), max(timeout, 0.0))
+        except TimeoutError:
+            raise httpx.PoolTimeout("no free connection before the call's deadline") from None
+        return True
+
+    def release(self) -> None:
+        self._semaphore.release()
+
+
 class AsyncSender:
     """The `AsyncSender` behind `AsyncTrustlyClient`."""
 
     def __init__(
-        self, get_client: Callable[[], httpx.AsyncClient], policy: CallPolicy, lookup: AsyncLookup | None = None
+        self,
+        get_client: Callable[[], httpx.AsyncClient],
+        policy: CallPolicy,
+        lookup: AsyncLookup | None = None,
+        in_flight: InFlightLimit | None = None,
     ) -> None:
         self._get_client = get_client
         self._policy = policy
         self.lookup = lookup
+        self._in_flight = in_flight if in_flight is not None else InFlightLimit(None)
 
     async def send(self, operation_id: str, build: Build, /, **arguments: Any) -> httpx.Response:
         call: _Call | None = None
@@ -229,19 +270,23 @@ class AsyncSender:
                 return call.finish(response)
             await _async_sleep(delay)
 
-    @staticmethod
-    async def _attempt(client: httpx.AsyncClient, call: _Call, request: httpx.Request) -> httpx.Response:
-        response = await client.send(request, stream=True)
+    async def _attempt(self, client: httpx.AsyncClient, call: _Call, request: httpx.Request) -> httpx.Response:
+        limited = await self._in_flight.acquire(call.remaining())
         try:
-            _declared_length(call, response)
-            chunks: list[bytes] = []
-            received = 0
-            async for chunk in response.aiter_bytes():
-                received += len(chunk)
-                call.check_chunk(request, received)
-                chunks.append(chunk)
+            response = await client.send(request, stream=True)
+            try:
+                _declared_length(call, response)
+                chunks: list[bytes] = []
+                received = 0
+                async for chunk in response.aiter_bytes():
+                    received += len(chunk)
+                    call.check_chunk(response, received)
+                    chunks.append(chunk)
+            finally:
+                await response.aclose()
         finally:
-            await response.aclose()
+            if limited:
+                self._in_flight.release()
         return _answer(response, b"".join(chunks))
 
     async def _look_up(self, call: _Call, lookup: NeedsLookup) -> httpx.Response:

@@ -17,12 +17,14 @@ import math
 import os
 import platform
 import ssl
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from ._auth import BasicAuth, Credentials
 from ._call import DEFAULT_MAX_RESPONSE_BYTES, CallPolicy
+from ._encoding import check_content_types
 from ._environment import Environment, _is_loopback, resolve_base_url
 from ._errors import ConfigurationError
 from ._version import __version__
@@ -164,6 +166,7 @@ class Settings:
         limits: httpx.Limits | None,
         unique_merchant_references: bool,
         max_response_bytes: int | None,
+        content_types: Mapping[str, str] | None = None,
     ) -> None:
         self.credentials = Credentials.from_env(access_id, access_key)
         self.base_url = resolve_base_url(environment, base_url)
@@ -173,6 +176,7 @@ class Settings:
             deadline=check_deadline(deadline),
             unique_merchant_references=_unique_references(unique_merchant_references),
             max_response_bytes=_max_response_bytes(max_response_bytes),
+            content_types=check_content_types(content_types),
         )
         self.ssl_context = _ssl_context(verify)
         self.headers = _headers(headers)

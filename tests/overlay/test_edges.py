@@ -156,6 +156,14 @@ async def test_a_dripping_body_ends_at_the_deadline_async(clock: FakeClock) -> N
     assert drip.sent <= 101
 
 
+def test_a_complete_answer_that_arrives_late_is_kept(clock: FakeClock) -> None:
+    def late(request: httpx.Request) -> httpx.Response:
+        clock.now += 5.0  # the whole answer arrives after the 1 s deadline
+        return httpx.Response(200, json={**TRANSACTION, "transactionId": "3000"})
+
+    assert _refund(make_client(Recorder(late), deadline=1)).transaction_id == "3000"  # no false ambiguity
+
+
 def test_the_210_lookup_gets_the_remaining_deadline(clock: FakeClock) -> None:
     def slow_first(request: httpx.Request) -> httpx.Response:
         clock.now += 7.0

@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="CountryList")
 
 
@@ -14,37 +16,39 @@ T = TypeVar("T", bound="CountryList")
 class CountryList:
     """
     Attributes:
-        countries (list[Country]):
+        countries (list[Country] | Unset):
     """
 
-    countries: list[Country]
+    countries: list[Country] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        countries = []
-        for countries_item_data in self.countries:
-            countries_item = countries_item_data.to_dict()
-            countries.append(countries_item)
+        countries: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.countries, Unset):
+            countries = []
+            for countries_item_data in self.countries:
+                countries_item = countries_item_data.to_dict()
+                countries.append(countries_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "countries": countries,
-            }
-        )
+        field_dict.update({})
+        if countries is not UNSET:
+            field_dict["countries"] = countries
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        countries = []
-        _countries = d.pop("countries")
-        for countries_item_data in _countries:
-            countries_item = Country.from_dict(countries_item_data)
+        _countries = d.pop("countries", UNSET)
+        countries: list[Country] | Unset = UNSET
+        if _countries is not UNSET:
+            countries = []
+            for countries_item_data in _countries:
+                countries_item = Country.from_dict(countries_item_data)
 
-            countries.append(countries_item)
+                countries.append(countries_item)
 
         country_list = cls(
             countries=countries,

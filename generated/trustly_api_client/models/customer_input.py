@@ -18,6 +18,7 @@ class CustomerInput:
 
     Attributes:
         customer_id (None | str | Unset):
+        merchant_id (None | str | Unset):
         external_id (None | str | Unset):
         name (None | str | Unset):
         tax_id (None | str | Unset):
@@ -38,6 +39,7 @@ class CustomerInput:
     """
 
     customer_id: None | str | Unset = UNSET
+    merchant_id: None | str | Unset = UNSET
     external_id: None | str | Unset = UNSET
     name: None | str | Unset = UNSET
     tax_id: None | str | Unset = UNSET
@@ -63,6 +65,12 @@ class CustomerInput:
             customer_id = UNSET
         else:
             customer_id = self.customer_id
+
+        merchant_id: None | str | Unset
+        if isinstance(self.merchant_id, Unset):
+            merchant_id = UNSET
+        else:
+            merchant_id = self.merchant_id
 
         external_id: None | str | Unset
         if isinstance(self.external_id, Unset):
@@ -177,6 +185,8 @@ class CustomerInput:
         field_dict.update({})
         if customer_id is not UNSET:
             field_dict["customerId"] = customer_id
+        if merchant_id is not UNSET:
+            field_dict["merchantId"] = merchant_id
         if external_id is not UNSET:
             field_dict["externalId"] = external_id
         if name is not UNSET:
@@ -226,6 +236,15 @@ class CustomerInput:
             return cast(None | str | Unset, data)
 
         customer_id = _parse_customer_id(d.pop("customerId", UNSET))
+
+        def _parse_merchant_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        merchant_id = _parse_merchant_id(d.pop("merchantId", UNSET))
 
         def _parse_external_id(data: object) -> None | str | Unset:
             if data is None:
@@ -406,6 +425,7 @@ class CustomerInput:
 
         customer_input = cls(
             customer_id=customer_id,
+            merchant_id=merchant_id,
             external_id=external_id,
             name=name,
             tax_id=tax_id,

@@ -17,12 +17,14 @@ class DepositRequest:
     """
     Attributes:
         merchant_reference (str):
+        split_token (str | Unset): The token from the Authorize event.
         amount (str | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
         instant_payout_request (bool | Unset): Try a real-time rail first and fall back to ACH.
         external_tier (str | Unset):
     """
 
     merchant_reference: str
+    split_token: str | Unset = UNSET
     amount: str | Unset = UNSET
     instant_payout_request: bool | Unset = UNSET
     external_tier: str | Unset = UNSET
@@ -30,6 +32,8 @@ class DepositRequest:
 
     def to_dict(self) -> dict[str, Any]:
         merchant_reference = self.merchant_reference
+
+        split_token = self.split_token
 
         amount = self.amount
 
@@ -44,6 +48,8 @@ class DepositRequest:
                 "merchantReference": merchant_reference,
             }
         )
+        if split_token is not UNSET:
+            field_dict["splitToken"] = split_token
         if amount is not UNSET:
             field_dict["amount"] = amount
         if instant_payout_request is not UNSET:
@@ -58,6 +64,8 @@ class DepositRequest:
         d = dict(src_dict)
         merchant_reference = d.pop("merchantReference")
 
+        split_token = d.pop("splitToken", UNSET)
+
         amount = d.pop("amount", UNSET)
 
         instant_payout_request = d.pop("instantPayoutRequest", UNSET)
@@ -66,6 +74,7 @@ class DepositRequest:
 
         deposit_request = cls(
             merchant_reference=merchant_reference,
+            split_token=split_token,
             amount=amount,
             instant_payout_request=instant_payout_request,
             external_tier=external_tier,

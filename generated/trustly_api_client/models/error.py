@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.error_code import ErrorCode
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Error")
@@ -17,14 +18,14 @@ class Error:
     """One problem Trustly reports.
 
     Attributes:
-        code (int): Trustly's error code, e.g. 200 invalid parameter, 210 duplicate request, 375 access denied.
+        code (ErrorCode): Trustly's error code. Trustly adds codes over time; an unknown one is kept as UNKNOWN.
         message (str):
         domain (str | Unset): The Java exception class on Trustly's side, e.g. `...InvalidParameterException`.
         location (str | Unset): The request field the error is about, when there is one.
         occurred_at (int | Unset): Milliseconds since the Unix epoch.
     """
 
-    code: int
+    code: ErrorCode
     message: str
     domain: str | Unset = UNSET
     location: str | Unset = UNSET
@@ -32,7 +33,7 @@ class Error:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code = self.code
+        code = self.code.value
 
         message = self.message
 
@@ -62,7 +63,7 @@ class Error:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        code = d.pop("code")
+        code = ErrorCode(d.pop("code"))
 
         message = d.pop("message")
 

@@ -16,21 +16,23 @@ T = TypeVar("T", bound="PaymentProviderList")
 class PaymentProviderList:
     """
     Attributes:
-        payment_providers (list[PaymentProvider]):
+        payment_providers (list[PaymentProvider] | Unset):
         start_index (int | Unset):
         items_per_page (int | Unset):
     """
 
-    payment_providers: list[PaymentProvider]
+    payment_providers: list[PaymentProvider] | Unset = UNSET
     start_index: int | Unset = UNSET
     items_per_page: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        payment_providers = []
-        for payment_providers_item_data in self.payment_providers:
-            payment_providers_item = payment_providers_item_data.to_dict()
-            payment_providers.append(payment_providers_item)
+        payment_providers: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.payment_providers, Unset):
+            payment_providers = []
+            for payment_providers_item_data in self.payment_providers:
+                payment_providers_item = payment_providers_item_data.to_dict()
+                payment_providers.append(payment_providers_item)
 
         start_index = self.start_index
 
@@ -38,11 +40,9 @@ class PaymentProviderList:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "paymentProviders": payment_providers,
-            }
-        )
+        field_dict.update({})
+        if payment_providers is not UNSET:
+            field_dict["paymentProviders"] = payment_providers
         if start_index is not UNSET:
             field_dict["startIndex"] = start_index
         if items_per_page is not UNSET:
@@ -53,12 +53,14 @@ class PaymentProviderList:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        payment_providers = []
-        _payment_providers = d.pop("paymentProviders")
-        for payment_providers_item_data in _payment_providers:
-            payment_providers_item = PaymentProvider.from_dict(payment_providers_item_data)
+        _payment_providers = d.pop("paymentProviders", UNSET)
+        payment_providers: list[PaymentProvider] | Unset = UNSET
+        if _payment_providers is not UNSET:
+            payment_providers = []
+            for payment_providers_item_data in _payment_providers:
+                payment_providers_item = PaymentProvider.from_dict(payment_providers_item_data)
 
-            payment_providers.append(payment_providers_item)
+                payment_providers.append(payment_providers_item)
 
         start_index = d.pop("startIndex", UNSET)
 

@@ -16,41 +16,39 @@ T = TypeVar("T", bound="ReclaimRequest")
 class ReclaimRequest:
     """
     Attributes:
-        amount (str): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
         merchant_reference (str | Unset):
+        amount (str | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
     """
 
-    amount: str
     merchant_reference: str | Unset = UNSET
+    amount: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        amount = self.amount
-
         merchant_reference = self.merchant_reference
+
+        amount = self.amount
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "amount": amount,
-            }
-        )
+        field_dict.update({})
         if merchant_reference is not UNSET:
             field_dict["merchantReference"] = merchant_reference
+        if amount is not UNSET:
+            field_dict["amount"] = amount
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        amount = d.pop("amount")
-
         merchant_reference = d.pop("merchantReference", UNSET)
 
+        amount = d.pop("amount", UNSET)
+
         reclaim_request = cls(
-            amount=amount,
             merchant_reference=merchant_reference,
+            amount=amount,
         )
 
         reclaim_request.additional_properties = d

@@ -13,6 +13,7 @@ from typing import (
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.gender import Gender
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WatchlistHit")
@@ -34,7 +35,7 @@ class WatchlistHit:
         caution (str | Unset):
         url (str | Unset):
         address (str | Unset):
-        gender (str | Unset):
+        gender (Gender | Unset): Gender as a screening list records it.
         designation_date (datetime.date | Unset):
         trusted_entity (str | Unset):
     """
@@ -51,7 +52,7 @@ class WatchlistHit:
     caution: str | Unset = UNSET
     url: str | Unset = UNSET
     address: str | Unset = UNSET
-    gender: str | Unset = UNSET
+    gender: Gender | Unset = UNSET
     designation_date: datetime.date | Unset = UNSET
     trusted_entity: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -85,7 +86,9 @@ class WatchlistHit:
 
         address = self.address
 
-        gender = self.gender
+        gender: str | Unset = UNSET
+        if not isinstance(self.gender, Unset):
+            gender = self.gender.value
 
         designation_date: str | Unset = UNSET
         if not isinstance(self.designation_date, Unset):
@@ -165,7 +168,12 @@ class WatchlistHit:
 
         address = d.pop("address", UNSET)
 
-        gender = d.pop("gender", UNSET)
+        _gender = d.pop("gender", UNSET)
+        gender: Gender | Unset
+        if isinstance(_gender, Unset):
+            gender = UNSET
+        else:
+            gender = Gender(_gender)
 
         _designation_date = d.pop("designationDate", UNSET)
         designation_date: datetime.date | Unset

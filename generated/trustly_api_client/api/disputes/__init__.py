@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from ...models.dispute_recovery_request import DisputeRecoveryRequest
+from ...models.error import Error
 from ...models.error_response import ErrorResponse
 from ...models.transaction import Transaction
 from ...types import UNSET, Unset

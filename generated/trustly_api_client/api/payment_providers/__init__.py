@@ -36,7 +36,7 @@ class PaymentProviders:
         countries: list[CountryCode] | Unset = UNSET,
         payment_type: str | Unset = UNSET,
         start_index: int | Unset = UNSET,
-        count: int | Unset = UNSET,
+        count: int | Unset = 25,
     ) -> PaymentProviderList:
         """List payment providers.
 
@@ -47,7 +47,7 @@ class PaymentProviders:
             countries (list[CountryCode] | Unset):
             payment_type (str | Unset):
             start_index (int | Unset):
-            count (int | Unset):
+            count (int | Unset):  Default: 25.
 
         Returns:
             PaymentProviderList: the decoded success response. Errors are raised by the sender.
@@ -78,7 +78,7 @@ class AsyncPaymentProviders:
         countries: list[CountryCode] | Unset = UNSET,
         payment_type: str | Unset = UNSET,
         start_index: int | Unset = UNSET,
-        count: int | Unset = UNSET,
+        count: int | Unset = 25,
     ) -> PaymentProviderList:
         """List payment providers.
 
@@ -89,7 +89,7 @@ class AsyncPaymentProviders:
             countries (list[CountryCode] | Unset):
             payment_type (str | Unset):
             start_index (int | Unset):
-            count (int | Unset):
+            count (int | Unset):  Default: 25.
 
         Returns:
             PaymentProviderList: the decoded success response. Errors are raised by the sender.

@@ -39,7 +39,7 @@ class Payments:
         self,
         *,
         start_index: int | Unset = UNSET,
-        count: int | Unset = UNSET,
+        count: int | Unset = 25,
         order_by: OrderBy | Unset = UNSET,
         sort_order: SortOrder | Unset = UNSET,
         payment_type: list[PaymentType] | Unset = UNSET,
@@ -70,7 +70,7 @@ class Payments:
 
         Args:
             start_index (int | Unset):
-            count (int | Unset):
+            count (int | Unset):  Default: 25.
             order_by (OrderBy | Unset):
             sort_order (SortOrder | Unset):
             payment_type (list[PaymentType] | Unset):
@@ -170,7 +170,7 @@ class AsyncPayments:
         self,
         *,
         start_index: int | Unset = UNSET,
-        count: int | Unset = UNSET,
+        count: int | Unset = 25,
         order_by: OrderBy | Unset = UNSET,
         sort_order: SortOrder | Unset = UNSET,
         payment_type: list[PaymentType] | Unset = UNSET,
@@ -201,7 +201,7 @@ class AsyncPayments:
 
         Args:
             start_index (int | Unset):
-            count (int | Unset):
+            count (int | Unset):  Default: 25.
             order_by (OrderBy | Unset):
             sort_order (SortOrder | Unset):
             payment_type (list[PaymentType] | Unset):

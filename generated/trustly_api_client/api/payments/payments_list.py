@@ -18,7 +18,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     payment_type: list[PaymentType] | Unset = UNSET,
@@ -169,7 +169,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     payment_type: list[PaymentType] | Unset = UNSET,
@@ -200,7 +200,7 @@ def sync_detailed(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         payment_type (list[PaymentType] | Unset):
@@ -276,7 +276,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     payment_type: list[PaymentType] | Unset = UNSET,
@@ -307,7 +307,7 @@ def sync(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         payment_type (list[PaymentType] | Unset):
@@ -378,7 +378,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     payment_type: list[PaymentType] | Unset = UNSET,
@@ -409,7 +409,7 @@ async def asyncio_detailed(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         payment_type (list[PaymentType] | Unset):
@@ -483,7 +483,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     payment_type: list[PaymentType] | Unset = UNSET,
@@ -514,7 +514,7 @@ async def asyncio(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         payment_type (list[PaymentType] | Unset):

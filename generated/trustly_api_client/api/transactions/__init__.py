@@ -96,7 +96,7 @@ class Transactions:
         self,
         *,
         start_index: int | Unset = UNSET,
-        count: int | Unset = UNSET,
+        count: int | Unset = 25,
         order_by: OrderBy | Unset = UNSET,
         sort_order: SortOrder | Unset = UNSET,
         transaction_type: list[TransactionType] | Unset = UNSET,
@@ -147,7 +147,7 @@ class Transactions:
 
         Args:
             start_index (int | Unset):
-            count (int | Unset):
+            count (int | Unset):  Default: 25.
             order_by (OrderBy | Unset):
             sort_order (SortOrder | Unset):
             transaction_type (list[TransactionType] | Unset):
@@ -521,7 +521,7 @@ class AsyncTransactions:
         self,
         *,
         start_index: int | Unset = UNSET,
-        count: int | Unset = UNSET,
+        count: int | Unset = 25,
         order_by: OrderBy | Unset = UNSET,
         sort_order: SortOrder | Unset = UNSET,
         transaction_type: list[TransactionType] | Unset = UNSET,
@@ -572,7 +572,7 @@ class AsyncTransactions:
 
         Args:
             start_index (int | Unset):
-            count (int | Unset):
+            count (int | Unset):  Default: 25.
             order_by (OrderBy | Unset):
             sort_order (SortOrder | Unset):
             transaction_type (list[TransactionType] | Unset):

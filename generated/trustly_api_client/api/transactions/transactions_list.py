@@ -20,7 +20,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     transaction_type: list[TransactionType] | Unset = UNSET,
@@ -244,7 +244,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     transaction_type: list[TransactionType] | Unset = UNSET,
@@ -295,7 +295,7 @@ def sync_detailed(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         transaction_type (list[TransactionType] | Unset):
@@ -411,7 +411,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     transaction_type: list[TransactionType] | Unset = UNSET,
@@ -462,7 +462,7 @@ def sync(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         transaction_type (list[TransactionType] | Unset):
@@ -573,7 +573,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     transaction_type: list[TransactionType] | Unset = UNSET,
@@ -624,7 +624,7 @@ async def asyncio_detailed(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         transaction_type (list[TransactionType] | Unset):
@@ -738,7 +738,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     transaction_type: list[TransactionType] | Unset = UNSET,
@@ -789,7 +789,7 @@ async def asyncio(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         transaction_type (list[TransactionType] | Unset):
