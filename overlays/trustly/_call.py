@@ -195,7 +195,9 @@ class _Call:
             downloaded = response.num_bytes_downloaded or received
             if declared.isdigit() and downloaded >= int(declared):
                 return
-            raise httpx.ReadTimeout("the call's deadline passed while the answer was arriving", request=response.request)
+            raise httpx.ReadTimeout(
+                "the call's deadline passed while the answer was arriving", request=response.request
+            )
 
     def _can_retry(self, outcome: Outcome) -> bool:
         if self.attempt > self.policy.max_retries:
