@@ -36,7 +36,7 @@ class Shop:
         """Awaited by the inbox worker once per event; idempotent by eventId all the same."""
         if any(seen[0] == event.event_id for seen in self.events):
             return
-        self.events.append((str(event.event_id), str(event.event_type), str(event.object_id)))
+        self.events.append((str(event.event_id), event.event_type.value, str(event.object_id)))
         if isinstance(event, AuthorizeEvent) and isinstance(event.split_token, str):
             self.split_tokens[str(event.object_id)] = event.split_token
 
@@ -78,7 +78,7 @@ def create_app(
             params = trustly.verify_redirect(url, access_key)
         except trustly.SignatureVerificationError:
             return JSONResponse({"error": "this redirect was not signed by Trustly"}, status_code=400)
-        body: dict[str, Any] = {"page": page, "status": str(params.status), "transactionId": params.transaction_id}
+        body: dict[str, Any] = {"page": page, "status": params.status.value, "transactionId": params.transaction_id}
         return JSONResponse(body)
 
     return app

@@ -35,7 +35,7 @@ class Shop:
         with self.lock:
             if any(seen[0] == event.event_id for seen in self.events):
                 return
-            self.events.append((str(event.event_id), str(event.event_type), str(event.object_id)))
+            self.events.append((str(event.event_id), event.event_type.value, str(event.object_id)))
             if isinstance(event, AuthorizeEvent) and isinstance(event.split_token, str):
                 self.split_tokens[str(event.object_id)] = event.split_token
 
@@ -69,7 +69,7 @@ def create_app(
             params = trustly.verify_redirect(url, access_key)
         except trustly.SignatureVerificationError:
             return {"error": "this redirect was not signed by Trustly"}, 400
-        return {"page": page, "status": str(params.status), "transactionId": params.transaction_id}, 200
+        return {"page": page, "status": params.status.value, "transactionId": params.transaction_id}, 200
 
     return app
 

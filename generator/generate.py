@@ -1,10 +1,12 @@
 """Regenerate `trustly_api_client` from an OpenAPI file: the script behind `make generate`.
 
-It checks the inputs (spec rules, template names, config keys), runs the pinned
-openapi-python-client with our templates into a scratch folder, adds what the generator
-cannot write itself (the operations table, `py.typed`, a do-not-edit header on every file),
-formats with the pinned ruff, then replaces the output folder as a whole, so that nothing
-from an earlier run survives. With --stamp it records where the code came from.
+It checks the inputs (spec rules, template names, config keys), works out which fields carry
+money or time (`x-trustly-codec`, which the generator itself does not see) and hands that table
+to the templates, runs the pinned openapi-python-client with our templates into a scratch
+folder, adds what the generator cannot write itself (the operations table, `py.typed`, a
+do-not-edit header on every file), formats with the pinned ruff, then replaces the output
+folder as a whole, so that nothing from an earlier run survives. With --stamp it records
+where the code came from.
 
 Usage:
     python generator/generate.py --spec spec/trustly-openapi.yaml \
@@ -34,6 +36,7 @@ PACKAGE = "trustly_api_client"
 RETRY_CLASSES = ("safe", "idempotent", "unsafe")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 MAX_CLASS_NAME = 40
+CODECS = ("amount", "money", "epoch-ms", "epoch-s")
 # The body media types the client can encode, and so can switch an operation between.
 BODY_TYPES = ("application/json", "application/x-www-form-urlencoded")
 
@@ -124,6 +127,83 @@ def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(found, key=lambda o: o["id"])
 
 
+def _ref_name(schema: dict[str, Any]) -> str | None:
+    ref = schema.get("$ref")
+    return ref.rsplit("/", 1)[-1] if isinstance(ref, str) and ref.startswith("#/components/schemas/") else None
+
+
+def _codec(schema: dict[str, Any], schemas: dict[str, Any], where: str) -> str | None:
+    """The codec of one property or parameter schema: its own, a referenced scalar's, or an allOf's."""
+    codec = schema.get("x-trustly-codec")
+    name = _ref_name(schema)
+    if codec is None and name is not None:
+        codec = schemas.get(name, {}).get("x-trustly-codec")
+    for part in schema.get("allOf", []) + schema.get("oneOf", []):
+        codec = codec or _codec(part, schemas, where)
+    if codec is not None and codec not in CODECS:
+        raise GenerateError(f"{where}: x-trustly-codec must be one of {CODECS}, not {codec!r}")
+    return codec
+
+
+def _properties(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    props = dict(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        name = _ref_name(part)
+        props.update(_properties(schemas[name] if name else part, schemas))
+    return props
+
+
+def codecs(spec: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Which fields carry money or time: {class name: {wire name: codec}}, and the same per operation."""
+    from openapi_python_client.strings import ClassName
+
+    schemas = spec.get("components", {}).get("schemas", {})
+    table: dict[str, dict[str, str]] = {}
+    for name, schema in schemas.items():
+        fields = {
+            prop: codec
+            for prop, sub in _properties(schema, schemas).items()
+            if (codec := _codec(sub, schemas, f"{name}.{prop}")) is not None
+        }
+        if fields:
+            table[str(ClassName(name, prefix=""))] = fields
+    shared = spec.get("components", {}).get("parameters", {})
+    for op in operations_with_params(spec):
+        fields = {}
+        for param in op["parameters"]:
+            ref = param.get("$ref")
+            if isinstance(ref, str):
+                param = shared[ref.rsplit("/", 1)[-1]]
+            codec = _codec(param.get("schema", {}), schemas, f"{op['id']} {param['name']}")
+            if codec is not None:
+                fields[param["name"]] = codec
+        if fields:
+            table[op["id"]] = fields
+    return table
+
+
+def operations_with_params(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"id": snake(item[method]["operationId"]), "parameters": item[method].get("parameters", [])}
+        for item in spec.get("paths", {}).values()
+        for method in HTTP_METHODS
+        if method in item
+    ]
+
+
+def render_codecs(table: dict[str, dict[str, str]], ops: list[dict[str, Any]]) -> str:
+    """A template the overridden templates import: `{% import "_codecs.jinja" as wire %}`.
+
+    FIELDS maps a class name or an operation id to {wire name: codec}; RETRY maps an operation
+    id to its retry class, for the facades' docstrings.
+    """
+    retry = {o["id"]: o["retry"] for o in ops}
+    return (
+        "{% set FIELDS = " + json.dumps(table, sort_keys=True) + " %}\n"
+        "{% set RETRY = " + json.dumps(retry, sort_keys=True) + " %}\n"
+    )
+
+
 def render_operations(ops: list[dict[str, Any]]) -> str:
     rows = "\n".join(
         f'    "{o["id"]}": Operation("{o["id"]}", "{o["method"]}", "{o["path"]}", "{o["tag"]}", '
@@ -203,6 +283,11 @@ def generate(spec_path: Path, output: Path, stamp: Path | None) -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         package = Path(scratch) / PACKAGE
+        # Our templates plus one generated from the spec: the generator keeps no per-field
+        # extensions, so the money and time fields reach the templates through this table.
+        templates = Path(scratch) / "templates"
+        shutil.copytree(TEMPLATES, templates)
+        (templates / "_codecs.jinja").write_text(render_codecs(codecs(spec), ops))
         result = subprocess.run(
             [
                 _bin("openapi-python-client"),
@@ -212,7 +297,7 @@ def generate(spec_path: Path, output: Path, stamp: Path | None) -> None:
                 "--config",
                 str(CONFIG),
                 "--custom-template-path",
-                str(TEMPLATES),
+                str(templates),
                 "--meta",
                 "none",
                 "--output-path",

@@ -7,8 +7,12 @@ with TrustlyClient(environment=Environment.SANDBOX) as client:  # TRUSTLY_ACCESS
     transaction = client.transactions.get("1002633191")
 ```
 
-Models and enums live in `trustly.models`; errors are importable from here.
+Models and enums live in `trustly.models`; errors, `UNSET` / `Unset` (a field left out, as
+opposed to None) and `Timestamp` (the datetime type of times Trustly sends, with its raw epoch
+integer in `.raw`) are importable from here.
 """
+
+from trustly_api_client.types import UNSET, Timestamp, Unset
 
 from ._auth import CORRELATION_HEADER, Credentials
 from ._client import DEFAULT_DEADLINE, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncTrustlyClient, TrustlyClient
@@ -53,6 +57,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "MAX_PAGE_SIZE",
+    "UNSET",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -76,9 +81,11 @@ __all__ = [
     "ResponseTooLargeError",
     "ResponseValidationError",
     "SignatureVerificationError",
+    "Timestamp",
     "TrustlyClient",
     "TrustlyError",
     "UnprocessableEntityError",
+    "Unset",
     "__version__",
     "establish_string_to_sign",
     "format_amount",

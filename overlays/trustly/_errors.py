@@ -158,7 +158,9 @@ class ErrorDetail:
     occurred_at: int | None = None
 
     def __str__(self) -> str:
-        text = f"[{self.code}] {self.message}" if self.code is not None else self.message
+        # The number, as Trustly's docs list it, not the enum member's name.
+        code = getattr(self.code, "value", self.code)
+        text = f"[{code}] {self.message}" if self.code is not None else self.message
         return f"{text} (at {self.location})" if self.location else text
 
 

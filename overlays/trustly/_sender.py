@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import httpx
 
 from trustly_api_client.operations import OPERATIONS, Operation, RetryClass
+from trustly_api_client.types import InvalidFieldError
 
 from . import _logging
 from ._auth import CORRELATION_EXTENSION
@@ -178,6 +179,9 @@ class SyncSender:
     def parse(self, operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
         return decode(operation_id, response, decoder)
 
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> InvalidRequestError:
+        return InvalidRequestError(error.field, error.reason)
+
 
 async def _async_sleep(seconds: float) -> None:
     # asyncio is imported here, not at the top: `import trustly` should not pay for it.
@@ -304,3 +308,6 @@ class AsyncSender:
 
     def parse(self, operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
         return decode(operation_id, response, decoder)
+
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> InvalidRequestError:
+        return InvalidRequestError(error.field, error.reason)

@@ -8,17 +8,17 @@ naming the field, rather than as a 400 from Trustly or, worse, as a charge for t
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from trustly_api_client.operations import Operation, RetryClass
+from trustly_api_client.types import InvalidFieldError, encode_amount
 
 from ._errors import InvalidRequestError
 
 __all__ = ["MAX_ID_LENGTH", "check_path_arguments", "format_amount", "prepare_request"]
 
-_AMOUNT = re.compile(r"^\d{1,13}(\.\d{1,2})?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 MAX_ID_LENGTH = 64
@@ -34,29 +34,14 @@ _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 def format_amount(value: object, field: str = "amount") -> str:
     """An amount as Trustly expects it ("10.00") from a `Decimal` or a decimal string.
 
-    Raises InvalidRequestError for floats, negative or non-finite values and more than two
-    decimals (rounding money silently is never right).
+    The same rule the models use when they send an amount. Raises InvalidRequestError for
+    floats, negative amounts (negative zero included), NaN and infinities, a third decimal and
+    more than seven digits before the point: rounding or reformatting money silently is never right.
     """
-    if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidRequestError(field, f"amounts must be Decimal or str, not float ({value!r}); use Decimal('...')")
-    if isinstance(value, int):
-        value = Decimal(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if not _AMOUNT.match(text):
-            raise InvalidRequestError(field, f"{value!r} is not a non-negative amount with at most two decimals")
-        value = Decimal(text)
-    if not isinstance(value, Decimal):
-        raise InvalidRequestError(field, f"amounts must be Decimal or str, not {type(value).__name__}")
-    if not value.is_finite() or value < 0:
-        raise InvalidRequestError(field, f"{value} is not a non-negative finite amount")
     try:
-        quantized = value.quantize(Decimal("0.01"))
-    except InvalidOperation as exc:
-        raise InvalidRequestError(field, f"{value} is too large") from exc
-    if quantized != value:
-        raise InvalidRequestError(field, f"{value} has more than two decimals")
-    return f"{quantized:.2f}"
+        return encode_amount(value, field)
+    except InvalidFieldError as error:
+        raise InvalidRequestError(error.field, error.reason) from None
 
 
 def _is_amount_field(key: str) -> bool:

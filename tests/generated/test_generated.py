@@ -121,7 +121,8 @@ def test_enums_have_documented_names_and_stay_open() -> None:
     assert models.TransactionStatus(2) is models.TransactionStatus.AUTHORIZED
     assert models.PaymentType("2") is models.PaymentType.DEFERRED
     future = models.TransactionStatus("42")
-    assert future == "42" and future.name == "UNKNOWN" and str(future) == "42"
+    assert future == "42" and future.name == "UNKNOWN" and future.value == "42"
+    assert str(models.TransactionStatus.COMPLETED) == "COMPLETED" and f"{models.TransactionStatus('4')}" == "COMPLETED"
     assert models.TransactionStatus("42") == future
 
 

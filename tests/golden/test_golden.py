@@ -10,6 +10,8 @@ import difflib
 import importlib
 import subprocess
 import sys
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -84,7 +86,7 @@ def test_every_custom_template_is_exercised(generated: Path) -> None:
         "models_init.py": "def __getattr__" in (generated / "models/__init__.py").read_text(),
         "endpoint_init.py": "class AsyncGadgets" in (generated / "api/gadgets/__init__.py").read_text(),
         "api_init.py": "class AsyncApi" in (generated / "api/__init__.py").read_text(),
-        "types.py": "UNSET" in (generated / "types.py").read_text(),
+        "types.py": "def encode_amount" in (generated / "types.py").read_text(),
         "package_init.py": "def __getattr__" in (generated / "__init__.py").read_text(),
         "model.py": "from ..models.widget import Widget  # noqa: E402"
         in (generated / "models/widget_list.py").read_text(),
@@ -110,14 +112,27 @@ def test_fixture_client_behaves(generated: Path, monkeypatch: pytest.MonkeyPatch
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/api/widgets":
             assert request.url.params.get_list("status") == ["1", "7"]
-            return httpx.Response(200, json={"widgets": [{"widgetId": "w1", "status": "9", "priority": "2"}]})
+            assert request.url.params["price.min"] == "10.50" and request.url.params["createdAt.start"] == "1000"
+            widget = {"widgetId": "w1", "status": "9", "priority": "2", "price": "9.5", "createdAt": 1556234040954}
+            widget.update(soldAt=1556234040, accountNumber="12345678")
+            return httpx.Response(200, json={"widgets": [widget]})
         return httpx.Response(404, json={"errors": [{"code": 404, "message": "no"}]})
 
     client = client_mod.Client(base_url="http://127.0.0.1/api", httpx_args={"transport": httpx.MockTransport(handler)})
     api = api_mod.Api(api_mod.ClientSender(client))
-    page = api.widgets.list(status=[models.WidgetStatus.READY, models.WidgetStatus.RETIRED])
+    since = datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)
+    statuses = [models.WidgetStatus.READY, models.WidgetStatus.RETIRED]
+    page = api.widgets.list(status=statuses, price_min=Decimal("10.5"), created_at_start=since)
     widget = page.widgets[0]
     assert widget.status == "9" and widget.status.name == "UNKNOWN"
+    assert widget.price == Decimal("9.5") and widget.to_dict()["price"] == "9.5"
+    assert widget.created_at.raw == 1556234040954 and widget.sold_at == datetime(2019, 4, 25, 23, 14, tzinfo=UTC)
+    assert "'****5678'" in repr(widget) and "status=UNKNOWN" in repr(widget) and "note" not in repr(widget)
+    types = importlib.import_module("trustly_api_client.types")
+    with pytest.raises(types.InvalidFieldError, match=r"price\.min"):
+        api.widgets.list(price_min=Decimal("1.005"))
+    with pytest.raises(types.InvalidFieldError, match="amount"):
+        api.gadgets.tune("g1", body=models.TuneRequest(amount=Decimal("-0")))
     assert widget.priority is models.Priority.NORMAL
     with pytest.raises(importlib.import_module("trustly_api_client.errors").UnexpectedStatus):
         api.widgets.get("w2")

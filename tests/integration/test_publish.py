@@ -40,7 +40,7 @@ def handler(request: httpx.Request) -> httpx.Response:
 
 
 def capture(client: trustly.TrustlyClient, transaction_id: str) -> Transaction:
-    body = CaptureRequest(merchant_reference="order-9", amount=str(Decimal("10.00")), split_token="t")
+    body = CaptureRequest(merchant_reference="order-9", amount=Decimal("10.00"), split_token="t")
     return client.transactions.capture(transaction_id, body=body)
 
 

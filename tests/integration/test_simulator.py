@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 import pytest
 
@@ -44,8 +46,8 @@ def test_full_flow_signed_establish_capture_refund_list(
     refund = client.transactions.refund(
         capture.transaction_id, body=RefundRequest(merchant_reference="r1", amount="30.00")
     )
-    assert refund.transaction_type is TransactionType.REFUND and refund.amount == "30.00"
-    assert client.transactions.get(capture.transaction_id).refunded == "30.00"
+    assert refund.transaction_type is TransactionType.REFUND and refund.amount == Decimal("30.00")
+    assert client.transactions.get(capture.transaction_id).refunded == Decimal("30.00")
 
     listed = list(client.transactions.list_all(page_size=1))
     assert [t.transaction_id for t in listed] == [refund.transaction_id, capture.transaction_id, transaction_id]

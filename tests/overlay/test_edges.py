@@ -327,10 +327,24 @@ def test_non_finite_timeouts_and_deadlines_are_configuration_errors(value: float
         make_client(recorder, timeout=httpx.Timeout(5.0, read=value))
 
 
-def test_a_model_that_cannot_serialise_is_refused_before_sending() -> None:
+def test_an_argument_of_the_wrong_type_is_refused_before_sending() -> None:
     recorder = Recorder(httpx.Response(200, json=TRANSACTION))
-    with pytest.raises(trustly.InvalidRequestError, match="cannot be sent"):
+    with pytest.raises(trustly.InvalidRequestError) as caught:
         make_client(recorder).transactions.list(order_by="not-an-enum")  # type: ignore[arg-type]
+    assert caught.value.field == "orderBy"
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("exc", [ZeroDivisionError(), RecursionError(), UnicodeEncodeError("ascii", "é", 0, 1, "x")])
+def test_whatever_building_a_request_raises_is_refused_before_sending(exc: Exception) -> None:
+    recorder = Recorder(httpx.Response(200, json=TRANSACTION))
+
+    def broken(**arguments: Any) -> dict[str, Any]:
+        raise exc
+
+    sender = make_client(recorder).transactions._sender
+    with pytest.raises(trustly.InvalidRequestError, match="cannot be sent"):
+        sender.send("transactions_get", broken, transaction_id="1")
     assert recorder.requests == []
 
 

@@ -23,13 +23,13 @@ def test_amounts(value: object, text: str) -> None:
     ("value", "message"),
     [
         (10.0, "not float"),
-        ("10.001", "at most two decimals"),
+        ("10.001", "two decimals"),
         (Decimal("10.001"), "more than two decimals"),
         ("-1.00", "non-negative"),
-        (Decimal("-1"), "non-negative"),
+        (Decimal("-1"), "negative"),
         (Decimal("NaN"), "finite"),
-        ("1e3", "at most two decimals"),
-        (True, "not float"),
+        ("1e3", "two decimals"),
+        (True, "not bool"),
         (["1"], "not list"),
     ],
 )

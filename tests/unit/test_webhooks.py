@@ -6,6 +6,7 @@ import base64
 import json
 import threading
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 import trustly
+from trustly import Timestamp
 from trustly.models import AuthorizeEvent, Event, EventType, RefreshEvent, TransactionStatus, UpdateEvent
 from trustly.webhooks import AsyncWebhookHandler, InMemoryReplayStore, WebhookHandler, parse_event
 
@@ -63,7 +65,8 @@ def test_form_notification_parses_into_the_typed_event() -> None:
     body, _ = signed(AUTHORIZE)
     event = parse_event(body)
     assert isinstance(event, AuthorizeEvent)
-    assert event.created_at == 1556234040954
+    assert event.created_at == datetime(2019, 4, 25, 23, 14, 0, 954000, tzinfo=UTC)
+    assert isinstance(event.created_at, Timestamp) and event.created_at.raw == 1556234040954
     assert event.status is TransactionStatus.AUTHORIZED
     assert event.split_token == "abc+/def=="
     assert event.payment_provider_transaction_status == "AC100"
@@ -77,7 +80,8 @@ def test_json_notification_with_numbers_parses() -> None:
     }  # fmt: skip
     event = parse_event(json.dumps(payload).encode(), "application/json")
     assert isinstance(event, UpdateEvent)
-    assert event.fi_code == "200005501" and event.created_at == 1701986440726
+    assert event.fi_code == "200005501" and isinstance(event.created_at, Timestamp)
+    assert event.created_at.raw == 1701986440726
 
 
 def test_refresh_booleans_are_coerced() -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import httpx
 
 from ..errors import UnexpectedStatus
+from ..types import InvalidFieldError
 
 if TYPE_CHECKING:
     from ..client import AuthenticatedClient, Client
@@ -40,14 +41,18 @@ class Sender(Protocol):
     def send(self, operation_id: str, build: Callable[..., dict[str, Any]], /, **arguments: Any) -> httpx.Response:
         """Send the request `build(**arguments)` describes; return a 2xx response or raise.
 
-        `build` is the operation's generated `_get_kwargs` (it returns keyword arguments for
-        `httpx.Client.request`); `arguments` are the caller's, as passed, so a sender can check
-        them before they are turned into a URL.
+        `build` is the facade's request builder: it checks the arguments and returns keyword
+        arguments for `httpx.Client.request`. `arguments` are the caller's, as passed, so a
+        sender can check them too before they become a URL, and type anything `build` raises.
         """
         ...
 
     def parse(self, operation_id: str, response: httpx.Response, decode: Callable[[Any], T]) -> T:
         """Decode the JSON body of a 2xx `response` with `decode`."""
+        ...
+
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> Exception:
+        """The exception to raise for an argument that cannot be sent (nothing was sent)."""
         ...
 
 
@@ -62,6 +67,10 @@ class AsyncSender(Protocol):
 
     def parse(self, operation_id: str, response: httpx.Response, decode: Callable[[Any], T]) -> T:
         """Decode the JSON body of a 2xx `response` with `decode`."""
+        ...
+
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> Exception:
+        """The exception to raise for an argument that cannot be sent (nothing was sent)."""
         ...
 
 
@@ -80,6 +89,9 @@ class ClientSender:
     def parse(self, operation_id: str, response: httpx.Response, decode: Callable[[Any], T]) -> T:
         return decode(response.json())
 
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> Exception:
+        return error
+
 
 class AsyncClientSender:
     """An `AsyncSender` over a generated `Client`: any non-2xx status raises `UnexpectedStatus`."""
@@ -97,6 +109,9 @@ class AsyncClientSender:
 
     def parse(self, operation_id: str, response: httpx.Response, decode: Callable[[Any], T]) -> T:
         return decode(response.json())
+
+    def invalid(self, operation_id: str, error: InvalidFieldError) -> Exception:
+        return error
 
 
 def _resource(tag: str, name: str, sender: object) -> Any:

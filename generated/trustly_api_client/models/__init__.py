@@ -105,6 +105,7 @@ if TYPE_CHECKING:
     from .reclaim_request import ReclaimRequest
     from .reconcile_event import ReconcileEvent
     from .recurrence import Recurrence
+    from .recurrence_input import RecurrenceInput
     from .recurrence_unit import RecurrenceUnit
     from .redirect_parameters import RedirectParameters
     from .refresh_event import RefreshEvent
@@ -239,6 +240,7 @@ _MODULES: dict[str, str] = {
     "ReclaimRequest": ".reclaim_request",
     "ReconcileEvent": ".reconcile_event",
     "Recurrence": ".recurrence",
+    "RecurrenceInput": ".recurrence_input",
     "RecurrenceUnit": ".recurrence_unit",
     "RedirectParameters": ".redirect_parameters",
     "RefreshEvent": ".refresh_event",
@@ -374,6 +376,7 @@ __all__ = (
     "ReclaimRequest",
     "ReconcileEvent",
     "Recurrence",
+    "RecurrenceInput",
     "RecurrenceUnit",
     "RedirectParameters",
     "RefreshEvent",

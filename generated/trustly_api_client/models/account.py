@@ -10,7 +10,14 @@ from attrs import field as _attrs_field
 from ..models.account_profile import AccountProfile
 from ..models.account_type import AccountType
 from ..models.country_code import CountryCode
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Account")
 
@@ -62,50 +69,84 @@ class Account:
 
     def to_dict(self) -> dict[str, Any]:
         account_id = self.account_id
+        if not isinstance(account_id, Unset):
+            expect(account_id, str, "accountId")
 
         provider_id = self.provider_id
+        if not isinstance(provider_id, Unset):
+            expect(provider_id, str, "providerId")
 
-        payment_provider: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.payment_provider, Unset):
-            payment_provider = self.payment_provider.to_dict()
+        payment_provider: Any = self.payment_provider
+        if not isinstance(payment_provider, Unset):
+            expect(payment_provider, PaymentProvider, "paymentProvider")
+            try:
+                payment_provider = payment_provider.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("paymentProvider") from None
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         name_on_account = self.name_on_account
+        if not isinstance(name_on_account, Unset):
+            expect(name_on_account, str, "nameOnAccount")
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_: Any = self.type_
+        if not isinstance(type_, Unset):
+            type_ = encode_enum(type_, AccountType, "type")
 
-        profile: str | Unset = UNSET
-        if not isinstance(self.profile, Unset):
-            profile = self.profile.value
+        profile: Any = self.profile
+        if not isinstance(profile, Unset):
+            profile = encode_enum(profile, AccountProfile, "profile")
 
-        country: str | Unset = UNSET
-        if not isinstance(self.country, Unset):
-            country = self.country.value
+        country: Any = self.country
+        if not isinstance(country, Unset):
+            country = encode_enum(country, CountryCode, "country")
 
         account_number = self.account_number
+        if not isinstance(account_number, Unset):
+            expect(account_number, str, "accountNumber")
 
         account_number_last_four = self.account_number_last_four
+        if not isinstance(account_number_last_four, Unset):
+            expect(account_number_last_four, str, "accountNumberLastFour")
 
         routing_number = self.routing_number
+        if not isinstance(routing_number, Unset):
+            expect(routing_number, str, "routingNumber")
 
         iban = self.iban
+        if not isinstance(iban, Unset):
+            expect(iban, str, "iban")
 
         tax_id = self.tax_id
+        if not isinstance(tax_id, Unset):
+            expect(tax_id, str, "taxId")
 
         token = self.token
+        if not isinstance(token, Unset):
+            expect(token, str, "token")
 
         verified = self.verified
+        if not isinstance(verified, Unset):
+            expect(verified, bool, "verified")
 
-        verification: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.verification, Unset):
-            verification = self.verification.to_dict()
+        verification: Any = self.verification
+        if not isinstance(verification, Unset):
+            expect(verification, AccountVerification, "verification")
+            try:
+                verification = verification.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("verification") from None
 
         source = self.source
+        if not isinstance(source, Unset):
+            expect(source, int, "source")
 
         virtual_account_routing_pair = self.virtual_account_routing_pair
+        if not isinstance(virtual_account_routing_pair, Unset):
+            expect(virtual_account_routing_pair, bool, "virtualAccountRoutingPair")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -236,6 +277,31 @@ class Account:
 
         account.additional_properties = d
         return account
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "account_id",
+                "provider_id",
+                "payment_provider",
+                "name",
+                "name_on_account",
+                "type_",
+                "profile",
+                "country",
+                "account_number",
+                "account_number_last_four",
+                "routing_number",
+                "iban",
+                "tax_id",
+                "token",
+                "verified",
+                "verification",
+                "source",
+                "virtual_account_routing_pair",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

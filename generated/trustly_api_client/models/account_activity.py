@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="AccountActivity")
 
@@ -34,15 +39,27 @@ class AccountActivity:
 
     def to_dict(self) -> dict[str, Any]:
         selected_account = self.selected_account
+        if not isinstance(selected_account, Unset):
+            expect(selected_account, bool, "selectedAccount")
 
         currency = self.currency
+        if not isinstance(currency, Unset):
+            expect(currency, str, "currency")
 
         name_on_account = self.name_on_account
+        if not isinstance(name_on_account, Unset):
+            expect(name_on_account, str, "nameOnAccount")
 
         account_number = self.account_number
+        if not isinstance(account_number, Unset):
+            expect(account_number, str, "accountNumber")
 
         routing_number = self.routing_number
+        if not isinstance(routing_number, Unset):
+            expect(routing_number, str, "routingNumber")
 
+        if self.aggregations is None:
+            expect(None, object, "aggregations")
         aggregations: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.aggregations, Unset):
             aggregations = []
@@ -101,6 +118,19 @@ class AccountActivity:
 
         account_activity.additional_properties = d
         return account_activity
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "selected_account",
+                "currency",
+                "name_on_account",
+                "account_number",
+                "routing_number",
+                "aggregations",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    encode_money,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="AccountBalance")
 
@@ -18,26 +27,40 @@ class AccountBalance:
     Attributes:
         account (Account | Unset): A bank account as Trustly reports it.
         currency (str | Unset):
-        amount (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        available (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        amount (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        available (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
     """
 
     account: Account | Unset = UNSET
     currency: str | Unset = UNSET
-    amount: str | Unset = UNSET
-    available: str | Unset = UNSET
+    amount: Decimal | Unset = UNSET
+    available: Decimal | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        account: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.account, Unset):
-            account = self.account.to_dict()
+        account: Any = self.account
+        if not isinstance(account, Unset):
+            expect(account, Account, "account")
+            try:
+                account = account.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("account") from None
 
         currency = self.currency
+        if not isinstance(currency, Unset):
+            expect(currency, str, "currency")
 
-        amount = self.amount
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str, int), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_money(amount, "amount")
 
-        available = self.available
+        available: Any = self.available
+        if not isinstance(available, Unset):
+            expect(available, (Decimal, str, int), "available", nullable=False)
+            if available is not None:
+                available = encode_money(available, "available")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -65,9 +88,13 @@ class AccountBalance:
 
         currency = d.pop("currency", UNSET)
 
-        amount = d.pop("amount", UNSET)
+        amount: Any = d.pop("amount", UNSET)
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
-        available = d.pop("available", UNSET)
+        available: Any = d.pop("available", UNSET)
+        if not isinstance(available, Unset) and available is not None:
+            available = decode_money(available, "available")
 
         account_balance = cls(
             account=account,
@@ -78,6 +105,17 @@ class AccountBalance:
 
         account_balance.additional_properties = d
         return account_balance
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "account",
+                "currency",
+                "amount",
+                "available",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

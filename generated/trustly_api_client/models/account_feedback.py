@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
@@ -9,7 +11,19 @@ from attrs import field as _attrs_field
 
 from ..models.currency import Currency
 from ..models.feedback_status import FeedbackStatus
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    decode_time,
+    encode_amount,
+    encode_enum,
+    encode_time,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="AccountFeedback")
 
@@ -22,9 +36,9 @@ class AccountFeedback:
         sub_status (str):
         external_id (str | Unset):
         description (str | Unset):
-        submission_date (int | Unset): Milliseconds since the Unix epoch.
-        return_date (int | Unset): Milliseconds since the Unix epoch.
-        amount (str | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
+        submission_date (datetime | Unset): Milliseconds since the Unix epoch.
+        return_date (datetime | Unset): Milliseconds since the Unix epoch.
+        amount (Decimal | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
         currency (Currency | Unset): ISO 4217 currency code.
     """
 
@@ -32,30 +46,54 @@ class AccountFeedback:
     sub_status: str
     external_id: str | Unset = UNSET
     description: str | Unset = UNSET
-    submission_date: int | Unset = UNSET
-    return_date: int | Unset = UNSET
-    amount: str | Unset = UNSET
+    submission_date: datetime | Unset = UNSET
+    return_date: datetime | Unset = UNSET
+    amount: Decimal | Unset = UNSET
     currency: Currency | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        status = self.status.value
+        if isinstance(self.status, Unset):
+            raise InvalidFieldError("status", "is required")
+        status: Any = self.status
+        if not isinstance(status, Unset):
+            status = encode_enum(status, FeedbackStatus, "status")
 
+        if isinstance(self.sub_status, Unset):
+            raise InvalidFieldError("subStatus", "is required")
         sub_status = self.sub_status
+        if not isinstance(sub_status, Unset):
+            expect(sub_status, str, "subStatus")
 
         external_id = self.external_id
+        if not isinstance(external_id, Unset):
+            expect(external_id, str, "externalId")
 
         description = self.description
+        if not isinstance(description, Unset):
+            expect(description, str, "description")
 
-        submission_date = self.submission_date
+        submission_date: Any = self.submission_date
+        if not isinstance(submission_date, Unset):
+            expect(submission_date, (datetime, int), "submissionDate", nullable=False)
+            if submission_date is not None:
+                submission_date = encode_time(submission_date, "epoch-ms", "submissionDate")
 
-        return_date = self.return_date
+        return_date: Any = self.return_date
+        if not isinstance(return_date, Unset):
+            expect(return_date, (datetime, int), "returnDate", nullable=False)
+            if return_date is not None:
+                return_date = encode_time(return_date, "epoch-ms", "returnDate")
 
-        amount = self.amount
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_amount(amount, "amount")
 
-        currency: str | Unset = UNSET
-        if not isinstance(self.currency, Unset):
-            currency = self.currency.value
+        currency: Any = self.currency
+        if not isinstance(currency, Unset):
+            currency = encode_enum(currency, Currency, "currency")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -83,19 +121,25 @@ class AccountFeedback:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        status = FeedbackStatus(d.pop("status"))
+        status = FeedbackStatus(required(d, "status"))
 
-        sub_status = d.pop("subStatus")
+        sub_status = required(d, "subStatus")
 
         external_id = d.pop("externalId", UNSET)
 
         description = d.pop("description", UNSET)
 
-        submission_date = d.pop("submissionDate", UNSET)
+        submission_date: Any = d.pop("submissionDate", UNSET)
+        if not isinstance(submission_date, Unset) and submission_date is not None:
+            submission_date = decode_time(submission_date, "submissionDate")
 
-        return_date = d.pop("returnDate", UNSET)
+        return_date: Any = d.pop("returnDate", UNSET)
+        if not isinstance(return_date, Unset) and return_date is not None:
+            return_date = decode_time(return_date, "returnDate")
 
-        amount = d.pop("amount", UNSET)
+        amount: Any = d.pop("amount", UNSET)
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
         _currency = d.pop("currency", UNSET)
         currency: Currency | Unset
@@ -117,6 +161,21 @@ class AccountFeedback:
 
         account_feedback.additional_properties = d
         return account_feedback
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "status",
+                "sub_status",
+                "external_id",
+                "description",
+                "submission_date",
+                "return_date",
+                "amount",
+                "currency",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="AccountFeedbackRequest")
 
 
@@ -25,11 +33,31 @@ class AccountFeedbackRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.merchant_id, Unset):
+            raise InvalidFieldError("merchantId", "is required")
         merchant_id = self.merchant_id
+        if not isinstance(merchant_id, Unset):
+            expect(merchant_id, str, "merchantId")
 
-        account = self.account.to_dict()
+        if isinstance(self.account, Unset):
+            raise InvalidFieldError("account", "is required")
+        account: Any = self.account
+        if not isinstance(account, Unset):
+            expect(account, BankAccount, "account")
+            try:
+                account = account.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("account") from None
 
-        feedback = self.feedback.to_dict()
+        if isinstance(self.feedback, Unset):
+            raise InvalidFieldError("feedback", "is required")
+        feedback: Any = self.feedback
+        if not isinstance(feedback, Unset):
+            expect(feedback, AccountFeedback, "feedback")
+            try:
+                feedback = feedback.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("feedback") from None
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -46,11 +74,11 @@ class AccountFeedbackRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        merchant_id = d.pop("merchantId")
+        merchant_id = required(d, "merchantId")
 
-        account = BankAccount.from_dict(d.pop("account"))
+        account = BankAccount.from_dict(required(d, "account"))
 
-        feedback = AccountFeedback.from_dict(d.pop("feedback"))
+        feedback = AccountFeedback.from_dict(required(d, "feedback"))
 
         account_feedback_request = cls(
             merchant_id=merchant_id,
@@ -60,6 +88,16 @@ class AccountFeedbackRequest:
 
         account_feedback_request.additional_properties = d
         return account_feedback_request
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_id",
+                "account",
+                "feedback",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="AccountList")
 
 
@@ -21,6 +29,10 @@ class AccountList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.accounts, Unset):
+            raise InvalidFieldError("accounts", "is required")
+        if self.accounts is None:
+            expect(None, object, "accounts")
         accounts = []
         for accounts_item_data in self.accounts:
             accounts_item = accounts_item_data.to_dict()
@@ -40,7 +52,7 @@ class AccountList:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         accounts = []
-        _accounts = d.pop("accounts")
+        _accounts = required(d, "accounts")
         for accounts_item_data in _accounts:
             accounts_item = Account.from_dict(accounts_item_data)
 
@@ -52,6 +64,9 @@ class AccountList:
 
         account_list.additional_properties = d
         return account_list
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("accounts",))
 
     @property
     def additional_keys(self) -> list[str]:

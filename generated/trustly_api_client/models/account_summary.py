@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    decode_time,
+    encode_time,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="AccountSummary")
 
@@ -17,20 +25,28 @@ class AccountSummary:
     """
     Attributes:
         customer_id (str | Unset):
-        last_updated (int | Unset): Milliseconds since the Unix epoch.
+        last_updated (datetime | Unset): Milliseconds since the Unix epoch.
         summary (list[AccountActivity] | Unset):
     """
 
     customer_id: str | Unset = UNSET
-    last_updated: int | Unset = UNSET
+    last_updated: datetime | Unset = UNSET
     summary: list[AccountActivity] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         customer_id = self.customer_id
+        if not isinstance(customer_id, Unset):
+            expect(customer_id, str, "customerId")
 
-        last_updated = self.last_updated
+        last_updated: Any = self.last_updated
+        if not isinstance(last_updated, Unset):
+            expect(last_updated, (datetime, int), "lastUpdated", nullable=False)
+            if last_updated is not None:
+                last_updated = encode_time(last_updated, "epoch-ms", "lastUpdated")
 
+        if self.summary is None:
+            expect(None, object, "summary")
         summary: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.summary, Unset):
             summary = []
@@ -55,7 +71,9 @@ class AccountSummary:
         d = dict(src_dict)
         customer_id = d.pop("customerId", UNSET)
 
-        last_updated = d.pop("lastUpdated", UNSET)
+        last_updated: Any = d.pop("lastUpdated", UNSET)
+        if not isinstance(last_updated, Unset) and last_updated is not None:
+            last_updated = decode_time(last_updated, "lastUpdated")
 
         _summary = d.pop("summary", UNSET)
         summary: list[AccountActivity] | Unset = UNSET
@@ -74,6 +92,16 @@ class AccountSummary:
 
         account_summary.additional_properties = d
         return account_summary
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "customer_id",
+                "last_updated",
+                "summary",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
@@ -10,7 +11,15 @@ from attrs import field as _attrs_field
 from ..models.account_score import AccountScore
 from ..models.account_verification_type import AccountVerificationType
 from ..models.third_party_score import ThirdPartyScore
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    decode_time,
+    encode_enum,
+    encode_time,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="AccountVerification")
 
@@ -22,7 +31,7 @@ class AccountVerification:
         verified (bool | Unset):
         type_ (AccountVerificationType | Unset):
         has_enough_funds (bool | Unset):
-        verification_date (int | Unset): Milliseconds since the Unix epoch.
+        verification_date (datetime | Unset): Milliseconds since the Unix epoch.
         score (AccountScore | Unset): Trustly's account risk score, 0 (worst) to 10 (best).
         third_party_score (ThirdPartyScore | Unset): A third-party data supplier's account score.
         number_of_tries (int | Unset):
@@ -32,7 +41,7 @@ class AccountVerification:
     verified: bool | Unset = UNSET
     type_: AccountVerificationType | Unset = UNSET
     has_enough_funds: bool | Unset = UNSET
-    verification_date: int | Unset = UNSET
+    verification_date: datetime | Unset = UNSET
     score: AccountScore | Unset = UNSET
     third_party_score: ThirdPartyScore | Unset = UNSET
     number_of_tries: int | Unset = UNSET
@@ -41,26 +50,38 @@ class AccountVerification:
 
     def to_dict(self) -> dict[str, Any]:
         verified = self.verified
+        if not isinstance(verified, Unset):
+            expect(verified, bool, "verified")
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_: Any = self.type_
+        if not isinstance(type_, Unset):
+            type_ = encode_enum(type_, AccountVerificationType, "type")
 
         has_enough_funds = self.has_enough_funds
+        if not isinstance(has_enough_funds, Unset):
+            expect(has_enough_funds, bool, "hasEnoughFunds")
 
-        verification_date = self.verification_date
+        verification_date: Any = self.verification_date
+        if not isinstance(verification_date, Unset):
+            expect(verification_date, (datetime, int), "verificationDate", nullable=False)
+            if verification_date is not None:
+                verification_date = encode_time(verification_date, "epoch-ms", "verificationDate")
 
-        score: str | Unset = UNSET
-        if not isinstance(self.score, Unset):
-            score = self.score.value
+        score: Any = self.score
+        if not isinstance(score, Unset):
+            score = encode_enum(score, AccountScore, "score")
 
-        third_party_score: str | Unset = UNSET
-        if not isinstance(self.third_party_score, Unset):
-            third_party_score = self.third_party_score.value
+        third_party_score: Any = self.third_party_score
+        if not isinstance(third_party_score, Unset):
+            third_party_score = encode_enum(third_party_score, ThirdPartyScore, "thirdPartyScore")
 
         number_of_tries = self.number_of_tries
+        if not isinstance(number_of_tries, Unset):
+            expect(number_of_tries, int, "numberOfTries")
 
         number_of_attempts_left = self.number_of_attempts_left
+        if not isinstance(number_of_attempts_left, Unset):
+            expect(number_of_attempts_left, int, "numberOfAttemptsLeft")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -98,7 +119,9 @@ class AccountVerification:
 
         has_enough_funds = d.pop("hasEnoughFunds", UNSET)
 
-        verification_date = d.pop("verificationDate", UNSET)
+        verification_date: Any = d.pop("verificationDate", UNSET)
+        if not isinstance(verification_date, Unset) and verification_date is not None:
+            verification_date = decode_time(verification_date, "verificationDate")
 
         _score = d.pop("score", UNSET)
         score: AccountScore | Unset
@@ -131,6 +154,21 @@ class AccountVerification:
 
         account_verification.additional_properties = d
         return account_verification
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "verified",
+                "type_",
+                "has_enough_funds",
+                "verification_date",
+                "score",
+                "third_party_score",
+                "number_of_tries",
+                "number_of_attempts_left",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

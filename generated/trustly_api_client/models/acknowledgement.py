@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Acknowledgement")
 
@@ -24,6 +29,8 @@ class Acknowledgement:
 
     def to_dict(self) -> dict[str, Any]:
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -44,6 +51,9 @@ class Acknowledgement:
 
         acknowledgement.additional_properties = d
         return acknowledgement
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("message",))
 
     @property
     def additional_keys(self) -> list[str]:

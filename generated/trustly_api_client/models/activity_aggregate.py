@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    decode_money,
+    decode_time,
+    encode_money,
+    encode_time,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="ActivityAggregate")
 
@@ -18,73 +29,127 @@ class ActivityAggregate:
 
     Attributes:
         days (int | Unset):
-        activity_earliest_date (int | Unset): Milliseconds since the Unix epoch.
-        activity_latest_date (int | Unset): Milliseconds since the Unix epoch.
-        balance_max (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        balance_min (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        balance_avg (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        activity_earliest_date (datetime | Unset): Milliseconds since the Unix epoch.
+        activity_latest_date (datetime | Unset): Milliseconds since the Unix epoch.
+        balance_max (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        balance_min (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        balance_avg (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
         deposit_count (int | Unset):
-        deposit_amount_total (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        deposit_amount_max (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        deposit_amount_total (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        deposit_amount_max (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
         withdrawal_count (int | Unset):
-        withdrawal_amount_total (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        withdrawal_amount_max (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        withdrawal_amount_total (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        withdrawal_amount_max (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
         overdraft_count (int | Unset):
-        overdraft_amount_total (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        overdraft_amount_total (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
         nsf_count (int | Unset):
-        nsf_fee_amount_total (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        nsf_fee_amount_total (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
     """
 
     days: int | Unset = UNSET
-    activity_earliest_date: int | Unset = UNSET
-    activity_latest_date: int | Unset = UNSET
-    balance_max: str | Unset = UNSET
-    balance_min: str | Unset = UNSET
-    balance_avg: str | Unset = UNSET
+    activity_earliest_date: datetime | Unset = UNSET
+    activity_latest_date: datetime | Unset = UNSET
+    balance_max: Decimal | Unset = UNSET
+    balance_min: Decimal | Unset = UNSET
+    balance_avg: Decimal | Unset = UNSET
     deposit_count: int | Unset = UNSET
-    deposit_amount_total: str | Unset = UNSET
-    deposit_amount_max: str | Unset = UNSET
+    deposit_amount_total: Decimal | Unset = UNSET
+    deposit_amount_max: Decimal | Unset = UNSET
     withdrawal_count: int | Unset = UNSET
-    withdrawal_amount_total: str | Unset = UNSET
-    withdrawal_amount_max: str | Unset = UNSET
+    withdrawal_amount_total: Decimal | Unset = UNSET
+    withdrawal_amount_max: Decimal | Unset = UNSET
     overdraft_count: int | Unset = UNSET
-    overdraft_amount_total: str | Unset = UNSET
+    overdraft_amount_total: Decimal | Unset = UNSET
     nsf_count: int | Unset = UNSET
-    nsf_fee_amount_total: str | Unset = UNSET
+    nsf_fee_amount_total: Decimal | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         days = self.days
+        if not isinstance(days, Unset):
+            expect(days, int, "days")
 
-        activity_earliest_date = self.activity_earliest_date
+        activity_earliest_date: Any = self.activity_earliest_date
+        if not isinstance(activity_earliest_date, Unset):
+            expect(activity_earliest_date, (datetime, int), "activityEarliestDate", nullable=False)
+            if activity_earliest_date is not None:
+                activity_earliest_date = encode_time(activity_earliest_date, "epoch-ms", "activityEarliestDate")
 
-        activity_latest_date = self.activity_latest_date
+        activity_latest_date: Any = self.activity_latest_date
+        if not isinstance(activity_latest_date, Unset):
+            expect(activity_latest_date, (datetime, int), "activityLatestDate", nullable=False)
+            if activity_latest_date is not None:
+                activity_latest_date = encode_time(activity_latest_date, "epoch-ms", "activityLatestDate")
 
-        balance_max = self.balance_max
+        balance_max: Any = self.balance_max
+        if not isinstance(balance_max, Unset):
+            expect(balance_max, (Decimal, str, int), "balanceMax", nullable=False)
+            if balance_max is not None:
+                balance_max = encode_money(balance_max, "balanceMax")
 
-        balance_min = self.balance_min
+        balance_min: Any = self.balance_min
+        if not isinstance(balance_min, Unset):
+            expect(balance_min, (Decimal, str, int), "balanceMin", nullable=False)
+            if balance_min is not None:
+                balance_min = encode_money(balance_min, "balanceMin")
 
-        balance_avg = self.balance_avg
+        balance_avg: Any = self.balance_avg
+        if not isinstance(balance_avg, Unset):
+            expect(balance_avg, (Decimal, str, int), "balanceAvg", nullable=False)
+            if balance_avg is not None:
+                balance_avg = encode_money(balance_avg, "balanceAvg")
 
         deposit_count = self.deposit_count
+        if not isinstance(deposit_count, Unset):
+            expect(deposit_count, int, "depositCount")
 
-        deposit_amount_total = self.deposit_amount_total
+        deposit_amount_total: Any = self.deposit_amount_total
+        if not isinstance(deposit_amount_total, Unset):
+            expect(deposit_amount_total, (Decimal, str, int), "depositAmountTotal", nullable=False)
+            if deposit_amount_total is not None:
+                deposit_amount_total = encode_money(deposit_amount_total, "depositAmountTotal")
 
-        deposit_amount_max = self.deposit_amount_max
+        deposit_amount_max: Any = self.deposit_amount_max
+        if not isinstance(deposit_amount_max, Unset):
+            expect(deposit_amount_max, (Decimal, str, int), "depositAmountMax", nullable=False)
+            if deposit_amount_max is not None:
+                deposit_amount_max = encode_money(deposit_amount_max, "depositAmountMax")
 
         withdrawal_count = self.withdrawal_count
+        if not isinstance(withdrawal_count, Unset):
+            expect(withdrawal_count, int, "withdrawalCount")
 
-        withdrawal_amount_total = self.withdrawal_amount_total
+        withdrawal_amount_total: Any = self.withdrawal_amount_total
+        if not isinstance(withdrawal_amount_total, Unset):
+            expect(withdrawal_amount_total, (Decimal, str, int), "withdrawalAmountTotal", nullable=False)
+            if withdrawal_amount_total is not None:
+                withdrawal_amount_total = encode_money(withdrawal_amount_total, "withdrawalAmountTotal")
 
-        withdrawal_amount_max = self.withdrawal_amount_max
+        withdrawal_amount_max: Any = self.withdrawal_amount_max
+        if not isinstance(withdrawal_amount_max, Unset):
+            expect(withdrawal_amount_max, (Decimal, str, int), "withdrawalAmountMax", nullable=False)
+            if withdrawal_amount_max is not None:
+                withdrawal_amount_max = encode_money(withdrawal_amount_max, "withdrawalAmountMax")
 
         overdraft_count = self.overdraft_count
+        if not isinstance(overdraft_count, Unset):
+            expect(overdraft_count, int, "overdraftCount")
 
-        overdraft_amount_total = self.overdraft_amount_total
+        overdraft_amount_total: Any = self.overdraft_amount_total
+        if not isinstance(overdraft_amount_total, Unset):
+            expect(overdraft_amount_total, (Decimal, str, int), "overdraftAmountTotal", nullable=False)
+            if overdraft_amount_total is not None:
+                overdraft_amount_total = encode_money(overdraft_amount_total, "overdraftAmountTotal")
 
         nsf_count = self.nsf_count
+        if not isinstance(nsf_count, Unset):
+            expect(nsf_count, int, "nsfCount")
 
-        nsf_fee_amount_total = self.nsf_fee_amount_total
+        nsf_fee_amount_total: Any = self.nsf_fee_amount_total
+        if not isinstance(nsf_fee_amount_total, Unset):
+            expect(nsf_fee_amount_total, (Decimal, str, int), "nsfFeeAmountTotal", nullable=False)
+            if nsf_fee_amount_total is not None:
+                nsf_fee_amount_total = encode_money(nsf_fee_amount_total, "nsfFeeAmountTotal")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -129,35 +194,57 @@ class ActivityAggregate:
         d = dict(src_dict)
         days = d.pop("days", UNSET)
 
-        activity_earliest_date = d.pop("activityEarliestDate", UNSET)
+        activity_earliest_date: Any = d.pop("activityEarliestDate", UNSET)
+        if not isinstance(activity_earliest_date, Unset) and activity_earliest_date is not None:
+            activity_earliest_date = decode_time(activity_earliest_date, "activityEarliestDate")
 
-        activity_latest_date = d.pop("activityLatestDate", UNSET)
+        activity_latest_date: Any = d.pop("activityLatestDate", UNSET)
+        if not isinstance(activity_latest_date, Unset) and activity_latest_date is not None:
+            activity_latest_date = decode_time(activity_latest_date, "activityLatestDate")
 
-        balance_max = d.pop("balanceMax", UNSET)
+        balance_max: Any = d.pop("balanceMax", UNSET)
+        if not isinstance(balance_max, Unset) and balance_max is not None:
+            balance_max = decode_money(balance_max, "balanceMax")
 
-        balance_min = d.pop("balanceMin", UNSET)
+        balance_min: Any = d.pop("balanceMin", UNSET)
+        if not isinstance(balance_min, Unset) and balance_min is not None:
+            balance_min = decode_money(balance_min, "balanceMin")
 
-        balance_avg = d.pop("balanceAvg", UNSET)
+        balance_avg: Any = d.pop("balanceAvg", UNSET)
+        if not isinstance(balance_avg, Unset) and balance_avg is not None:
+            balance_avg = decode_money(balance_avg, "balanceAvg")
 
         deposit_count = d.pop("depositCount", UNSET)
 
-        deposit_amount_total = d.pop("depositAmountTotal", UNSET)
+        deposit_amount_total: Any = d.pop("depositAmountTotal", UNSET)
+        if not isinstance(deposit_amount_total, Unset) and deposit_amount_total is not None:
+            deposit_amount_total = decode_money(deposit_amount_total, "depositAmountTotal")
 
-        deposit_amount_max = d.pop("depositAmountMax", UNSET)
+        deposit_amount_max: Any = d.pop("depositAmountMax", UNSET)
+        if not isinstance(deposit_amount_max, Unset) and deposit_amount_max is not None:
+            deposit_amount_max = decode_money(deposit_amount_max, "depositAmountMax")
 
         withdrawal_count = d.pop("withdrawalCount", UNSET)
 
-        withdrawal_amount_total = d.pop("withdrawalAmountTotal", UNSET)
+        withdrawal_amount_total: Any = d.pop("withdrawalAmountTotal", UNSET)
+        if not isinstance(withdrawal_amount_total, Unset) and withdrawal_amount_total is not None:
+            withdrawal_amount_total = decode_money(withdrawal_amount_total, "withdrawalAmountTotal")
 
-        withdrawal_amount_max = d.pop("withdrawalAmountMax", UNSET)
+        withdrawal_amount_max: Any = d.pop("withdrawalAmountMax", UNSET)
+        if not isinstance(withdrawal_amount_max, Unset) and withdrawal_amount_max is not None:
+            withdrawal_amount_max = decode_money(withdrawal_amount_max, "withdrawalAmountMax")
 
         overdraft_count = d.pop("overdraftCount", UNSET)
 
-        overdraft_amount_total = d.pop("overdraftAmountTotal", UNSET)
+        overdraft_amount_total: Any = d.pop("overdraftAmountTotal", UNSET)
+        if not isinstance(overdraft_amount_total, Unset) and overdraft_amount_total is not None:
+            overdraft_amount_total = decode_money(overdraft_amount_total, "overdraftAmountTotal")
 
         nsf_count = d.pop("nsfCount", UNSET)
 
-        nsf_fee_amount_total = d.pop("nsfFeeAmountTotal", UNSET)
+        nsf_fee_amount_total: Any = d.pop("nsfFeeAmountTotal", UNSET)
+        if not isinstance(nsf_fee_amount_total, Unset) and nsf_fee_amount_total is not None:
+            nsf_fee_amount_total = decode_money(nsf_fee_amount_total, "nsfFeeAmountTotal")
 
         activity_aggregate = cls(
             days=days,
@@ -180,6 +267,29 @@ class ActivityAggregate:
 
         activity_aggregate.additional_properties = d
         return activity_aggregate
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "days",
+                "activity_earliest_date",
+                "activity_latest_date",
+                "balance_max",
+                "balance_min",
+                "balance_avg",
+                "deposit_count",
+                "deposit_amount_total",
+                "deposit_amount_max",
+                "withdrawal_count",
+                "withdrawal_amount_total",
+                "withdrawal_amount_max",
+                "overdraft_count",
+                "overdraft_amount_total",
+                "nsf_count",
+                "nsf_fee_amount_total",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Address")
 
@@ -34,16 +39,28 @@ class Address:
 
     def to_dict(self) -> dict[str, Any]:
         address1 = self.address1
+        if not isinstance(address1, Unset):
+            expect(address1, str, "address1")
 
         address2 = self.address2
+        if not isinstance(address2, Unset):
+            expect(address2, str, "address2")
 
         city = self.city
+        if not isinstance(city, Unset):
+            expect(city, str, "city")
 
         state = self.state
+        if not isinstance(state, Unset):
+            expect(state, str, "state")
 
         zip_ = self.zip_
+        if not isinstance(zip_, Unset):
+            expect(zip_, str, "zip")
 
         country = self.country
+        if not isinstance(country, Unset):
+            expect(country, str, "country")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -89,6 +106,19 @@ class Address:
 
         address.additional_properties = d
         return address
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "address1",
+                "address2",
+                "city",
+                "state",
+                "zip_",
+                "country",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,11 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    model_repr,
+)
 
 T = TypeVar("T", bound="AddressInput")
 
@@ -157,6 +161,19 @@ class AddressInput:
 
         address_input.additional_properties = d
         return address_input
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "address1",
+                "address2",
+                "city",
+                "state",
+                "zip_",
+                "country",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

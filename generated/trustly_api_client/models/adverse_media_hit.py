@@ -13,7 +13,14 @@ from typing import (
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="AdverseMediaHit")
 
@@ -43,23 +50,41 @@ class AdverseMediaHit:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.screening_type, Unset):
+            raise InvalidFieldError("screeningType", "is required")
+        if self.screening_type is None:
+            expect(None, object, "screeningType")
         screening_type = self.screening_type
 
         score = self.score
+        if not isinstance(score, Unset):
+            expect(score, str, "score")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         title = self.title
+        if not isinstance(title, Unset):
+            expect(title, str, "title")
 
         text = self.text
+        if not isinstance(text, Unset):
+            expect(text, str, "text")
 
         url = self.url
+        if not isinstance(url, Unset):
+            expect(url, str, "url")
 
+        if self.date is None:
+            expect(None, object, "date")
         date: str | Unset = UNSET
         if not isinstance(self.date, Unset):
             date = self.date.isoformat()
 
         trusted_entity = self.trusted_entity
+        if not isinstance(trusted_entity, Unset):
+            expect(trusted_entity, str, "trustedEntity")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -88,7 +113,7 @@ class AdverseMediaHit:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        screening_type = cast(Literal["2"], d.pop("screeningType"))
+        screening_type = cast(Literal["2"], required(d, "screeningType"))
         if screening_type != "2":
             raise ValueError(f"screeningType must match const '2', got '{screening_type}'")
 
@@ -124,6 +149,21 @@ class AdverseMediaHit:
 
         adverse_media_hit.additional_properties = d
         return adverse_media_hit
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "screening_type",
+                "score",
+                "name",
+                "title",
+                "text",
+                "url",
+                "date",
+                "trusted_entity",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

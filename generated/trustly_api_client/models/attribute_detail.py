@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.attribute_name import AttributeName
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_time,
+    encode_enum,
+    encode_time,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="AttributeDetail")
 
@@ -19,31 +29,43 @@ class AttributeDetail:
     Attributes:
         name (AttributeName | Unset):
         source (AttributeSource | Unset):
-        created_at (int | Unset): Milliseconds since the Unix epoch.
+        created_at (datetime | Unset): Milliseconds since the Unix epoch.
         link (str | Unset):
         verification (list[AttributeVerification] | Unset):
     """
 
     name: AttributeName | Unset = UNSET
     source: AttributeSource | Unset = UNSET
-    created_at: int | Unset = UNSET
+    created_at: datetime | Unset = UNSET
     link: str | Unset = UNSET
     verification: list[AttributeVerification] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        name: str | Unset = UNSET
-        if not isinstance(self.name, Unset):
-            name = self.name.value
+        name: Any = self.name
+        if not isinstance(name, Unset):
+            name = encode_enum(name, AttributeName, "name")
 
-        source: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.source, Unset):
-            source = self.source.to_dict()
+        source: Any = self.source
+        if not isinstance(source, Unset):
+            expect(source, AttributeSource, "source")
+            try:
+                source = source.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("source") from None
 
-        created_at = self.created_at
+        created_at: Any = self.created_at
+        if not isinstance(created_at, Unset):
+            expect(created_at, (datetime, int), "createdAt", nullable=False)
+            if created_at is not None:
+                created_at = encode_time(created_at, "epoch-ms", "createdAt")
 
         link = self.link
+        if not isinstance(link, Unset):
+            expect(link, str, "link")
 
+        if self.verification is None:
+            expect(None, object, "verification")
         verification: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.verification, Unset):
             verification = []
@@ -84,7 +106,9 @@ class AttributeDetail:
         else:
             source = AttributeSource.from_dict(_source)
 
-        created_at = d.pop("createdAt", UNSET)
+        created_at: Any = d.pop("createdAt", UNSET)
+        if not isinstance(created_at, Unset) and created_at is not None:
+            created_at = decode_time(created_at, "createdAt")
 
         link = d.pop("link", UNSET)
 
@@ -107,6 +131,18 @@ class AttributeDetail:
 
         attribute_detail.additional_properties = d
         return attribute_detail
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "name",
+                "source",
+                "created_at",
+                "link",
+                "verification",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

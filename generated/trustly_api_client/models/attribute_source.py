@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="AttributeSource")
 
@@ -26,8 +31,12 @@ class AttributeSource:
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         type_ = self.type_
+        if not isinstance(type_, Unset):
+            expect(type_, int, "type")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,6 +62,15 @@ class AttributeSource:
 
         attribute_source.additional_properties = d
         return attribute_source
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "name",
+                "type_",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
@@ -9,7 +10,15 @@ from attrs import field as _attrs_field
 
 from ..models.attribute_verification_method import AttributeVerificationMethod
 from ..models.attribute_verification_result import AttributeVerificationResult
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    decode_time,
+    encode_enum,
+    encode_time,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="AttributeVerification")
 
@@ -22,30 +31,38 @@ class AttributeVerification:
         verification_type (int | Unset):
         verification_method (AttributeVerificationMethod | Unset):
         result (AttributeVerificationResult | Unset):
-        verified_at (int | Unset): Milliseconds since the Unix epoch.
+        verified_at (datetime | Unset): Milliseconds since the Unix epoch.
     """
 
     trusted_entity: str | Unset = UNSET
     verification_type: int | Unset = UNSET
     verification_method: AttributeVerificationMethod | Unset = UNSET
     result: AttributeVerificationResult | Unset = UNSET
-    verified_at: int | Unset = UNSET
+    verified_at: datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         trusted_entity = self.trusted_entity
+        if not isinstance(trusted_entity, Unset):
+            expect(trusted_entity, str, "trustedEntity")
 
         verification_type = self.verification_type
+        if not isinstance(verification_type, Unset):
+            expect(verification_type, int, "verificationType")
 
-        verification_method: int | Unset = UNSET
-        if not isinstance(self.verification_method, Unset):
-            verification_method = self.verification_method.value
+        verification_method: Any = self.verification_method
+        if not isinstance(verification_method, Unset):
+            verification_method = encode_enum(verification_method, AttributeVerificationMethod, "verificationMethod")
 
-        result: int | Unset = UNSET
-        if not isinstance(self.result, Unset):
-            result = self.result.value
+        result: Any = self.result
+        if not isinstance(result, Unset):
+            result = encode_enum(result, AttributeVerificationResult, "result")
 
-        verified_at = self.verified_at
+        verified_at: Any = self.verified_at
+        if not isinstance(verified_at, Unset):
+            expect(verified_at, (datetime, int), "verifiedAt", nullable=False)
+            if verified_at is not None:
+                verified_at = encode_time(verified_at, "epoch-ms", "verifiedAt")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -84,7 +101,9 @@ class AttributeVerification:
         else:
             result = AttributeVerificationResult(_result)
 
-        verified_at = d.pop("verifiedAt", UNSET)
+        verified_at: Any = d.pop("verifiedAt", UNSET)
+        if not isinstance(verified_at, Unset) and verified_at is not None:
+            verified_at = decode_time(verified_at, "verifiedAt")
 
         attribute_verification = cls(
             trusted_entity=trusted_entity,
@@ -96,6 +115,18 @@ class AttributeVerification:
 
         attribute_verification.additional_properties = d
         return attribute_verification
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "trusted_entity",
+                "verification_type",
+                "verification_method",
+                "result",
+                "verified_at",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="BalanceResult")
 
 
@@ -21,7 +29,15 @@ class BalanceResult:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        account_balance = self.account_balance.to_dict()
+        if isinstance(self.account_balance, Unset):
+            raise InvalidFieldError("accountBalance", "is required")
+        account_balance: Any = self.account_balance
+        if not isinstance(account_balance, Unset):
+            expect(account_balance, AccountBalance, "accountBalance")
+            try:
+                account_balance = account_balance.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("accountBalance") from None
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -36,7 +52,7 @@ class BalanceResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        account_balance = AccountBalance.from_dict(d.pop("accountBalance"))
+        account_balance = AccountBalance.from_dict(required(d, "accountBalance"))
 
         balance_result = cls(
             account_balance=account_balance,
@@ -44,6 +60,9 @@ class BalanceResult:
 
         balance_result.additional_properties = d
         return balance_result
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("account_balance",))
 
     @property
     def additional_keys(self) -> list[str]:

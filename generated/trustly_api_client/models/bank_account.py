@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="BankAccount")
 
@@ -33,14 +38,24 @@ class BankAccount:
 
     def to_dict(self) -> dict[str, Any]:
         account_number = self.account_number
+        if not isinstance(account_number, Unset):
+            expect(account_number, str, "accountNumber")
 
         routing_number = self.routing_number
+        if not isinstance(routing_number, Unset):
+            expect(routing_number, str, "routingNumber")
 
         iban = self.iban
+        if not isinstance(iban, Unset):
+            expect(iban, str, "iban")
 
         name_on_account = self.name_on_account
+        if not isinstance(name_on_account, Unset):
+            expect(name_on_account, str, "nameOnAccount")
 
         token = self.token
+        if not isinstance(token, Unset):
+            expect(token, str, "token")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -81,6 +96,18 @@ class BankAccount:
 
         bank_account.additional_properties = d
         return bank_account
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "account_number",
+                "routing_number",
+                "iban",
+                "name_on_account",
+                "token",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

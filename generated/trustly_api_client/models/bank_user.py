@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_time,
+    encode_time,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="BankUser")
 
@@ -24,8 +33,8 @@ class BankUser:
         phone (list[str] | Unset):
         email (list[str] | Unset):
         segmented_name (SegmentedName | Unset):
-        created_at (int | Unset): Milliseconds since the Unix epoch.
-        updated_at (int | Unset): Milliseconds since the Unix epoch.
+        created_at (datetime | Unset): Milliseconds since the Unix epoch.
+        updated_at (datetime | Unset): Milliseconds since the Unix epoch.
     """
 
     fingerprint: str | Unset = UNSET
@@ -35,21 +44,31 @@ class BankUser:
     phone: list[str] | Unset = UNSET
     email: list[str] | Unset = UNSET
     segmented_name: SegmentedName | Unset = UNSET
-    created_at: int | Unset = UNSET
-    updated_at: int | Unset = UNSET
+    created_at: datetime | Unset = UNSET
+    updated_at: datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         fingerprint = self.fingerprint
+        if not isinstance(fingerprint, Unset):
+            expect(fingerprint, str, "fingerprint")
 
-        payment_provider: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.payment_provider, Unset):
-            payment_provider = self.payment_provider.to_dict()
+        payment_provider: Any = self.payment_provider
+        if not isinstance(payment_provider, Unset):
+            expect(payment_provider, PaymentProvider, "paymentProvider")
+            try:
+                payment_provider = payment_provider.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("paymentProvider") from None
 
+        if self.name is None:
+            expect(None, object, "name")
         name: list[str] | Unset = UNSET
         if not isinstance(self.name, Unset):
             name = self.name
 
+        if self.address is None:
+            expect(None, object, "address")
         address: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.address, Unset):
             address = []
@@ -57,21 +76,37 @@ class BankUser:
                 address_item = address_item_data.to_dict()
                 address.append(address_item)
 
+        if self.phone is None:
+            expect(None, object, "phone")
         phone: list[str] | Unset = UNSET
         if not isinstance(self.phone, Unset):
             phone = self.phone
 
+        if self.email is None:
+            expect(None, object, "email")
         email: list[str] | Unset = UNSET
         if not isinstance(self.email, Unset):
             email = self.email
 
-        segmented_name: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.segmented_name, Unset):
-            segmented_name = self.segmented_name.to_dict()
+        segmented_name: Any = self.segmented_name
+        if not isinstance(segmented_name, Unset):
+            expect(segmented_name, SegmentedName, "segmentedName")
+            try:
+                segmented_name = segmented_name.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("segmentedName") from None
 
-        created_at = self.created_at
+        created_at: Any = self.created_at
+        if not isinstance(created_at, Unset):
+            expect(created_at, (datetime, int), "createdAt", nullable=False)
+            if created_at is not None:
+                created_at = encode_time(created_at, "epoch-ms", "createdAt")
 
-        updated_at = self.updated_at
+        updated_at: Any = self.updated_at
+        if not isinstance(updated_at, Unset):
+            expect(updated_at, (datetime, int), "updatedAt", nullable=False)
+            if updated_at is not None:
+                updated_at = encode_time(updated_at, "epoch-ms", "updatedAt")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -131,9 +166,13 @@ class BankUser:
         else:
             segmented_name = SegmentedName.from_dict(_segmented_name)
 
-        created_at = d.pop("createdAt", UNSET)
+        created_at: Any = d.pop("createdAt", UNSET)
+        if not isinstance(created_at, Unset) and created_at is not None:
+            created_at = decode_time(created_at, "createdAt")
 
-        updated_at = d.pop("updatedAt", UNSET)
+        updated_at: Any = d.pop("updatedAt", UNSET)
+        if not isinstance(updated_at, Unset) and updated_at is not None:
+            updated_at = decode_time(updated_at, "updatedAt")
 
         bank_user = cls(
             fingerprint=fingerprint,
@@ -149,6 +188,22 @@ class BankUser:
 
         bank_user.additional_properties = d
         return bank_user
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "fingerprint",
+                "payment_provider",
+                "name",
+                "address",
+                "phone",
+                "email",
+                "segmented_name",
+                "created_at",
+                "updated_at",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

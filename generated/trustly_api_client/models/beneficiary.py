@@ -7,7 +7,13 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Beneficiary")
 
@@ -34,18 +40,32 @@ class Beneficiary:
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         tax_id = self.tax_id
+        if not isinstance(tax_id, Unset):
+            expect(tax_id, str, "taxId")
 
-        address: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.address, Unset):
-            address = self.address.to_dict()
+        address: Any = self.address
+        if not isinstance(address, Unset):
+            expect(address, Address, "address")
+            try:
+                address = address.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("address") from None
 
         phone = self.phone
+        if not isinstance(phone, Unset):
+            expect(phone, str, "phone")
 
         email = self.email
+        if not isinstance(email, Unset):
+            expect(email, str, "email")
 
         date_of_birth = self.date_of_birth
+        if not isinstance(date_of_birth, Unset):
+            expect(date_of_birth, str, "dateOfBirth")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -96,6 +116,19 @@ class Beneficiary:
 
         beneficiary.additional_properties = d
         return beneficiary
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "name",
+                "tax_id",
+                "address",
+                "phone",
+                "email",
+                "date_of_birth",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,13 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="BeneficiaryAccount")
 
@@ -28,12 +34,20 @@ class BeneficiaryAccount:
 
     def to_dict(self) -> dict[str, Any]:
         account_number = self.account_number
+        if not isinstance(account_number, Unset):
+            expect(account_number, str, "accountNumber")
 
         iban = self.iban
+        if not isinstance(iban, Unset):
+            expect(iban, str, "iban")
 
-        payment_provider: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.payment_provider, Unset):
-            payment_provider = self.payment_provider.to_dict()
+        payment_provider: Any = self.payment_provider
+        if not isinstance(payment_provider, Unset):
+            expect(payment_provider, PaymentProvider, "paymentProvider")
+            try:
+                payment_provider = payment_provider.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("paymentProvider") from None
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -69,6 +83,16 @@ class BeneficiaryAccount:
 
         beneficiary_account.additional_properties = d
         return beneficiary_account
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "account_number",
+                "iban",
+                "payment_provider",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="CancelRequest")
 
@@ -30,12 +35,20 @@ class CancelRequest:
 
     def to_dict(self) -> dict[str, Any]:
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         reason = self.reason
+        if not isinstance(reason, Unset):
+            expect(reason, int, "reason")
 
         signature = self.signature
+        if not isinstance(signature, Unset):
+            expect(signature, str, "signature")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -71,6 +84,17 @@ class CancelRequest:
 
         cancel_request.additional_properties = d
         return cancel_request
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_reference",
+                "message",
+                "reason",
+                "signature",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,13 +2,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.withdrawal_method import WithdrawalMethod
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    encode_amount,
+    encode_enum,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="CaptureRequest")
 
@@ -18,7 +29,7 @@ class CaptureRequest:
     """
     Attributes:
         merchant_reference (str): New for every capture; Trustly rejects a repeat with code 210.
-        amount (str): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
+        amount (Decimal): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
         split_token (str): The token from the Authorize event.
         interaction_id (str | Unset): `consumerNotPresent` for captures the merchant starts on its own.
         beneficiary_account_iban (str | Unset):
@@ -42,7 +53,7 @@ class CaptureRequest:
     """
 
     merchant_reference: str
-    amount: str
+    amount: Decimal
     split_token: str
     interaction_id: str | Unset = UNSET
     beneficiary_account_iban: str | Unset = UNSET
@@ -65,49 +76,103 @@ class CaptureRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.merchant_reference, Unset):
+            raise InvalidFieldError("merchantReference", "is required")
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
-        amount = self.amount
+        if isinstance(self.amount, Unset):
+            raise InvalidFieldError("amount", "is required")
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_amount(amount, "amount")
 
+        if isinstance(self.split_token, Unset):
+            raise InvalidFieldError("splitToken", "is required")
         split_token = self.split_token
+        if not isinstance(split_token, Unset):
+            expect(split_token, str, "splitToken")
 
         interaction_id = self.interaction_id
+        if not isinstance(interaction_id, Unset):
+            expect(interaction_id, str, "interactionId")
 
         beneficiary_account_iban = self.beneficiary_account_iban
+        if not isinstance(beneficiary_account_iban, Unset):
+            expect(beneficiary_account_iban, str, "beneficiaryAccount.iban")
 
         beneficiary_account_account_number = self.beneficiary_account_account_number
+        if not isinstance(beneficiary_account_account_number, Unset):
+            expect(beneficiary_account_account_number, str, "beneficiaryAccount.accountNumber")
 
         beneficiary_account_payment_provider_name = self.beneficiary_account_payment_provider_name
+        if not isinstance(beneficiary_account_payment_provider_name, Unset):
+            expect(beneficiary_account_payment_provider_name, str, "beneficiaryAccount.paymentProvider.name")
 
         beneficiary_account_payment_provider_swift = self.beneficiary_account_payment_provider_swift
+        if not isinstance(beneficiary_account_payment_provider_swift, Unset):
+            expect(beneficiary_account_payment_provider_swift, str, "beneficiaryAccount.paymentProvider.swift")
 
         beneficiary_account_payment_provider_routing_number = self.beneficiary_account_payment_provider_routing_number
+        if not isinstance(beneficiary_account_payment_provider_routing_number, Unset):
+            expect(
+                beneficiary_account_payment_provider_routing_number,
+                str,
+                "beneficiaryAccount.paymentProvider.routingNumber",
+            )
 
         beneficiary_account_payment_provider_country = self.beneficiary_account_payment_provider_country
+        if not isinstance(beneficiary_account_payment_provider_country, Unset):
+            expect(beneficiary_account_payment_provider_country, str, "beneficiaryAccount.paymentProvider.country")
 
         beneficiary_name = self.beneficiary_name
+        if not isinstance(beneficiary_name, Unset):
+            expect(beneficiary_name, str, "beneficiary.name")
 
         beneficiary_email = self.beneficiary_email
+        if not isinstance(beneficiary_email, Unset):
+            expect(beneficiary_email, str, "beneficiary.email")
 
         beneficiary_date_of_birth = self.beneficiary_date_of_birth
+        if not isinstance(beneficiary_date_of_birth, Unset):
+            expect(beneficiary_date_of_birth, str, "beneficiary.dateOfBirth")
 
         beneficiary_tax_id = self.beneficiary_tax_id
+        if not isinstance(beneficiary_tax_id, Unset):
+            expect(beneficiary_tax_id, str, "beneficiary.taxId")
 
         beneficiary_address_address1 = self.beneficiary_address_address1
+        if not isinstance(beneficiary_address_address1, Unset):
+            expect(beneficiary_address_address1, str, "beneficiary.address.address1")
 
         beneficiary_address_address2 = self.beneficiary_address_address2
+        if not isinstance(beneficiary_address_address2, Unset):
+            expect(beneficiary_address_address2, str, "beneficiary.address.address2")
 
         beneficiary_address_city = self.beneficiary_address_city
+        if not isinstance(beneficiary_address_city, Unset):
+            expect(beneficiary_address_city, str, "beneficiary.address.city")
 
         beneficiary_address_state = self.beneficiary_address_state
+        if not isinstance(beneficiary_address_state, Unset):
+            expect(beneficiary_address_state, str, "beneficiary.address.state")
 
         beneficiary_address_zip = self.beneficiary_address_zip
+        if not isinstance(beneficiary_address_zip, Unset):
+            expect(beneficiary_address_zip, str, "beneficiary.address.zip")
 
         beneficiary_address_country = self.beneficiary_address_country
+        if not isinstance(beneficiary_address_country, Unset):
+            expect(beneficiary_address_country, str, "beneficiary.address.country")
 
-        metadata_remittance_withdrawal_method: str | Unset = UNSET
-        if not isinstance(self.metadata_remittance_withdrawal_method, Unset):
-            metadata_remittance_withdrawal_method = self.metadata_remittance_withdrawal_method.value
+        metadata_remittance_withdrawal_method: Any = self.metadata_remittance_withdrawal_method
+        if not isinstance(metadata_remittance_withdrawal_method, Unset):
+            metadata_remittance_withdrawal_method = encode_enum(
+                metadata_remittance_withdrawal_method, WithdrawalMethod, "metadata.remittance.withdrawalMethod"
+            )
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -162,11 +227,13 @@ class CaptureRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        merchant_reference = d.pop("merchantReference")
+        merchant_reference = required(d, "merchantReference")
 
-        amount = d.pop("amount")
+        amount: Any = required(d, "amount")
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
-        split_token = d.pop("splitToken")
+        split_token = required(d, "splitToken")
 
         interaction_id = d.pop("interactionId", UNSET)
 
@@ -237,6 +304,34 @@ class CaptureRequest:
 
         capture_request.additional_properties = d
         return capture_request
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_reference",
+                "amount",
+                "split_token",
+                "interaction_id",
+                "beneficiary_account_iban",
+                "beneficiary_account_account_number",
+                "beneficiary_account_payment_provider_name",
+                "beneficiary_account_payment_provider_swift",
+                "beneficiary_account_payment_provider_routing_number",
+                "beneficiary_account_payment_provider_country",
+                "beneficiary_name",
+                "beneficiary_email",
+                "beneficiary_date_of_birth",
+                "beneficiary_tax_id",
+                "beneficiary_address_address1",
+                "beneficiary_address_address2",
+                "beneficiary_address_city",
+                "beneficiary_address_state",
+                "beneficiary_address_zip",
+                "beneficiary_address_country",
+                "metadata_remittance_withdrawal_method",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

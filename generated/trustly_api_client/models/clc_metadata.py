@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="ClcMetadata")
 
@@ -30,12 +35,20 @@ class ClcMetadata:
 
     def to_dict(self) -> dict[str, Any]:
         property_id = self.property_id
+        if not isinstance(property_id, Unset):
+            expect(property_id, int, "propertyId")
 
         machine_id = self.machine_id
+        if not isinstance(machine_id, Unset):
+            expect(machine_id, int, "machineId")
 
         player_number = self.player_number
+        if not isinstance(player_number, Unset):
+            expect(player_number, int, "playerNumber")
 
         qr_timestamp = self.qr_timestamp
+        if not isinstance(qr_timestamp, Unset):
+            expect(qr_timestamp, str, "qrTimestamp")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -71,6 +84,17 @@ class ClcMetadata:
 
         clc_metadata.additional_properties = d
         return clc_metadata
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "property_id",
+                "machine_id",
+                "player_number",
+                "qr_timestamp",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

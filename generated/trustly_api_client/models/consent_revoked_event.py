@@ -2,13 +2,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.event_type import EventType
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_time,
+    encode_enum,
+    encode_time,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="ConsentRevokedEvent")
 
@@ -20,7 +31,7 @@ class ConsentRevokedEvent:
         event_id (str):
         event_type (EventType):
         object_id (str): The ID of the object the event is about, usually a transactionId.
-        created_at (int): Milliseconds since the Unix epoch.
+        created_at (datetime): Milliseconds since the Unix epoch.
         object_type (str | Unset): The kind of object, usually `Transaction`.
         parent_object_id (str | Unset):
         access_id (str | Unset):
@@ -31,7 +42,7 @@ class ConsentRevokedEvent:
     event_id: str
     event_type: EventType
     object_id: str
-    created_at: int
+    created_at: datetime
     object_type: str | Unset = UNSET
     parent_object_id: str | Unset = UNSET
     access_id: str | Unset = UNSET
@@ -40,23 +51,51 @@ class ConsentRevokedEvent:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.event_id, Unset):
+            raise InvalidFieldError("eventId", "is required")
         event_id = self.event_id
+        if not isinstance(event_id, Unset):
+            expect(event_id, str, "eventId")
 
-        event_type = self.event_type.value
+        if isinstance(self.event_type, Unset):
+            raise InvalidFieldError("eventType", "is required")
+        event_type: Any = self.event_type
+        if not isinstance(event_type, Unset):
+            event_type = encode_enum(event_type, EventType, "eventType")
 
+        if isinstance(self.object_id, Unset):
+            raise InvalidFieldError("objectId", "is required")
         object_id = self.object_id
+        if not isinstance(object_id, Unset):
+            expect(object_id, str, "objectId")
 
-        created_at = self.created_at
+        if isinstance(self.created_at, Unset):
+            raise InvalidFieldError("createdAt", "is required")
+        created_at: Any = self.created_at
+        if not isinstance(created_at, Unset):
+            expect(created_at, (datetime, int), "createdAt", nullable=False)
+            if created_at is not None:
+                created_at = encode_time(created_at, "epoch-ms", "createdAt")
 
         object_type = self.object_type
+        if not isinstance(object_type, Unset):
+            expect(object_type, str, "objectType")
 
         parent_object_id = self.parent_object_id
+        if not isinstance(parent_object_id, Unset):
+            expect(parent_object_id, str, "parentObjectId")
 
         access_id = self.access_id
+        if not isinstance(access_id, Unset):
+            expect(access_id, str, "accessId")
 
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         time_zone = self.time_zone
+        if not isinstance(time_zone, Unset):
+            expect(time_zone, str, "timeZone")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -84,13 +123,15 @@ class ConsentRevokedEvent:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        event_id = d.pop("eventId")
+        event_id = required(d, "eventId")
 
-        event_type = EventType(d.pop("eventType"))
+        event_type = EventType(required(d, "eventType"))
 
-        object_id = d.pop("objectId")
+        object_id = required(d, "objectId")
 
-        created_at = d.pop("createdAt")
+        created_at: Any = required(d, "createdAt")
+        if not isinstance(created_at, Unset) and created_at is not None:
+            created_at = decode_time(created_at, "createdAt")
 
         object_type = d.pop("objectType", UNSET)
 
@@ -116,6 +157,22 @@ class ConsentRevokedEvent:
 
         consent_revoked_event.additional_properties = d
         return consent_revoked_event
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "event_id",
+                "event_type",
+                "object_id",
+                "created_at",
+                "object_type",
+                "parent_object_id",
+                "access_id",
+                "message",
+                "time_zone",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

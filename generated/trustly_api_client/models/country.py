@@ -9,7 +9,12 @@ from attrs import field as _attrs_field
 
 from ..models.country_payment_type import CountryPaymentType
 from ..models.payment_provider_subtype import PaymentProviderSubtype
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Country")
 
@@ -40,17 +45,29 @@ class Country:
 
     def to_dict(self) -> dict[str, Any]:
         numeric_code = self.numeric_code
+        if not isinstance(numeric_code, Unset):
+            expect(numeric_code, int, "numericCode")
 
         alpha_2_code = self.alpha_2_code
+        if not isinstance(alpha_2_code, Unset):
+            expect(alpha_2_code, str, "alpha2Code")
 
         alpha_3_code = self.alpha_3_code
+        if not isinstance(alpha_3_code, Unset):
+            expect(alpha_3_code, str, "alpha3Code")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
+        if self.currencies is None:
+            expect(None, object, "currencies")
         currencies: list[str] | Unset = UNSET
         if not isinstance(self.currencies, Unset):
             currencies = self.currencies
 
+        if self.payment_types is None:
+            expect(None, object, "paymentTypes")
         payment_types: list[str] | Unset = UNSET
         if not isinstance(self.payment_types, Unset):
             payment_types = []
@@ -58,6 +75,8 @@ class Country:
                 payment_types_item = payment_types_item_data.value
                 payment_types.append(payment_types_item)
 
+        if self.payment_provider_subtypes is None:
+            expect(None, object, "paymentProviderSubtypes")
         payment_provider_subtypes: list[str] | Unset = UNSET
         if not isinstance(self.payment_provider_subtypes, Unset):
             payment_provider_subtypes = []
@@ -66,6 +85,8 @@ class Country:
                 payment_provider_subtypes.append(payment_provider_subtypes_item)
 
         enabled = self.enabled
+        if not isinstance(enabled, Unset):
+            expect(enabled, bool, "enabled")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -135,6 +156,21 @@ class Country:
 
         country.additional_properties = d
         return country
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "numeric_code",
+                "alpha_2_code",
+                "alpha_3_code",
+                "name",
+                "currencies",
+                "payment_types",
+                "payment_provider_subtypes",
+                "enabled",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

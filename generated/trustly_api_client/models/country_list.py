@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="CountryList")
 
@@ -23,6 +28,8 @@ class CountryList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if self.countries is None:
+            expect(None, object, "countries")
         countries: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.countries, Unset):
             countries = []
@@ -56,6 +63,9 @@ class CountryList:
 
         country_list.additional_properties = d
         return country_list
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("countries",))
 
     @property
     def additional_keys(self) -> list[str]:

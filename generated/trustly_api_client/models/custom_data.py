@@ -7,6 +7,10 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    model_repr,
+)
+
 T = TypeVar("T", bound="CustomData")
 
 
@@ -30,6 +34,9 @@ class CustomData:
 
         custom_data.additional_properties = d
         return custom_data
+
+    def __repr__(self) -> str:
+        return model_repr(self, ())
 
     @property
     def additional_keys(self) -> list[str]:

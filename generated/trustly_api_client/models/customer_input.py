@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    decode_time,
+    encode_time,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="CustomerInput")
 
@@ -34,7 +42,7 @@ class CustomerInput:
         currency (None | str | Unset):
         balance (None | str | Unset):
         external_tier (None | str | Unset):
-        enroll_date (int | None | Unset):
+        enroll_date (datetime | None | Unset):
         custom_data (CustomData | None | Unset):
     """
 
@@ -55,7 +63,7 @@ class CustomerInput:
     currency: None | str | Unset = UNSET
     balance: None | str | Unset = UNSET
     external_tier: None | str | Unset = UNSET
-    enroll_date: int | None | Unset = UNSET
+    enroll_date: datetime | None | Unset = UNSET
     custom_data: CustomData | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -166,11 +174,11 @@ class CustomerInput:
         else:
             external_tier = self.external_tier
 
-        enroll_date: int | None | Unset
-        if isinstance(self.enroll_date, Unset):
-            enroll_date = UNSET
-        else:
-            enroll_date = self.enroll_date
+        enroll_date: Any = self.enroll_date
+        if not isinstance(enroll_date, Unset):
+            expect(enroll_date, (datetime, int), "enrollDate", nullable=True)
+            if enroll_date is not None:
+                enroll_date = encode_time(enroll_date, "epoch-s", "enrollDate")
 
         custom_data: dict[str, Any] | None | Unset
         if isinstance(self.custom_data, Unset):
@@ -397,14 +405,9 @@ class CustomerInput:
 
         external_tier = _parse_external_tier(d.pop("externalTier", UNSET))
 
-        def _parse_enroll_date(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        enroll_date = _parse_enroll_date(d.pop("enrollDate", UNSET))
+        enroll_date: Any = d.pop("enrollDate", UNSET)
+        if not isinstance(enroll_date, Unset) and enroll_date is not None:
+            enroll_date = decode_time(enroll_date, "enrollDate")
 
         def _parse_custom_data(data: object) -> CustomData | None | Unset:
             if data is None:
@@ -447,6 +450,32 @@ class CustomerInput:
 
         customer_input.additional_properties = d
         return customer_input
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "customer_id",
+                "merchant_id",
+                "external_id",
+                "name",
+                "tax_id",
+                "national_id",
+                "organization_number",
+                "person_id",
+                "address",
+                "phone",
+                "email",
+                "date_of_birth",
+                "driver_license",
+                "vip",
+                "currency",
+                "balance",
+                "external_tier",
+                "enroll_date",
+                "custom_data",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="CustomerLookup")
 
@@ -26,7 +31,11 @@ class CustomerLookup:
 
     def to_dict(self) -> dict[str, Any]:
         is_in_trustly_network = self.is_in_trustly_network
+        if not isinstance(is_in_trustly_network, Unset):
+            expect(is_in_trustly_network, bool, "isInTrustlyNetwork")
 
+        if self.errors_list is None:
+            expect(None, object, "errorsList")
         errors_list: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.errors_list, Unset):
             errors_list = []
@@ -65,6 +74,15 @@ class CustomerLookup:
 
         customer_lookup.additional_properties = d
         return customer_lookup
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "is_in_trustly_network",
+                "errors_list",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

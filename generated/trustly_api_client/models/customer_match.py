@@ -9,7 +9,13 @@ from attrs import field as _attrs_field
 
 from ..models.match_result import MatchResult
 from ..models.match_source import MatchSource
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="CustomerMatch")
 
@@ -30,14 +36,16 @@ class CustomerMatch:
 
     def to_dict(self) -> dict[str, Any]:
         attribute = self.attribute
+        if not isinstance(attribute, Unset):
+            expect(attribute, str, "attribute")
 
-        result: str | Unset = UNSET
-        if not isinstance(self.result, Unset):
-            result = self.result.value
+        result: Any = self.result
+        if not isinstance(result, Unset):
+            result = encode_enum(result, MatchResult, "result")
 
-        source: str | Unset = UNSET
-        if not isinstance(self.source, Unset):
-            source = self.source.value
+        source: Any = self.source
+        if not isinstance(source, Unset):
+            source = encode_enum(source, MatchSource, "source")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -78,6 +86,16 @@ class CustomerMatch:
 
         customer_match.additional_properties = d
         return customer_match
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "attribute",
+                "result",
+                "source",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="CustomerResult")
 
 
@@ -21,7 +29,15 @@ class CustomerResult:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        customer = self.customer.to_dict()
+        if isinstance(self.customer, Unset):
+            raise InvalidFieldError("customer", "is required")
+        customer: Any = self.customer
+        if not isinstance(customer, Unset):
+            expect(customer, Customer, "customer")
+            try:
+                customer = customer.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("customer") from None
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -36,7 +52,7 @@ class CustomerResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        customer = Customer.from_dict(d.pop("customer"))
+        customer = Customer.from_dict(required(d, "customer"))
 
         customer_result = cls(
             customer=customer,
@@ -44,6 +60,9 @@ class CustomerResult:
 
         customer_result.additional_properties = d
         return customer_result
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("customer",))
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="CustomerVerification")
 
@@ -23,6 +28,8 @@ class CustomerVerification:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if self.matches is None:
+            expect(None, object, "matches")
         matches: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.matches, Unset):
             matches = []
@@ -56,6 +63,9 @@ class CustomerVerification:
 
         customer_verification.additional_properties = d
         return customer_verification
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("matches",))
 
     @property
     def additional_keys(self) -> list[str]:

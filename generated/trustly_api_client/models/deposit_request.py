@@ -2,12 +2,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    encode_amount,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="DepositRequest")
 
@@ -18,28 +28,42 @@ class DepositRequest:
     Attributes:
         merchant_reference (str):
         split_token (str | Unset): The token from the Authorize event.
-        amount (str | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
+        amount (Decimal | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
         instant_payout_request (bool | Unset): Try a real-time rail first and fall back to ACH.
         external_tier (str | Unset):
     """
 
     merchant_reference: str
     split_token: str | Unset = UNSET
-    amount: str | Unset = UNSET
+    amount: Decimal | Unset = UNSET
     instant_payout_request: bool | Unset = UNSET
     external_tier: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.merchant_reference, Unset):
+            raise InvalidFieldError("merchantReference", "is required")
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
         split_token = self.split_token
+        if not isinstance(split_token, Unset):
+            expect(split_token, str, "splitToken")
 
-        amount = self.amount
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_amount(amount, "amount")
 
         instant_payout_request = self.instant_payout_request
+        if not isinstance(instant_payout_request, Unset):
+            expect(instant_payout_request, bool, "instantPayoutRequest")
 
         external_tier = self.external_tier
+        if not isinstance(external_tier, Unset):
+            expect(external_tier, str, "externalTier")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -62,11 +86,13 @@ class DepositRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        merchant_reference = d.pop("merchantReference")
+        merchant_reference = required(d, "merchantReference")
 
         split_token = d.pop("splitToken", UNSET)
 
-        amount = d.pop("amount", UNSET)
+        amount: Any = d.pop("amount", UNSET)
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
         instant_payout_request = d.pop("instantPayoutRequest", UNSET)
 
@@ -82,6 +108,18 @@ class DepositRequest:
 
         deposit_request.additional_properties = d
         return deposit_request
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_reference",
+                "split_token",
+                "amount",
+                "instant_payout_request",
+                "external_tier",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

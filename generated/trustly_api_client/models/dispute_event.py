@@ -2,13 +2,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.event_type import EventType
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    decode_time,
+    encode_enum,
+    encode_money,
+    encode_time,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="DisputeEvent")
 
@@ -21,7 +35,7 @@ class DisputeEvent:
         event_id (str):
         event_type (EventType):
         object_id (str): The ID of the object the event is about, usually a transactionId.
-        created_at (int): Milliseconds since the Unix epoch.
+        created_at (datetime): Milliseconds since the Unix epoch.
         object_type (str | Unset): The kind of object, usually `Transaction`.
         parent_object_id (str | Unset):
         access_id (str | Unset):
@@ -33,13 +47,13 @@ class DisputeEvent:
         return_type (str | Unset):
         customer_id (str | Unset):
         return_datetime (str | Unset):
-        amount_returned (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        amount_returned (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
     """
 
     event_id: str
     event_type: EventType
     object_id: str
-    created_at: int
+    created_at: datetime
     object_type: str | Unset = UNSET
     parent_object_id: str | Unset = UNSET
     access_id: str | Unset = UNSET
@@ -51,41 +65,85 @@ class DisputeEvent:
     return_type: str | Unset = UNSET
     customer_id: str | Unset = UNSET
     return_datetime: str | Unset = UNSET
-    amount_returned: str | Unset = UNSET
+    amount_returned: Decimal | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.event_id, Unset):
+            raise InvalidFieldError("eventId", "is required")
         event_id = self.event_id
+        if not isinstance(event_id, Unset):
+            expect(event_id, str, "eventId")
 
-        event_type = self.event_type.value
+        if isinstance(self.event_type, Unset):
+            raise InvalidFieldError("eventType", "is required")
+        event_type: Any = self.event_type
+        if not isinstance(event_type, Unset):
+            event_type = encode_enum(event_type, EventType, "eventType")
 
+        if isinstance(self.object_id, Unset):
+            raise InvalidFieldError("objectId", "is required")
         object_id = self.object_id
+        if not isinstance(object_id, Unset):
+            expect(object_id, str, "objectId")
 
-        created_at = self.created_at
+        if isinstance(self.created_at, Unset):
+            raise InvalidFieldError("createdAt", "is required")
+        created_at: Any = self.created_at
+        if not isinstance(created_at, Unset):
+            expect(created_at, (datetime, int), "createdAt", nullable=False)
+            if created_at is not None:
+                created_at = encode_time(created_at, "epoch-ms", "createdAt")
 
         object_type = self.object_type
+        if not isinstance(object_type, Unset):
+            expect(object_type, str, "objectType")
 
         parent_object_id = self.parent_object_id
+        if not isinstance(parent_object_id, Unset):
+            expect(parent_object_id, str, "parentObjectId")
 
         access_id = self.access_id
+        if not isinstance(access_id, Unset):
+            expect(access_id, str, "accessId")
 
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         time_zone = self.time_zone
+        if not isinstance(time_zone, Unset):
+            expect(time_zone, str, "timeZone")
 
         reference = self.reference
+        if not isinstance(reference, Unset):
+            expect(reference, str, "reference")
 
         transaction_id = self.transaction_id
+        if not isinstance(transaction_id, Unset):
+            expect(transaction_id, str, "transactionId")
 
         transaction_datetime = self.transaction_datetime
+        if not isinstance(transaction_datetime, Unset):
+            expect(transaction_datetime, str, "transactionDatetime")
 
         return_type = self.return_type
+        if not isinstance(return_type, Unset):
+            expect(return_type, str, "returnType")
 
         customer_id = self.customer_id
+        if not isinstance(customer_id, Unset):
+            expect(customer_id, str, "customerId")
 
         return_datetime = self.return_datetime
+        if not isinstance(return_datetime, Unset):
+            expect(return_datetime, str, "returnDatetime")
 
-        amount_returned = self.amount_returned
+        amount_returned: Any = self.amount_returned
+        if not isinstance(amount_returned, Unset):
+            expect(amount_returned, (Decimal, str, int), "amountReturned", nullable=False)
+            if amount_returned is not None:
+                amount_returned = encode_money(amount_returned, "amountReturned")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -127,13 +185,15 @@ class DisputeEvent:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        event_id = d.pop("eventId")
+        event_id = required(d, "eventId")
 
-        event_type = EventType(d.pop("eventType"))
+        event_type = EventType(required(d, "eventType"))
 
-        object_id = d.pop("objectId")
+        object_id = required(d, "objectId")
 
-        created_at = d.pop("createdAt")
+        created_at: Any = required(d, "createdAt")
+        if not isinstance(created_at, Unset) and created_at is not None:
+            created_at = decode_time(created_at, "createdAt")
 
         object_type = d.pop("objectType", UNSET)
 
@@ -157,7 +217,9 @@ class DisputeEvent:
 
         return_datetime = d.pop("returnDatetime", UNSET)
 
-        amount_returned = d.pop("amountReturned", UNSET)
+        amount_returned: Any = d.pop("amountReturned", UNSET)
+        if not isinstance(amount_returned, Unset) and amount_returned is not None:
+            amount_returned = decode_money(amount_returned, "amountReturned")
 
         dispute_event = cls(
             event_id=event_id,
@@ -180,6 +242,29 @@ class DisputeEvent:
 
         dispute_event.additional_properties = d
         return dispute_event
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "event_id",
+                "event_type",
+                "object_id",
+                "created_at",
+                "object_type",
+                "parent_object_id",
+                "access_id",
+                "message",
+                "time_zone",
+                "reference",
+                "transaction_id",
+                "transaction_datetime",
+                "return_type",
+                "customer_id",
+                "return_datetime",
+                "amount_returned",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

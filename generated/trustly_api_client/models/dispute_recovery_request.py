@@ -2,10 +2,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    encode_amount,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="DisputeRecoveryRequest")
 
@@ -15,17 +26,27 @@ class DisputeRecoveryRequest:
     """
     Attributes:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
-        amount (str): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
+        amount (Decimal): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
     """
 
     transaction_id: str
-    amount: str
+    amount: Decimal
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.transaction_id, Unset):
+            raise InvalidFieldError("transactionId", "is required")
         transaction_id = self.transaction_id
+        if not isinstance(transaction_id, Unset):
+            expect(transaction_id, str, "transactionId")
 
-        amount = self.amount
+        if isinstance(self.amount, Unset):
+            raise InvalidFieldError("amount", "is required")
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_amount(amount, "amount")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -41,9 +62,11 @@ class DisputeRecoveryRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        transaction_id = d.pop("transactionId")
+        transaction_id = required(d, "transactionId")
 
-        amount = d.pop("amount")
+        amount: Any = required(d, "amount")
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
         dispute_recovery_request = cls(
             transaction_id=transaction_id,
@@ -52,6 +75,15 @@ class DisputeRecoveryRequest:
 
         dispute_recovery_request.additional_properties = d
         return dispute_recovery_request
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "transaction_id",
+                "amount",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

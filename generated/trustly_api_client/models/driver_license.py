@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="DriverLicense")
 
@@ -26,8 +31,12 @@ class DriverLicense:
 
     def to_dict(self) -> dict[str, Any]:
         number = self.number
+        if not isinstance(number, Unset):
+            expect(number, str, "number")
 
         state = self.state
+        if not isinstance(state, Unset):
+            expect(state, str, "state")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,6 +62,15 @@ class DriverLicense:
 
         driver_license.additional_properties = d
         return driver_license
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "number",
+                "state",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,13 +2,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.error_code import ErrorCode
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_time,
+    encode_enum,
+    encode_time,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="Error")
 
@@ -22,26 +33,42 @@ class Error:
         message (str):
         domain (str | Unset): The Java exception class on Trustly's side, e.g. `...InvalidParameterException`.
         location (str | Unset): The request field the error is about, when there is one.
-        occurred_at (int | Unset): Milliseconds since the Unix epoch.
+        occurred_at (datetime | Unset): Milliseconds since the Unix epoch.
     """
 
     code: ErrorCode
     message: str
     domain: str | Unset = UNSET
     location: str | Unset = UNSET
-    occurred_at: int | Unset = UNSET
+    occurred_at: datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code = self.code.value
+        if isinstance(self.code, Unset):
+            raise InvalidFieldError("code", "is required")
+        code: Any = self.code
+        if not isinstance(code, Unset):
+            code = encode_enum(code, ErrorCode, "code")
 
+        if isinstance(self.message, Unset):
+            raise InvalidFieldError("message", "is required")
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         domain = self.domain
+        if not isinstance(domain, Unset):
+            expect(domain, str, "domain")
 
         location = self.location
+        if not isinstance(location, Unset):
+            expect(location, str, "location")
 
-        occurred_at = self.occurred_at
+        occurred_at: Any = self.occurred_at
+        if not isinstance(occurred_at, Unset):
+            expect(occurred_at, (datetime, int), "occurredAt", nullable=False)
+            if occurred_at is not None:
+                occurred_at = encode_time(occurred_at, "epoch-ms", "occurredAt")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -63,15 +90,17 @@ class Error:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        code = ErrorCode(d.pop("code"))
+        code = ErrorCode(required(d, "code"))
 
-        message = d.pop("message")
+        message = required(d, "message")
 
         domain = d.pop("domain", UNSET)
 
         location = d.pop("location", UNSET)
 
-        occurred_at = d.pop("occurredAt", UNSET)
+        occurred_at: Any = d.pop("occurredAt", UNSET)
+        if not isinstance(occurred_at, Unset) and occurred_at is not None:
+            occurred_at = decode_time(occurred_at, "occurredAt")
 
         error = cls(
             code=code,
@@ -83,6 +112,18 @@ class Error:
 
         error.additional_properties = d
         return error
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "code",
+                "message",
+                "domain",
+                "location",
+                "occurred_at",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="ErrorMessage")
 
 
@@ -22,7 +30,11 @@ class ErrorMessage:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.message, Unset):
+            raise InvalidFieldError("message", "is required")
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -37,7 +49,7 @@ class ErrorMessage:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        message = d.pop("message")
+        message = required(d, "message")
 
         error_message = cls(
             message=message,
@@ -45,6 +57,9 @@ class ErrorMessage:
 
         error_message.additional_properties = d
         return error_message
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("message",))
 
     @property
     def additional_keys(self) -> list[str]:

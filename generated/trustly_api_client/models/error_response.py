@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="ErrorResponse")
 
 
@@ -22,6 +30,10 @@ class ErrorResponse:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.errors, Unset):
+            raise InvalidFieldError("errors", "is required")
+        if self.errors is None:
+            expect(None, object, "errors")
         errors = []
         for errors_item_data in self.errors:
             errors_item = errors_item_data.to_dict()
@@ -41,7 +53,7 @@ class ErrorResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         errors = []
-        _errors = d.pop("errors")
+        _errors = required(d, "errors")
         for errors_item_data in _errors:
             errors_item = Error.from_dict(errors_item_data)
 
@@ -53,6 +65,9 @@ class ErrorResponse:
 
         error_response.additional_properties = d
         return error_response
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("errors",))
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,13 @@ from attrs import field as _attrs_field
 
 from ..models.account_profile import AccountProfile
 from ..models.account_type import AccountType
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="EstablishAccount")
 
@@ -37,20 +43,28 @@ class EstablishAccount:
 
     def to_dict(self) -> dict[str, Any]:
         name_on_account = self.name_on_account
+        if not isinstance(name_on_account, Unset):
+            expect(name_on_account, str, "nameOnAccount")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         routing_number = self.routing_number
+        if not isinstance(routing_number, Unset):
+            expect(routing_number, str, "routingNumber")
 
         account_number = self.account_number
+        if not isinstance(account_number, Unset):
+            expect(account_number, str, "accountNumber")
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_: Any = self.type_
+        if not isinstance(type_, Unset):
+            type_ = encode_enum(type_, AccountType, "type")
 
-        profile: str | Unset = UNSET
-        if not isinstance(self.profile, Unset):
-            profile = self.profile.value
+        profile: Any = self.profile
+        if not isinstance(profile, Unset):
+            profile = encode_enum(profile, AccountProfile, "profile")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -106,6 +120,19 @@ class EstablishAccount:
 
         establish_account.additional_properties = d
         return establish_account
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "name_on_account",
+                "name",
+                "routing_number",
+                "account_number",
+                "type_",
+                "profile",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
@@ -10,7 +11,17 @@ from attrs import field as _attrs_field
 from ..models.currency import Currency
 from ..models.kyc_type import KycType
 from ..models.payment_type import PaymentType
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    encode_enum,
+    encode_money,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="EstablishData")
 
@@ -30,7 +41,7 @@ class EstablishData:
             INSTANT is
             deprecated for new integrations: Trustly recommends DEFERRED (authorize, then capture).
         currency (Currency | Unset): ISO 4217 currency code.
-        amount (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        amount (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
         kyc_type (KycType | Unset):
         return_url (str | Unset):
         cancel_url (str | Unset):
@@ -53,7 +64,7 @@ class EstablishData:
     description: str | Unset = UNSET
     payment_type: PaymentType | Unset = UNSET
     currency: Currency | Unset = UNSET
-    amount: str | Unset = UNSET
+    amount: Decimal | Unset = UNSET
     kyc_type: KycType | Unset = UNSET
     return_url: str | Unset = UNSET
     cancel_url: str | Unset = UNSET
@@ -68,61 +79,109 @@ class EstablishData:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.url, Unset):
+            raise InvalidFieldError("url", "is required")
         url = self.url
+        if not isinstance(url, Unset):
+            expect(url, str, "url")
 
         transaction_id = self.transaction_id
+        if not isinstance(transaction_id, Unset):
+            expect(transaction_id, str, "transactionId")
 
         merchant_id = self.merchant_id
+        if not isinstance(merchant_id, Unset):
+            expect(merchant_id, str, "merchantId")
 
         access_id = self.access_id
+        if not isinstance(access_id, Unset):
+            expect(access_id, str, "accessId")
 
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
         description = self.description
+        if not isinstance(description, Unset):
+            expect(description, str, "description")
 
-        payment_type: str | Unset = UNSET
-        if not isinstance(self.payment_type, Unset):
-            payment_type = self.payment_type.value
+        payment_type: Any = self.payment_type
+        if not isinstance(payment_type, Unset):
+            payment_type = encode_enum(payment_type, PaymentType, "paymentType")
 
-        currency: str | Unset = UNSET
-        if not isinstance(self.currency, Unset):
-            currency = self.currency.value
+        currency: Any = self.currency
+        if not isinstance(currency, Unset):
+            currency = encode_enum(currency, Currency, "currency")
 
-        amount = self.amount
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str, int), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_money(amount, "amount")
 
-        kyc_type: str | Unset = UNSET
-        if not isinstance(self.kyc_type, Unset):
-            kyc_type = self.kyc_type.value
+        kyc_type: Any = self.kyc_type
+        if not isinstance(kyc_type, Unset):
+            kyc_type = encode_enum(kyc_type, KycType, "kycType")
 
         return_url = self.return_url
+        if not isinstance(return_url, Unset):
+            expect(return_url, str, "returnUrl")
 
         cancel_url = self.cancel_url
+        if not isinstance(cancel_url, Unset):
+            expect(cancel_url, str, "cancelUrl")
 
         notification_url = self.notification_url
+        if not isinstance(notification_url, Unset):
+            expect(notification_url, str, "notificationUrl")
 
         data = self.data
+        if not isinstance(data, Unset):
+            expect(data, str, "data")
 
         request_signature = self.request_signature
+        if not isinstance(request_signature, Unset):
+            expect(request_signature, str, "requestSignature")
 
-        verification: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.verification, Unset):
-            verification = self.verification.to_dict()
+        verification: Any = self.verification
+        if not isinstance(verification, Unset):
+            expect(verification, Verification, "verification")
+            try:
+                verification = verification.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("verification") from None
 
-        customer: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.customer, Unset):
-            customer = self.customer.to_dict()
+        customer: Any = self.customer
+        if not isinstance(customer, Unset):
+            expect(customer, PaymentCustomer, "customer")
+            try:
+                customer = customer.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("customer") from None
 
-        account: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.account, Unset):
-            account = self.account.to_dict()
+        account: Any = self.account
+        if not isinstance(account, Unset):
+            expect(account, Account, "account")
+            try:
+                account = account.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("account") from None
 
-        metadata: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.metadata, Unset):
-            metadata = self.metadata.to_dict()
+        metadata: Any = self.metadata
+        if not isinstance(metadata, Unset):
+            expect(metadata, EstablishMetadata, "metadata")
+            try:
+                metadata = metadata.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("metadata") from None
 
-        trustly_ab_request: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.trustly_ab_request, Unset):
-            trustly_ab_request = self.trustly_ab_request.to_dict()
+        trustly_ab_request: Any = self.trustly_ab_request
+        if not isinstance(trustly_ab_request, Unset):
+            expect(trustly_ab_request, TrustlyAbRequest, "trustlyABRequest")
+            try:
+                trustly_ab_request = trustly_ab_request.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("trustlyABRequest") from None
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -175,7 +234,7 @@ class EstablishData:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        url = d.pop("url")
+        url = required(d, "url")
 
         transaction_id = d.pop("transactionId", UNSET)
 
@@ -201,7 +260,9 @@ class EstablishData:
         else:
             currency = Currency(_currency)
 
-        amount = d.pop("amount", UNSET)
+        amount: Any = d.pop("amount", UNSET)
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
         _kyc_type = d.pop("kycType", UNSET)
         kyc_type: KycType | Unset
@@ -280,6 +341,33 @@ class EstablishData:
 
         establish_data.additional_properties = d
         return establish_data
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "url",
+                "transaction_id",
+                "merchant_id",
+                "access_id",
+                "merchant_reference",
+                "description",
+                "payment_type",
+                "currency",
+                "amount",
+                "kyc_type",
+                "return_url",
+                "cancel_url",
+                "notification_url",
+                "data",
+                "request_signature",
+                "verification",
+                "customer",
+                "account",
+                "metadata",
+                "trustly_ab_request",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
@@ -11,7 +13,19 @@ from ..models.event_type import EventType
 from ..models.payment_type import PaymentType
 from ..models.transaction_status import TransactionStatus
 from ..models.transaction_type import TransactionType
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    decode_time,
+    encode_enum,
+    encode_money,
+    encode_time,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="EstablishEvent")
 
@@ -23,7 +37,7 @@ class EstablishEvent:
         event_id (str):
         event_type (EventType):
         object_id (str): The ID of the object the event is about, usually a transactionId.
-        created_at (int): Milliseconds since the Unix epoch.
+        created_at (datetime): Milliseconds since the Unix epoch.
         object_type (str | Unset): The kind of object, usually `Transaction`.
         parent_object_id (str | Unset):
         access_id (str | Unset):
@@ -42,13 +56,13 @@ class EstablishEvent:
         payment_provider_transaction_reason_code (str | Unset):
         payment_provider_transaction_reason_code_message (str | Unset):
         error_code (str | Unset):
-        suggested_retry_amount (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        suggested_retry_amount (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
     """
 
     event_id: str
     event_type: EventType
     object_id: str
-    created_at: int
+    created_at: datetime
     object_type: str | Unset = UNSET
     parent_object_id: str | Unset = UNSET
     access_id: str | Unset = UNSET
@@ -65,57 +79,107 @@ class EstablishEvent:
     payment_provider_transaction_reason_code: str | Unset = UNSET
     payment_provider_transaction_reason_code_message: str | Unset = UNSET
     error_code: str | Unset = UNSET
-    suggested_retry_amount: str | Unset = UNSET
+    suggested_retry_amount: Decimal | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.event_id, Unset):
+            raise InvalidFieldError("eventId", "is required")
         event_id = self.event_id
+        if not isinstance(event_id, Unset):
+            expect(event_id, str, "eventId")
 
-        event_type = self.event_type.value
+        if isinstance(self.event_type, Unset):
+            raise InvalidFieldError("eventType", "is required")
+        event_type: Any = self.event_type
+        if not isinstance(event_type, Unset):
+            event_type = encode_enum(event_type, EventType, "eventType")
 
+        if isinstance(self.object_id, Unset):
+            raise InvalidFieldError("objectId", "is required")
         object_id = self.object_id
+        if not isinstance(object_id, Unset):
+            expect(object_id, str, "objectId")
 
-        created_at = self.created_at
+        if isinstance(self.created_at, Unset):
+            raise InvalidFieldError("createdAt", "is required")
+        created_at: Any = self.created_at
+        if not isinstance(created_at, Unset):
+            expect(created_at, (datetime, int), "createdAt", nullable=False)
+            if created_at is not None:
+                created_at = encode_time(created_at, "epoch-ms", "createdAt")
 
         object_type = self.object_type
+        if not isinstance(object_type, Unset):
+            expect(object_type, str, "objectType")
 
         parent_object_id = self.parent_object_id
+        if not isinstance(parent_object_id, Unset):
+            expect(parent_object_id, str, "parentObjectId")
 
         access_id = self.access_id
+        if not isinstance(access_id, Unset):
+            expect(access_id, str, "accessId")
 
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         time_zone = self.time_zone
+        if not isinstance(time_zone, Unset):
+            expect(time_zone, str, "timeZone")
 
         merchant_id = self.merchant_id
+        if not isinstance(merchant_id, Unset):
+            expect(merchant_id, str, "merchantId")
 
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
-        payment_type: str | Unset = UNSET
-        if not isinstance(self.payment_type, Unset):
-            payment_type = self.payment_type.value
+        payment_type: Any = self.payment_type
+        if not isinstance(payment_type, Unset):
+            payment_type = encode_enum(payment_type, PaymentType, "paymentType")
 
-        transaction_type: str | Unset = UNSET
-        if not isinstance(self.transaction_type, Unset):
-            transaction_type = self.transaction_type.value
+        transaction_type: Any = self.transaction_type
+        if not isinstance(transaction_type, Unset):
+            transaction_type = encode_enum(transaction_type, TransactionType, "transactionType")
 
-        status: str | Unset = UNSET
-        if not isinstance(self.status, Unset):
-            status = self.status.value
+        status: Any = self.status
+        if not isinstance(status, Unset):
+            status = encode_enum(status, TransactionStatus, "status")
 
         status_message = self.status_message
+        if not isinstance(status_message, Unset):
+            expect(status_message, str, "statusMessage")
 
         payment_provider_transaction_status = self.payment_provider_transaction_status
+        if not isinstance(payment_provider_transaction_status, Unset):
+            expect(payment_provider_transaction_status, str, "paymentProviderTransaction.status")
 
         payment_provider_transaction_status_message = self.payment_provider_transaction_status_message
+        if not isinstance(payment_provider_transaction_status_message, Unset):
+            expect(payment_provider_transaction_status_message, str, "paymentProviderTransaction.statusMessage")
 
         payment_provider_transaction_reason_code = self.payment_provider_transaction_reason_code
+        if not isinstance(payment_provider_transaction_reason_code, Unset):
+            expect(payment_provider_transaction_reason_code, str, "paymentProviderTransaction.reasonCode")
 
         payment_provider_transaction_reason_code_message = self.payment_provider_transaction_reason_code_message
+        if not isinstance(payment_provider_transaction_reason_code_message, Unset):
+            expect(
+                payment_provider_transaction_reason_code_message, str, "paymentProviderTransaction.reasonCodeMessage"
+            )
 
         error_code = self.error_code
+        if not isinstance(error_code, Unset):
+            expect(error_code, str, "errorCode")
 
-        suggested_retry_amount = self.suggested_retry_amount
+        suggested_retry_amount: Any = self.suggested_retry_amount
+        if not isinstance(suggested_retry_amount, Unset):
+            expect(suggested_retry_amount, (Decimal, str, int), "suggestedRetryAmount", nullable=False)
+            if suggested_retry_amount is not None:
+                suggested_retry_amount = encode_money(suggested_retry_amount, "suggestedRetryAmount")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -169,13 +233,15 @@ class EstablishEvent:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        event_id = d.pop("eventId")
+        event_id = required(d, "eventId")
 
-        event_type = EventType(d.pop("eventType"))
+        event_type = EventType(required(d, "eventType"))
 
-        object_id = d.pop("objectId")
+        object_id = required(d, "objectId")
 
-        created_at = d.pop("createdAt")
+        created_at: Any = required(d, "createdAt")
+        if not isinstance(created_at, Unset) and created_at is not None:
+            created_at = decode_time(created_at, "createdAt")
 
         object_type = d.pop("objectType", UNSET)
 
@@ -224,7 +290,9 @@ class EstablishEvent:
 
         error_code = d.pop("errorCode", UNSET)
 
-        suggested_retry_amount = d.pop("suggestedRetryAmount", UNSET)
+        suggested_retry_amount: Any = d.pop("suggestedRetryAmount", UNSET)
+        if not isinstance(suggested_retry_amount, Unset) and suggested_retry_amount is not None:
+            suggested_retry_amount = decode_money(suggested_retry_amount, "suggestedRetryAmount")
 
         establish_event = cls(
             event_id=event_id,
@@ -252,6 +320,34 @@ class EstablishEvent:
 
         establish_event.additional_properties = d
         return establish_event
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "event_id",
+                "event_type",
+                "object_id",
+                "created_at",
+                "object_type",
+                "parent_object_id",
+                "access_id",
+                "message",
+                "time_zone",
+                "merchant_id",
+                "merchant_reference",
+                "payment_type",
+                "transaction_type",
+                "status",
+                "status_message",
+                "payment_provider_transaction_status",
+                "payment_provider_transaction_status_message",
+                "payment_provider_transaction_reason_code",
+                "payment_provider_transaction_reason_code_message",
+                "error_code",
+                "suggested_retry_amount",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

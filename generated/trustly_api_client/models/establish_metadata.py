@@ -9,7 +9,14 @@ from attrs import field as _attrs_field
 
 from ..models.finish_button_label import FinishButtonLabel
 from ..models.integration_context import IntegrationContext
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="EstablishMetadata")
 
@@ -34,20 +41,28 @@ class EstablishMetadata:
 
     def to_dict(self) -> dict[str, Any]:
         lang = self.lang
+        if not isinstance(lang, Unset):
+            expect(lang, str, "lang")
 
-        finish_button_label_type: str | Unset = UNSET
-        if not isinstance(self.finish_button_label_type, Unset):
-            finish_button_label_type = self.finish_button_label_type.value
+        finish_button_label_type: Any = self.finish_button_label_type
+        if not isinstance(finish_button_label_type, Unset):
+            finish_button_label_type = encode_enum(finish_button_label_type, FinishButtonLabel, "finishButtonLabelType")
 
-        integration_context: str | Unset = UNSET
-        if not isinstance(self.integration_context, Unset):
-            integration_context = self.integration_context.value
+        integration_context: Any = self.integration_context
+        if not isinstance(integration_context, Unset):
+            integration_context = encode_enum(integration_context, IntegrationContext, "integrationContext")
 
         url_scheme = self.url_scheme
+        if not isinstance(url_scheme, Unset):
+            expect(url_scheme, str, "urlScheme")
 
-        clc: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.clc, Unset):
-            clc = self.clc.to_dict()
+        clc: Any = self.clc
+        if not isinstance(clc, Unset):
+            expect(clc, ClcMetadata, "clc")
+            try:
+                clc = clc.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("clc") from None
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -103,6 +118,18 @@ class EstablishMetadata:
 
         establish_metadata.additional_properties = d
         return establish_metadata
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "lang",
+                "finish_button_label_type",
+                "integration_context",
+                "url_scheme",
+                "clc",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

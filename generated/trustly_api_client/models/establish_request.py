@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
@@ -10,7 +11,17 @@ from attrs import field as _attrs_field
 from ..models.currency import Currency
 from ..models.kyc_type import KycType
 from ..models.payment_type_name import PaymentTypeName
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    encode_amount,
+    encode_enum,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="EstablishRequest")
 
@@ -21,23 +32,22 @@ class EstablishRequest:
     `requestSignature` is the HMAC of the signed fields under the accessKey.
 
         Attributes:
-            access_id (str):
             merchant_id (str):
             currency (Currency): ISO 4217 currency code.
             merchant_reference (str): The merchant's unique reference for this transaction; Trustly's duplicate guard.
             return_url (str):
             cancel_url (str):
-            request_signature (str): Base64 HMAC-SHA1 of the signed fields, or `HmacSHA512:` and a Base64 HMAC-SHA512.
+            access_id (str | Unset):
             description (str | Unset): What the customer pays for. Must not contain personal data.
-            amount (str | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
+            amount (Decimal | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
             display_amount (str | Unset):
-            minimum_balance (str | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
+            minimum_balance (Decimal | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
             payment_type (PaymentTypeName | Unset): The kind of payment by name, as Establish Data takes it. Trustly's
                 default is Retrieval.
                 Instant is deprecated for new integrations: use Deferred (authorize, then capture).
             time_zone (str | Unset):
             transaction_id (str | Unset):
-            recurrence (Recurrence | Unset):
+            recurrence (RecurrenceInput | Unset): The schedule of a Recurring payment, sent with the Establish Data.
             verification (Verification | Unset):
             customer (CustomerInput | Unset): A customer to create, update or send with Establish Data; null removes a
                 property on update.
@@ -47,23 +57,24 @@ class EstablishRequest:
             kyc_type (KycType | Unset):
             notification_url (str | Unset):
             metadata (EstablishMetadata | Unset):
+            request_signature (str | Unset): Base64 HMAC-SHA1 of the signed fields, or `HmacSHA512:` and a Base64 HMAC-
+                SHA512.
     """
 
-    access_id: str
     merchant_id: str
     currency: Currency
     merchant_reference: str
     return_url: str
     cancel_url: str
-    request_signature: str
+    access_id: str | Unset = UNSET
     description: str | Unset = UNSET
-    amount: str | Unset = UNSET
+    amount: Decimal | Unset = UNSET
     display_amount: str | Unset = UNSET
-    minimum_balance: str | Unset = UNSET
+    minimum_balance: Decimal | Unset = UNSET
     payment_type: PaymentTypeName | Unset = UNSET
     time_zone: str | Unset = UNSET
     transaction_id: str | Unset = UNSET
-    recurrence: Recurrence | Unset = UNSET
+    recurrence: RecurrenceInput | Unset = UNSET
     verification: Verification | Unset = UNSET
     customer: CustomerInput | Unset = UNSET
     account: EstablishAccount | Unset = UNSET
@@ -72,86 +83,157 @@ class EstablishRequest:
     kyc_type: KycType | Unset = UNSET
     notification_url: str | Unset = UNSET
     metadata: EstablishMetadata | Unset = UNSET
+    request_signature: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        access_id = self.access_id
-
+        if isinstance(self.merchant_id, Unset):
+            raise InvalidFieldError("merchantId", "is required")
         merchant_id = self.merchant_id
+        if not isinstance(merchant_id, Unset):
+            expect(merchant_id, str, "merchantId")
 
-        currency = self.currency.value
+        if isinstance(self.currency, Unset):
+            raise InvalidFieldError("currency", "is required")
+        currency: Any = self.currency
+        if not isinstance(currency, Unset):
+            currency = encode_enum(currency, Currency, "currency")
 
+        if isinstance(self.merchant_reference, Unset):
+            raise InvalidFieldError("merchantReference", "is required")
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
+        if isinstance(self.return_url, Unset):
+            raise InvalidFieldError("returnUrl", "is required")
         return_url = self.return_url
+        if not isinstance(return_url, Unset):
+            expect(return_url, str, "returnUrl")
 
+        if isinstance(self.cancel_url, Unset):
+            raise InvalidFieldError("cancelUrl", "is required")
         cancel_url = self.cancel_url
+        if not isinstance(cancel_url, Unset):
+            expect(cancel_url, str, "cancelUrl")
 
-        request_signature = self.request_signature
+        access_id = self.access_id
+        if not isinstance(access_id, Unset):
+            expect(access_id, str, "accessId")
 
         description = self.description
+        if not isinstance(description, Unset):
+            expect(description, str, "description")
 
-        amount = self.amount
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_amount(amount, "amount")
 
         display_amount = self.display_amount
+        if not isinstance(display_amount, Unset):
+            expect(display_amount, str, "displayAmount")
 
-        minimum_balance = self.minimum_balance
+        minimum_balance: Any = self.minimum_balance
+        if not isinstance(minimum_balance, Unset):
+            expect(minimum_balance, (Decimal, str), "minimumBalance", nullable=False)
+            if minimum_balance is not None:
+                minimum_balance = encode_amount(minimum_balance, "minimumBalance")
 
-        payment_type: str | Unset = UNSET
-        if not isinstance(self.payment_type, Unset):
-            payment_type = self.payment_type.value
+        payment_type: Any = self.payment_type
+        if not isinstance(payment_type, Unset):
+            payment_type = encode_enum(payment_type, PaymentTypeName, "paymentType")
 
         time_zone = self.time_zone
+        if not isinstance(time_zone, Unset):
+            expect(time_zone, str, "timeZone")
 
         transaction_id = self.transaction_id
+        if not isinstance(transaction_id, Unset):
+            expect(transaction_id, str, "transactionId")
 
-        recurrence: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.recurrence, Unset):
-            recurrence = self.recurrence.to_dict()
+        recurrence: Any = self.recurrence
+        if not isinstance(recurrence, Unset):
+            expect(recurrence, RecurrenceInput, "recurrence")
+            try:
+                recurrence = recurrence.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("recurrence") from None
 
-        verification: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.verification, Unset):
-            verification = self.verification.to_dict()
+        verification: Any = self.verification
+        if not isinstance(verification, Unset):
+            expect(verification, Verification, "verification")
+            try:
+                verification = verification.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("verification") from None
 
-        customer: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.customer, Unset):
-            customer = self.customer.to_dict()
+        customer: Any = self.customer
+        if not isinstance(customer, Unset):
+            expect(customer, CustomerInput, "customer")
+            try:
+                customer = customer.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("customer") from None
 
-        account: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.account, Unset):
-            account = self.account.to_dict()
+        account: Any = self.account
+        if not isinstance(account, Unset):
+            expect(account, EstablishAccount, "account")
+            try:
+                account = account.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("account") from None
 
-        beneficiary: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.beneficiary, Unset):
-            beneficiary = self.beneficiary.to_dict()
+        beneficiary: Any = self.beneficiary
+        if not isinstance(beneficiary, Unset):
+            expect(beneficiary, Beneficiary, "beneficiary")
+            try:
+                beneficiary = beneficiary.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("beneficiary") from None
 
-        beneficiary_account: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.beneficiary_account, Unset):
-            beneficiary_account = self.beneficiary_account.to_dict()
+        beneficiary_account: Any = self.beneficiary_account
+        if not isinstance(beneficiary_account, Unset):
+            expect(beneficiary_account, BeneficiaryAccount, "beneficiaryAccount")
+            try:
+                beneficiary_account = beneficiary_account.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("beneficiaryAccount") from None
 
-        kyc_type: str | Unset = UNSET
-        if not isinstance(self.kyc_type, Unset):
-            kyc_type = self.kyc_type.value
+        kyc_type: Any = self.kyc_type
+        if not isinstance(kyc_type, Unset):
+            kyc_type = encode_enum(kyc_type, KycType, "kycType")
 
         notification_url = self.notification_url
+        if not isinstance(notification_url, Unset):
+            expect(notification_url, str, "notificationUrl")
 
-        metadata: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.metadata, Unset):
-            metadata = self.metadata.to_dict()
+        metadata: Any = self.metadata
+        if not isinstance(metadata, Unset):
+            expect(metadata, EstablishMetadata, "metadata")
+            try:
+                metadata = metadata.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("metadata") from None
+
+        request_signature = self.request_signature
+        if not isinstance(request_signature, Unset):
+            expect(request_signature, str, "requestSignature")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "accessId": access_id,
                 "merchantId": merchant_id,
                 "currency": currency,
                 "merchantReference": merchant_reference,
                 "returnUrl": return_url,
                 "cancelUrl": cancel_url,
-                "requestSignature": request_signature,
             }
         )
+        if access_id is not UNSET:
+            field_dict["accessId"] = access_id
         if description is not UNSET:
             field_dict["description"] = description
         if amount is not UNSET:
@@ -184,33 +266,37 @@ class EstablishRequest:
             field_dict["notificationUrl"] = notification_url
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
+        if request_signature is not UNSET:
+            field_dict["requestSignature"] = request_signature
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        access_id = d.pop("accessId")
+        merchant_id = required(d, "merchantId")
 
-        merchant_id = d.pop("merchantId")
+        currency = Currency(required(d, "currency"))
 
-        currency = Currency(d.pop("currency"))
+        merchant_reference = required(d, "merchantReference")
 
-        merchant_reference = d.pop("merchantReference")
+        return_url = required(d, "returnUrl")
 
-        return_url = d.pop("returnUrl")
+        cancel_url = required(d, "cancelUrl")
 
-        cancel_url = d.pop("cancelUrl")
-
-        request_signature = d.pop("requestSignature")
+        access_id = d.pop("accessId", UNSET)
 
         description = d.pop("description", UNSET)
 
-        amount = d.pop("amount", UNSET)
+        amount: Any = d.pop("amount", UNSET)
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
         display_amount = d.pop("displayAmount", UNSET)
 
-        minimum_balance = d.pop("minimumBalance", UNSET)
+        minimum_balance: Any = d.pop("minimumBalance", UNSET)
+        if not isinstance(minimum_balance, Unset) and minimum_balance is not None:
+            minimum_balance = decode_money(minimum_balance, "minimumBalance")
 
         _payment_type = d.pop("paymentType", UNSET)
         payment_type: PaymentTypeName | Unset
@@ -224,11 +310,11 @@ class EstablishRequest:
         transaction_id = d.pop("transactionId", UNSET)
 
         _recurrence = d.pop("recurrence", UNSET)
-        recurrence: Recurrence | Unset
+        recurrence: RecurrenceInput | Unset
         if isinstance(_recurrence, Unset):
             recurrence = UNSET
         else:
-            recurrence = Recurrence.from_dict(_recurrence)
+            recurrence = RecurrenceInput.from_dict(_recurrence)
 
         _verification = d.pop("verification", UNSET)
         verification: Verification | Unset
@@ -281,14 +367,15 @@ class EstablishRequest:
         else:
             metadata = EstablishMetadata.from_dict(_metadata)
 
+        request_signature = d.pop("requestSignature", UNSET)
+
         establish_request = cls(
-            access_id=access_id,
             merchant_id=merchant_id,
             currency=currency,
             merchant_reference=merchant_reference,
             return_url=return_url,
             cancel_url=cancel_url,
-            request_signature=request_signature,
+            access_id=access_id,
             description=description,
             amount=amount,
             display_amount=display_amount,
@@ -305,10 +392,41 @@ class EstablishRequest:
             kyc_type=kyc_type,
             notification_url=notification_url,
             metadata=metadata,
+            request_signature=request_signature,
         )
 
         establish_request.additional_properties = d
         return establish_request
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_id",
+                "currency",
+                "merchant_reference",
+                "return_url",
+                "cancel_url",
+                "access_id",
+                "description",
+                "amount",
+                "display_amount",
+                "minimum_balance",
+                "payment_type",
+                "time_zone",
+                "transaction_id",
+                "recurrence",
+                "verification",
+                "customer",
+                "account",
+                "beneficiary",
+                "beneficiary_account",
+                "kyc_type",
+                "notification_url",
+                "metadata",
+                "request_signature",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:
@@ -334,5 +452,5 @@ from ..models.beneficiary_account import BeneficiaryAccount  # noqa: E402
 from ..models.customer_input import CustomerInput  # noqa: E402
 from ..models.establish_account import EstablishAccount  # noqa: E402
 from ..models.establish_metadata import EstablishMetadata  # noqa: E402
-from ..models.recurrence import Recurrence  # noqa: E402
+from ..models.recurrence_input import RecurrenceInput  # noqa: E402
 from ..models.verification import Verification  # noqa: E402

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Merchant")
 
@@ -26,8 +31,12 @@ class Merchant:
 
     def to_dict(self) -> dict[str, Any]:
         merchant_id = self.merchant_id
+        if not isinstance(merchant_id, Unset):
+            expect(merchant_id, str, "merchantId")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,6 +62,15 @@ class Merchant:
 
         merchant.additional_properties = d
         return merchant
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_id",
+                "name",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

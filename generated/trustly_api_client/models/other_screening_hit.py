@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="OtherScreeningHit")
 
@@ -31,12 +36,20 @@ class OtherScreeningHit:
 
     def to_dict(self) -> dict[str, Any]:
         screening_type = self.screening_type
+        if not isinstance(screening_type, Unset):
+            expect(screening_type, str, "screeningType")
 
         score = self.score
+        if not isinstance(score, Unset):
+            expect(score, str, "score")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         trusted_entity = self.trusted_entity
+        if not isinstance(trusted_entity, Unset):
+            expect(trusted_entity, str, "trustedEntity")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -72,6 +85,17 @@ class OtherScreeningHit:
 
         other_screening_hit.additional_properties = d
         return other_screening_hit
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "screening_type",
+                "score",
+                "name",
+                "trusted_entity",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
@@ -12,7 +14,19 @@ from ..models.currency import Currency
 from ..models.payment_provider_subtype import PaymentProviderSubtype
 from ..models.payment_system import PaymentSystem
 from ..models.payment_type import PaymentType
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    decode_time,
+    encode_enum,
+    encode_money,
+    encode_time,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="Payment")
 
@@ -42,23 +56,23 @@ class Payment:
         return_url (str | Unset):
         cancel_url (str | Unset):
         currency (Currency | Unset): ISO 4217 currency code.
-        amount (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        pending (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        paid (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        refunded (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        reversed_ (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        balance (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        amount (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        pending (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        paid (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        refunded (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        reversed_ (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        balance (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
         auth (PaymentAuth | Unset):
         authorization (str | Unset): The authorization token.
         authorization_status (int | Unset):
         authorization_status_message (str | Unset):
         payment_flow (int | Unset):
         record_version (int | Unset):
-        recurrence (Recurrence | Unset):
+        recurrence (Recurrence | Unset): The schedule of a Recurring payment as Trustly reports it.
         system (PaymentSystem | Unset):
         country (CountryCode | Unset): Country code as Trustly uses it (UK, not GB).
-        created_at (int | Unset): Milliseconds since the Unix epoch.
-        updated_at (int | Unset): Milliseconds since the Unix epoch.
+        created_at (datetime | Unset): Milliseconds since the Unix epoch.
+        updated_at (datetime | Unset): Milliseconds since the Unix epoch.
     """
 
     payment_id: str
@@ -78,12 +92,12 @@ class Payment:
     return_url: str | Unset = UNSET
     cancel_url: str | Unset = UNSET
     currency: Currency | Unset = UNSET
-    amount: str | Unset = UNSET
-    pending: str | Unset = UNSET
-    paid: str | Unset = UNSET
-    refunded: str | Unset = UNSET
-    reversed_: str | Unset = UNSET
-    balance: str | Unset = UNSET
+    amount: Decimal | Unset = UNSET
+    pending: Decimal | Unset = UNSET
+    paid: Decimal | Unset = UNSET
+    refunded: Decimal | Unset = UNSET
+    reversed_: Decimal | Unset = UNSET
+    balance: Decimal | Unset = UNSET
     auth: PaymentAuth | Unset = UNSET
     authorization: str | Unset = UNSET
     authorization_status: int | Unset = UNSET
@@ -93,104 +107,202 @@ class Payment:
     recurrence: Recurrence | Unset = UNSET
     system: PaymentSystem | Unset = UNSET
     country: CountryCode | Unset = UNSET
-    created_at: int | Unset = UNSET
-    updated_at: int | Unset = UNSET
+    created_at: datetime | Unset = UNSET
+    updated_at: datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.payment_id, Unset):
+            raise InvalidFieldError("paymentId", "is required")
         payment_id = self.payment_id
+        if not isinstance(payment_id, Unset):
+            expect(payment_id, str, "paymentId")
 
-        payment_type = self.payment_type.value
+        if isinstance(self.payment_type, Unset):
+            raise InvalidFieldError("paymentType", "is required")
+        payment_type: Any = self.payment_type
+        if not isinstance(payment_type, Unset):
+            payment_type = encode_enum(payment_type, PaymentType, "paymentType")
 
-        merchant: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.merchant, Unset):
-            merchant = self.merchant.to_dict()
+        merchant: Any = self.merchant
+        if not isinstance(merchant, Unset):
+            expect(merchant, Merchant, "merchant")
+            try:
+                merchant = merchant.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("merchant") from None
 
         merchant_id = self.merchant_id
+        if not isinstance(merchant_id, Unset):
+            expect(merchant_id, str, "merchantId")
 
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
         description = self.description
+        if not isinstance(description, Unset):
+            expect(description, str, "description")
 
         fingerprint = self.fingerprint
+        if not isinstance(fingerprint, Unset):
+            expect(fingerprint, str, "fingerprint")
 
-        verification: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.verification, Unset):
-            verification = self.verification.to_dict()
+        verification: Any = self.verification
+        if not isinstance(verification, Unset):
+            expect(verification, Verification, "verification")
+            try:
+                verification = verification.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("verification") from None
 
-        account: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.account, Unset):
-            account = self.account.to_dict()
+        account: Any = self.account
+        if not isinstance(account, Unset):
+            expect(account, Account, "account")
+            try:
+                account = account.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("account") from None
 
-        customer: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.customer, Unset):
-            customer = self.customer.to_dict()
+        customer: Any = self.customer
+        if not isinstance(customer, Unset):
+            expect(customer, PaymentCustomer, "customer")
+            try:
+                customer = customer.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("customer") from None
 
-        address: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.address, Unset):
-            address = self.address.to_dict()
+        address: Any = self.address
+        if not isinstance(address, Unset):
+            expect(address, Address, "address")
+            try:
+                address = address.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("address") from None
 
-        payment_provider: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.payment_provider, Unset):
-            payment_provider = self.payment_provider.to_dict()
+        payment_provider: Any = self.payment_provider
+        if not isinstance(payment_provider, Unset):
+            expect(payment_provider, PaymentProvider, "paymentProvider")
+            try:
+                payment_provider = payment_provider.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("paymentProvider") from None
 
-        payment_provider_subtype: str | Unset = UNSET
-        if not isinstance(self.payment_provider_subtype, Unset):
-            payment_provider_subtype = self.payment_provider_subtype.value
+        payment_provider_subtype: Any = self.payment_provider_subtype
+        if not isinstance(payment_provider_subtype, Unset):
+            payment_provider_subtype = encode_enum(
+                payment_provider_subtype, PaymentProviderSubtype, "paymentProviderSubtype"
+            )
 
+        if self.allowed_payment_provider_type is None:
+            expect(None, object, "allowedPaymentProviderType")
         allowed_payment_provider_type: list[int] | Unset = UNSET
         if not isinstance(self.allowed_payment_provider_type, Unset):
             allowed_payment_provider_type = self.allowed_payment_provider_type
 
         return_url = self.return_url
+        if not isinstance(return_url, Unset):
+            expect(return_url, str, "returnUrl")
 
         cancel_url = self.cancel_url
+        if not isinstance(cancel_url, Unset):
+            expect(cancel_url, str, "cancelUrl")
 
-        currency: str | Unset = UNSET
-        if not isinstance(self.currency, Unset):
-            currency = self.currency.value
+        currency: Any = self.currency
+        if not isinstance(currency, Unset):
+            currency = encode_enum(currency, Currency, "currency")
 
-        amount = self.amount
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str, int), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_money(amount, "amount")
 
-        pending = self.pending
+        pending: Any = self.pending
+        if not isinstance(pending, Unset):
+            expect(pending, (Decimal, str, int), "pending", nullable=False)
+            if pending is not None:
+                pending = encode_money(pending, "pending")
 
-        paid = self.paid
+        paid: Any = self.paid
+        if not isinstance(paid, Unset):
+            expect(paid, (Decimal, str, int), "paid", nullable=False)
+            if paid is not None:
+                paid = encode_money(paid, "paid")
 
-        refunded = self.refunded
+        refunded: Any = self.refunded
+        if not isinstance(refunded, Unset):
+            expect(refunded, (Decimal, str, int), "refunded", nullable=False)
+            if refunded is not None:
+                refunded = encode_money(refunded, "refunded")
 
-        reversed_ = self.reversed_
+        reversed_: Any = self.reversed_
+        if not isinstance(reversed_, Unset):
+            expect(reversed_, (Decimal, str, int), "reversed", nullable=False)
+            if reversed_ is not None:
+                reversed_ = encode_money(reversed_, "reversed")
 
-        balance = self.balance
+        balance: Any = self.balance
+        if not isinstance(balance, Unset):
+            expect(balance, (Decimal, str, int), "balance", nullable=False)
+            if balance is not None:
+                balance = encode_money(balance, "balance")
 
-        auth: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.auth, Unset):
-            auth = self.auth.to_dict()
+        auth: Any = self.auth
+        if not isinstance(auth, Unset):
+            expect(auth, PaymentAuth, "auth")
+            try:
+                auth = auth.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("auth") from None
 
         authorization = self.authorization
+        if not isinstance(authorization, Unset):
+            expect(authorization, str, "authorization")
 
         authorization_status = self.authorization_status
+        if not isinstance(authorization_status, Unset):
+            expect(authorization_status, int, "authorizationStatus")
 
         authorization_status_message = self.authorization_status_message
+        if not isinstance(authorization_status_message, Unset):
+            expect(authorization_status_message, str, "authorizationStatusMessage")
 
         payment_flow = self.payment_flow
+        if not isinstance(payment_flow, Unset):
+            expect(payment_flow, int, "paymentFlow")
 
         record_version = self.record_version
+        if not isinstance(record_version, Unset):
+            expect(record_version, int, "recordVersion")
 
-        recurrence: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.recurrence, Unset):
-            recurrence = self.recurrence.to_dict()
+        recurrence: Any = self.recurrence
+        if not isinstance(recurrence, Unset):
+            expect(recurrence, Recurrence, "recurrence")
+            try:
+                recurrence = recurrence.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("recurrence") from None
 
-        system: str | Unset = UNSET
-        if not isinstance(self.system, Unset):
-            system = self.system.value
+        system: Any = self.system
+        if not isinstance(system, Unset):
+            system = encode_enum(system, PaymentSystem, "system")
 
-        country: str | Unset = UNSET
-        if not isinstance(self.country, Unset):
-            country = self.country.value
+        country: Any = self.country
+        if not isinstance(country, Unset):
+            country = encode_enum(country, CountryCode, "country")
 
-        created_at = self.created_at
+        created_at: Any = self.created_at
+        if not isinstance(created_at, Unset):
+            expect(created_at, (datetime, int), "createdAt", nullable=False)
+            if created_at is not None:
+                created_at = encode_time(created_at, "epoch-ms", "createdAt")
 
-        updated_at = self.updated_at
+        updated_at: Any = self.updated_at
+        if not isinstance(updated_at, Unset):
+            expect(updated_at, (datetime, int), "updatedAt", nullable=False)
+            if updated_at is not None:
+                updated_at = encode_time(updated_at, "epoch-ms", "updatedAt")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -270,9 +382,9 @@ class Payment:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        payment_id = d.pop("paymentId")
+        payment_id = required(d, "paymentId")
 
-        payment_type = PaymentType(d.pop("paymentType"))
+        payment_type = PaymentType(required(d, "paymentType"))
 
         _merchant = d.pop("merchant", UNSET)
         merchant: Merchant | Unset
@@ -344,17 +456,29 @@ class Payment:
         else:
             currency = Currency(_currency)
 
-        amount = d.pop("amount", UNSET)
+        amount: Any = d.pop("amount", UNSET)
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
-        pending = d.pop("pending", UNSET)
+        pending: Any = d.pop("pending", UNSET)
+        if not isinstance(pending, Unset) and pending is not None:
+            pending = decode_money(pending, "pending")
 
-        paid = d.pop("paid", UNSET)
+        paid: Any = d.pop("paid", UNSET)
+        if not isinstance(paid, Unset) and paid is not None:
+            paid = decode_money(paid, "paid")
 
-        refunded = d.pop("refunded", UNSET)
+        refunded: Any = d.pop("refunded", UNSET)
+        if not isinstance(refunded, Unset) and refunded is not None:
+            refunded = decode_money(refunded, "refunded")
 
-        reversed_ = d.pop("reversed", UNSET)
+        reversed_: Any = d.pop("reversed", UNSET)
+        if not isinstance(reversed_, Unset) and reversed_ is not None:
+            reversed_ = decode_money(reversed_, "reversed")
 
-        balance = d.pop("balance", UNSET)
+        balance: Any = d.pop("balance", UNSET)
+        if not isinstance(balance, Unset) and balance is not None:
+            balance = decode_money(balance, "balance")
 
         _auth = d.pop("auth", UNSET)
         auth: PaymentAuth | Unset
@@ -394,9 +518,13 @@ class Payment:
         else:
             country = CountryCode(_country)
 
-        created_at = d.pop("createdAt", UNSET)
+        created_at: Any = d.pop("createdAt", UNSET)
+        if not isinstance(created_at, Unset) and created_at is not None:
+            created_at = decode_time(created_at, "createdAt")
 
-        updated_at = d.pop("updatedAt", UNSET)
+        updated_at: Any = d.pop("updatedAt", UNSET)
+        if not isinstance(updated_at, Unset) and updated_at is not None:
+            updated_at = decode_time(updated_at, "updatedAt")
 
         payment = cls(
             payment_id=payment_id,
@@ -437,6 +565,47 @@ class Payment:
 
         payment.additional_properties = d
         return payment
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "payment_id",
+                "payment_type",
+                "merchant",
+                "merchant_id",
+                "merchant_reference",
+                "description",
+                "fingerprint",
+                "verification",
+                "account",
+                "customer",
+                "address",
+                "payment_provider",
+                "payment_provider_subtype",
+                "allowed_payment_provider_type",
+                "return_url",
+                "cancel_url",
+                "currency",
+                "amount",
+                "pending",
+                "paid",
+                "refunded",
+                "reversed_",
+                "balance",
+                "auth",
+                "authorization",
+                "authorization_status",
+                "authorization_status_message",
+                "payment_flow",
+                "record_version",
+                "recurrence",
+                "system",
+                "country",
+                "created_at",
+                "updated_at",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="PaymentAuth")
 
@@ -28,10 +33,16 @@ class PaymentAuth:
 
     def to_dict(self) -> dict[str, Any]:
         token = self.token
+        if not isinstance(token, Unset):
+            expect(token, str, "token")
 
         status = self.status
+        if not isinstance(status, Unset):
+            expect(status, int, "status")
 
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -62,6 +73,16 @@ class PaymentAuth:
 
         payment_auth.additional_properties = d
         return payment_auth
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "token",
+                "status",
+                "message",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

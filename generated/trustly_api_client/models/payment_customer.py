@@ -2,12 +2,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    decode_time,
+    encode_money,
+    encode_time,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="PaymentCustomer")
 
@@ -32,12 +44,12 @@ class PaymentCustomer:
         driver_license (DriverLicense | Unset):
         vip (str | Unset):
         currency (str | Unset):
-        balance (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        balance (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
         external_tier (str | Unset):
-        enroll_date (int | Unset): Milliseconds since the Unix epoch.
+        enroll_date (datetime | Unset): Milliseconds since the Unix epoch.
         custom_data (CustomData | Unset): Free-form data the merchant keeps on a customer.
-        created_at (int | Unset): Milliseconds since the Unix epoch.
-        updated_at (int | Unset): Milliseconds since the Unix epoch.
+        created_at (datetime | Unset): Milliseconds since the Unix epoch.
+        updated_at (datetime | Unset): Milliseconds since the Unix epoch.
     """
 
     customer_id: str | Unset = UNSET
@@ -55,62 +67,118 @@ class PaymentCustomer:
     driver_license: DriverLicense | Unset = UNSET
     vip: str | Unset = UNSET
     currency: str | Unset = UNSET
-    balance: str | Unset = UNSET
+    balance: Decimal | Unset = UNSET
     external_tier: str | Unset = UNSET
-    enroll_date: int | Unset = UNSET
+    enroll_date: datetime | Unset = UNSET
     custom_data: CustomData | Unset = UNSET
-    created_at: int | Unset = UNSET
-    updated_at: int | Unset = UNSET
+    created_at: datetime | Unset = UNSET
+    updated_at: datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         customer_id = self.customer_id
+        if not isinstance(customer_id, Unset):
+            expect(customer_id, str, "customerId")
 
         external_id = self.external_id
+        if not isinstance(external_id, Unset):
+            expect(external_id, str, "externalId")
 
         merchant_id = self.merchant_id
+        if not isinstance(merchant_id, Unset):
+            expect(merchant_id, str, "merchantId")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         tax_id = self.tax_id
+        if not isinstance(tax_id, Unset):
+            expect(tax_id, str, "taxId")
 
         national_id = self.national_id
+        if not isinstance(national_id, Unset):
+            expect(national_id, str, "nationalId")
 
         organization_number = self.organization_number
+        if not isinstance(organization_number, Unset):
+            expect(organization_number, str, "organizationNumber")
 
         person_id = self.person_id
+        if not isinstance(person_id, Unset):
+            expect(person_id, str, "personId")
 
-        address: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.address, Unset):
-            address = self.address.to_dict()
+        address: Any = self.address
+        if not isinstance(address, Unset):
+            expect(address, Address, "address")
+            try:
+                address = address.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("address") from None
 
         phone = self.phone
+        if not isinstance(phone, Unset):
+            expect(phone, str, "phone")
 
         email = self.email
+        if not isinstance(email, Unset):
+            expect(email, str, "email")
 
         date_of_birth = self.date_of_birth
+        if not isinstance(date_of_birth, Unset):
+            expect(date_of_birth, str, "dateOfBirth")
 
-        driver_license: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.driver_license, Unset):
-            driver_license = self.driver_license.to_dict()
+        driver_license: Any = self.driver_license
+        if not isinstance(driver_license, Unset):
+            expect(driver_license, DriverLicense, "driverLicense")
+            try:
+                driver_license = driver_license.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("driverLicense") from None
 
         vip = self.vip
+        if not isinstance(vip, Unset):
+            expect(vip, str, "vip")
 
         currency = self.currency
+        if not isinstance(currency, Unset):
+            expect(currency, str, "currency")
 
-        balance = self.balance
+        balance: Any = self.balance
+        if not isinstance(balance, Unset):
+            expect(balance, (Decimal, str, int), "balance", nullable=False)
+            if balance is not None:
+                balance = encode_money(balance, "balance")
 
         external_tier = self.external_tier
+        if not isinstance(external_tier, Unset):
+            expect(external_tier, str, "externalTier")
 
-        enroll_date = self.enroll_date
+        enroll_date: Any = self.enroll_date
+        if not isinstance(enroll_date, Unset):
+            expect(enroll_date, (datetime, int), "enrollDate", nullable=False)
+            if enroll_date is not None:
+                enroll_date = encode_time(enroll_date, "epoch-ms", "enrollDate")
 
-        custom_data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.custom_data, Unset):
-            custom_data = self.custom_data.to_dict()
+        custom_data: Any = self.custom_data
+        if not isinstance(custom_data, Unset):
+            expect(custom_data, CustomData, "customData")
+            try:
+                custom_data = custom_data.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("customData") from None
 
-        created_at = self.created_at
+        created_at: Any = self.created_at
+        if not isinstance(created_at, Unset):
+            expect(created_at, (datetime, int), "createdAt", nullable=False)
+            if created_at is not None:
+                created_at = encode_time(created_at, "epoch-ms", "createdAt")
 
-        updated_at = self.updated_at
+        updated_at: Any = self.updated_at
+        if not isinstance(updated_at, Unset):
+            expect(updated_at, (datetime, int), "updatedAt", nullable=False)
+            if updated_at is not None:
+                updated_at = encode_time(updated_at, "epoch-ms", "updatedAt")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -203,11 +271,15 @@ class PaymentCustomer:
 
         currency = d.pop("currency", UNSET)
 
-        balance = d.pop("balance", UNSET)
+        balance: Any = d.pop("balance", UNSET)
+        if not isinstance(balance, Unset) and balance is not None:
+            balance = decode_money(balance, "balance")
 
         external_tier = d.pop("externalTier", UNSET)
 
-        enroll_date = d.pop("enrollDate", UNSET)
+        enroll_date: Any = d.pop("enrollDate", UNSET)
+        if not isinstance(enroll_date, Unset) and enroll_date is not None:
+            enroll_date = decode_time(enroll_date, "enrollDate")
 
         _custom_data = d.pop("customData", UNSET)
         custom_data: CustomData | Unset
@@ -216,9 +288,13 @@ class PaymentCustomer:
         else:
             custom_data = CustomData.from_dict(_custom_data)
 
-        created_at = d.pop("createdAt", UNSET)
+        created_at: Any = d.pop("createdAt", UNSET)
+        if not isinstance(created_at, Unset) and created_at is not None:
+            created_at = decode_time(created_at, "createdAt")
 
-        updated_at = d.pop("updatedAt", UNSET)
+        updated_at: Any = d.pop("updatedAt", UNSET)
+        if not isinstance(updated_at, Unset) and updated_at is not None:
+            updated_at = decode_time(updated_at, "updatedAt")
 
         payment_customer = cls(
             customer_id=customer_id,
@@ -246,6 +322,34 @@ class PaymentCustomer:
 
         payment_customer.additional_properties = d
         return payment_customer
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "customer_id",
+                "external_id",
+                "merchant_id",
+                "name",
+                "tax_id",
+                "national_id",
+                "organization_number",
+                "person_id",
+                "address",
+                "phone",
+                "email",
+                "date_of_birth",
+                "driver_license",
+                "vip",
+                "currency",
+                "balance",
+                "external_tier",
+                "enroll_date",
+                "custom_data",
+                "created_at",
+                "updated_at",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="PaymentList")
 
@@ -27,14 +34,22 @@ class PaymentList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.payments, Unset):
+            raise InvalidFieldError("payments", "is required")
+        if self.payments is None:
+            expect(None, object, "payments")
         payments = []
         for payments_item_data in self.payments:
             payments_item = payments_item_data.to_dict()
             payments.append(payments_item)
 
         start_index = self.start_index
+        if not isinstance(start_index, Unset):
+            expect(start_index, int, "startIndex")
 
         items_per_page = self.items_per_page
+        if not isinstance(items_per_page, Unset):
+            expect(items_per_page, int, "itemsPerPage")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -54,7 +69,7 @@ class PaymentList:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         payments = []
-        _payments = d.pop("payments")
+        _payments = required(d, "payments")
         for payments_item_data in _payments:
             payments_item = Payment.from_dict(payments_item_data)
 
@@ -72,6 +87,16 @@ class PaymentList:
 
         payment_list.additional_properties = d
         return payment_list
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "payments",
+                "start_index",
+                "items_per_page",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

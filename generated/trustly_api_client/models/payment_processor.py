@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="PaymentProcessor")
 
@@ -34,16 +39,28 @@ class PaymentProcessor:
 
     def to_dict(self) -> dict[str, Any]:
         payment_processor_id = self.payment_processor_id
+        if not isinstance(payment_processor_id, Unset):
+            expect(payment_processor_id, str, "paymentProcessorId")
 
         type_ = self.type_
+        if not isinstance(type_, Unset):
+            expect(type_, int, "type")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         short_name = self.short_name
+        if not isinstance(short_name, Unset):
+            expect(short_name, str, "shortName")
 
         url = self.url
+        if not isinstance(url, Unset):
+            expect(url, str, "url")
 
         active = self.active
+        if not isinstance(active, Unset):
+            expect(active, str, "active")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -89,6 +106,19 @@ class PaymentProcessor:
 
         payment_processor.additional_properties = d
         return payment_processor
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "payment_processor_id",
+                "type_",
+                "name",
+                "short_name",
+                "url",
+                "active",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

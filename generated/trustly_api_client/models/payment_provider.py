@@ -9,7 +9,14 @@ from attrs import field as _attrs_field
 
 from ..models.country_code import CountryCode
 from ..models.payment_provider_subtype import PaymentProviderSubtype
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="PaymentProvider")
 
@@ -43,28 +50,44 @@ class PaymentProvider:
 
     def to_dict(self) -> dict[str, Any]:
         payment_provider_id = self.payment_provider_id
+        if not isinstance(payment_provider_id, Unset):
+            expect(payment_provider_id, str, "paymentProviderId")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
         type_ = self.type_
+        if not isinstance(type_, Unset):
+            expect(type_, int, "type")
 
-        sub_type: str | Unset = UNSET
-        if not isinstance(self.sub_type, Unset):
-            sub_type = self.sub_type.value
+        sub_type: Any = self.sub_type
+        if not isinstance(sub_type, Unset):
+            sub_type = encode_enum(sub_type, PaymentProviderSubtype, "subType")
 
         swift = self.swift
+        if not isinstance(swift, Unset):
+            expect(swift, str, "swift")
 
-        address: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.address, Unset):
-            address = self.address.to_dict()
+        address: Any = self.address
+        if not isinstance(address, Unset):
+            expect(address, Address, "address")
+            try:
+                address = address.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("address") from None
 
-        country: str | Unset = UNSET
-        if not isinstance(self.country, Unset):
-            country = self.country.value
+        country: Any = self.country
+        if not isinstance(country, Unset):
+            country = encode_enum(country, CountryCode, "country")
 
         instant_payout_available = self.instant_payout_available
+        if not isinstance(instant_payout_available, Unset):
+            expect(instant_payout_available, bool, "instantPayoutAvailable")
 
         instant_payment = self.instant_payment
+        if not isinstance(instant_payment, Unset):
+            expect(instant_payment, bool, "instantPayment")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -140,6 +163,22 @@ class PaymentProvider:
 
         payment_provider.additional_properties = d
         return payment_provider
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "payment_provider_id",
+                "name",
+                "type_",
+                "sub_type",
+                "swift",
+                "address",
+                "country",
+                "instant_payout_available",
+                "instant_payment",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="PaymentProviderList")
 
@@ -27,6 +32,8 @@ class PaymentProviderList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if self.payment_providers is None:
+            expect(None, object, "paymentProviders")
         payment_providers: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.payment_providers, Unset):
             payment_providers = []
@@ -35,8 +42,12 @@ class PaymentProviderList:
                 payment_providers.append(payment_providers_item)
 
         start_index = self.start_index
+        if not isinstance(start_index, Unset):
+            expect(start_index, int, "startIndex")
 
         items_per_page = self.items_per_page
+        if not isinstance(items_per_page, Unset):
+            expect(items_per_page, int, "itemsPerPage")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -74,6 +85,16 @@ class PaymentProviderList:
 
         payment_provider_list.additional_properties = d
         return payment_provider_list
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "payment_providers",
+                "start_index",
+                "items_per_page",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

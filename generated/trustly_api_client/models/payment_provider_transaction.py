@@ -7,7 +7,13 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="PaymentProviderTransaction")
 
@@ -45,28 +51,52 @@ class PaymentProviderTransaction:
 
     def to_dict(self) -> dict[str, Any]:
         payment_provider_transaction_id = self.payment_provider_transaction_id
+        if not isinstance(payment_provider_transaction_id, Unset):
+            expect(payment_provider_transaction_id, str, "paymentProviderTransactionId")
 
         status = self.status
+        if not isinstance(status, Unset):
+            expect(status, str, "status")
 
         status_message = self.status_message
+        if not isinstance(status_message, Unset):
+            expect(status_message, str, "statusMessage")
 
         status_description = self.status_description
+        if not isinstance(status_description, Unset):
+            expect(status_description, str, "statusDescription")
 
         reason_code = self.reason_code
+        if not isinstance(reason_code, Unset):
+            expect(reason_code, str, "reasonCode")
 
         reason_code_message = self.reason_code_message
+        if not isinstance(reason_code_message, Unset):
+            expect(reason_code_message, str, "reasonCodeMessage")
 
         third_party_decline_code = self.third_party_decline_code
+        if not isinstance(third_party_decline_code, Unset):
+            expect(third_party_decline_code, str, "thirdPartyDeclineCode")
 
         clearing_house = self.clearing_house
+        if not isinstance(clearing_house, Unset):
+            expect(clearing_house, str, "clearingHouse")
 
         instant_settle = self.instant_settle
+        if not isinstance(instant_settle, Unset):
+            expect(instant_settle, bool, "instantSettle")
 
         signature = self.signature
+        if not isinstance(signature, Unset):
+            expect(signature, str, "signature")
 
-        payment_processor: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.payment_processor, Unset):
-            payment_processor = self.payment_processor.to_dict()
+        payment_processor: Any = self.payment_processor
+        if not isinstance(payment_processor, Unset):
+            expect(payment_processor, PaymentProcessor, "paymentProcessor")
+            try:
+                payment_processor = payment_processor.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("paymentProcessor") from None
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -142,6 +172,24 @@ class PaymentProviderTransaction:
 
         payment_provider_transaction.additional_properties = d
         return payment_provider_transaction
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "payment_provider_transaction_id",
+                "status",
+                "status_message",
+                "status_description",
+                "reason_code",
+                "reason_code_message",
+                "third_party_decline_code",
+                "clearing_house",
+                "instant_settle",
+                "signature",
+                "payment_processor",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -13,7 +13,14 @@ from typing import (
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="PepHit")
 
@@ -41,23 +48,39 @@ class PepHit:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.screening_type, Unset):
+            raise InvalidFieldError("screeningType", "is required")
+        if self.screening_type is None:
+            expect(None, object, "screeningType")
         screening_type = self.screening_type
 
         score = self.score
+        if not isinstance(score, Unset):
+            expect(score, str, "score")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
+        if self.date_of_birth is None:
+            expect(None, object, "dateOfBirth")
         date_of_birth: str | Unset = UNSET
         if not isinstance(self.date_of_birth, Unset):
             date_of_birth = self.date_of_birth.isoformat()
 
         contry = self.contry
+        if not isinstance(contry, Unset):
+            expect(contry, str, "contry")
 
+        if self.professional_history is None:
+            expect(None, object, "professionalHistory")
         professional_history: list[str] | Unset = UNSET
         if not isinstance(self.professional_history, Unset):
             professional_history = self.professional_history
 
         trusted_entity = self.trusted_entity
+        if not isinstance(trusted_entity, Unset):
+            expect(trusted_entity, str, "trustedEntity")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -84,7 +107,7 @@ class PepHit:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        screening_type = cast(Literal["3"], d.pop("screeningType"))
+        screening_type = cast(Literal["3"], required(d, "screeningType"))
         if screening_type != "3":
             raise ValueError(f"screeningType must match const '3', got '{screening_type}'")
 
@@ -117,6 +140,20 @@ class PepHit:
 
         pep_hit.additional_properties = d
         return pep_hit
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "screening_type",
+                "score",
+                "name",
+                "date_of_birth",
+                "contry",
+                "professional_history",
+                "trusted_entity",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,13 +2,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.withdrawal_method import WithdrawalMethod
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    encode_amount,
+    encode_enum,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="PreAuthRequest")
 
@@ -19,7 +30,7 @@ class PreAuthRequest:
     Attributes:
         merchant_reference (str):
         period (int): Hours the preauthorization lasts.
-        amount (str): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
+        amount (Decimal): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
         split_token (str | Unset):
         external_tier (str | Unset):
         interaction_id (str | Unset):
@@ -29,7 +40,7 @@ class PreAuthRequest:
 
     merchant_reference: str
     period: int
-    amount: str
+    amount: Decimal
     split_token: str | Unset = UNSET
     external_tier: str | Unset = UNSET
     interaction_id: str | Unset = UNSET
@@ -37,21 +48,43 @@ class PreAuthRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.merchant_reference, Unset):
+            raise InvalidFieldError("merchantReference", "is required")
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
+        if isinstance(self.period, Unset):
+            raise InvalidFieldError("period", "is required")
         period = self.period
+        if not isinstance(period, Unset):
+            expect(period, int, "period")
 
-        amount = self.amount
+        if isinstance(self.amount, Unset):
+            raise InvalidFieldError("amount", "is required")
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_amount(amount, "amount")
 
         split_token = self.split_token
+        if not isinstance(split_token, Unset):
+            expect(split_token, str, "splitToken")
 
         external_tier = self.external_tier
+        if not isinstance(external_tier, Unset):
+            expect(external_tier, str, "externalTier")
 
         interaction_id = self.interaction_id
+        if not isinstance(interaction_id, Unset):
+            expect(interaction_id, str, "interactionId")
 
-        metadata_remittance_withdrawal_method: str | Unset = UNSET
-        if not isinstance(self.metadata_remittance_withdrawal_method, Unset):
-            metadata_remittance_withdrawal_method = self.metadata_remittance_withdrawal_method.value
+        metadata_remittance_withdrawal_method: Any = self.metadata_remittance_withdrawal_method
+        if not isinstance(metadata_remittance_withdrawal_method, Unset):
+            metadata_remittance_withdrawal_method = encode_enum(
+                metadata_remittance_withdrawal_method, WithdrawalMethod, "metadata.remittance.withdrawalMethod"
+            )
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -76,11 +109,13 @@ class PreAuthRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        merchant_reference = d.pop("merchantReference")
+        merchant_reference = required(d, "merchantReference")
 
-        period = d.pop("period")
+        period = required(d, "period")
 
-        amount = d.pop("amount")
+        amount: Any = required(d, "amount")
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
         split_token = d.pop("splitToken", UNSET)
 
@@ -107,6 +142,20 @@ class PreAuthRequest:
 
         pre_auth_request.additional_properties = d
         return pre_auth_request
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_reference",
+                "period",
+                "amount",
+                "split_token",
+                "external_tier",
+                "interaction_id",
+                "metadata_remittance_withdrawal_method",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,67 +2,108 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.recurrence_unit import RecurrenceUnit
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    decode_money,
+    decode_time,
+    encode_enum,
+    encode_money,
+    encode_time,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Recurrence")
 
 
 @_attrs_define
 class Recurrence:
-    """
+    """The schedule of a Recurring payment as Trustly reports it.
+
     Attributes:
         recurrence_id (str | Unset):
-        start_date (int | Unset): Milliseconds since the Unix epoch.
-        end_date (int | Unset): Milliseconds since the Unix epoch.
-        next_occurrence (int | Unset): Milliseconds since the Unix epoch.
+        start_date (datetime | Unset): Milliseconds since the Unix epoch.
+        end_date (datetime | Unset): Milliseconds since the Unix epoch.
+        next_occurrence (datetime | Unset): Milliseconds since the Unix epoch.
         frequency (int | Unset):  Default: 1.
         frequency_unit (int | Unset):
         frequency_unit_type (RecurrenceUnit | Unset):
-        recurring_amount (str | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
-        debt_settlement (str | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
+        recurring_amount (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        debt_settlement (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
         automatic_capture (bool | Unset):
     """
 
     recurrence_id: str | Unset = UNSET
-    start_date: int | Unset = UNSET
-    end_date: int | Unset = UNSET
-    next_occurrence: int | Unset = UNSET
+    start_date: datetime | Unset = UNSET
+    end_date: datetime | Unset = UNSET
+    next_occurrence: datetime | Unset = UNSET
     frequency: int | Unset = 1
     frequency_unit: int | Unset = UNSET
     frequency_unit_type: RecurrenceUnit | Unset = UNSET
-    recurring_amount: str | Unset = UNSET
-    debt_settlement: str | Unset = UNSET
+    recurring_amount: Decimal | Unset = UNSET
+    debt_settlement: Decimal | Unset = UNSET
     automatic_capture: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         recurrence_id = self.recurrence_id
+        if not isinstance(recurrence_id, Unset):
+            expect(recurrence_id, str, "recurrenceId")
 
-        start_date = self.start_date
+        start_date: Any = self.start_date
+        if not isinstance(start_date, Unset):
+            expect(start_date, (datetime, int), "startDate", nullable=False)
+            if start_date is not None:
+                start_date = encode_time(start_date, "epoch-ms", "startDate")
 
-        end_date = self.end_date
+        end_date: Any = self.end_date
+        if not isinstance(end_date, Unset):
+            expect(end_date, (datetime, int), "endDate", nullable=False)
+            if end_date is not None:
+                end_date = encode_time(end_date, "epoch-ms", "endDate")
 
-        next_occurrence = self.next_occurrence
+        next_occurrence: Any = self.next_occurrence
+        if not isinstance(next_occurrence, Unset):
+            expect(next_occurrence, (datetime, int), "nextOccurrence", nullable=False)
+            if next_occurrence is not None:
+                next_occurrence = encode_time(next_occurrence, "epoch-ms", "nextOccurrence")
 
         frequency = self.frequency
+        if not isinstance(frequency, Unset):
+            expect(frequency, int, "frequency")
 
         frequency_unit = self.frequency_unit
+        if not isinstance(frequency_unit, Unset):
+            expect(frequency_unit, int, "frequencyUnit")
 
-        frequency_unit_type: str | Unset = UNSET
-        if not isinstance(self.frequency_unit_type, Unset):
-            frequency_unit_type = self.frequency_unit_type.value
+        frequency_unit_type: Any = self.frequency_unit_type
+        if not isinstance(frequency_unit_type, Unset):
+            frequency_unit_type = encode_enum(frequency_unit_type, RecurrenceUnit, "frequencyUnitType")
 
-        recurring_amount = self.recurring_amount
+        recurring_amount: Any = self.recurring_amount
+        if not isinstance(recurring_amount, Unset):
+            expect(recurring_amount, (Decimal, str, int), "recurringAmount", nullable=False)
+            if recurring_amount is not None:
+                recurring_amount = encode_money(recurring_amount, "recurringAmount")
 
-        debt_settlement = self.debt_settlement
+        debt_settlement: Any = self.debt_settlement
+        if not isinstance(debt_settlement, Unset):
+            expect(debt_settlement, (Decimal, str, int), "debtSettlement", nullable=False)
+            if debt_settlement is not None:
+                debt_settlement = encode_money(debt_settlement, "debtSettlement")
 
         automatic_capture = self.automatic_capture
+        if not isinstance(automatic_capture, Unset):
+            expect(automatic_capture, bool, "automaticCapture")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -95,11 +136,17 @@ class Recurrence:
         d = dict(src_dict)
         recurrence_id = d.pop("recurrenceId", UNSET)
 
-        start_date = d.pop("startDate", UNSET)
+        start_date: Any = d.pop("startDate", UNSET)
+        if not isinstance(start_date, Unset) and start_date is not None:
+            start_date = decode_time(start_date, "startDate")
 
-        end_date = d.pop("endDate", UNSET)
+        end_date: Any = d.pop("endDate", UNSET)
+        if not isinstance(end_date, Unset) and end_date is not None:
+            end_date = decode_time(end_date, "endDate")
 
-        next_occurrence = d.pop("nextOccurrence", UNSET)
+        next_occurrence: Any = d.pop("nextOccurrence", UNSET)
+        if not isinstance(next_occurrence, Unset) and next_occurrence is not None:
+            next_occurrence = decode_time(next_occurrence, "nextOccurrence")
 
         frequency = d.pop("frequency", UNSET)
 
@@ -112,9 +159,13 @@ class Recurrence:
         else:
             frequency_unit_type = RecurrenceUnit(_frequency_unit_type)
 
-        recurring_amount = d.pop("recurringAmount", UNSET)
+        recurring_amount: Any = d.pop("recurringAmount", UNSET)
+        if not isinstance(recurring_amount, Unset) and recurring_amount is not None:
+            recurring_amount = decode_money(recurring_amount, "recurringAmount")
 
-        debt_settlement = d.pop("debtSettlement", UNSET)
+        debt_settlement: Any = d.pop("debtSettlement", UNSET)
+        if not isinstance(debt_settlement, Unset) and debt_settlement is not None:
+            debt_settlement = decode_money(debt_settlement, "debtSettlement")
 
         automatic_capture = d.pop("automaticCapture", UNSET)
 
@@ -133,6 +184,23 @@ class Recurrence:
 
         recurrence.additional_properties = d
         return recurrence
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "recurrence_id",
+                "start_date",
+                "end_date",
+                "next_occurrence",
+                "frequency",
+                "frequency_unit",
+                "frequency_unit_type",
+                "recurring_amount",
+                "debt_settlement",
+                "automatic_capture",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

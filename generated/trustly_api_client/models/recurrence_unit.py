@@ -20,7 +20,11 @@ class RecurrenceUnit(StrEnum):
     YEAR = "Year"
 
     def __str__(self) -> str:
-        return str(self.value)
+        # Logs and f-strings show the name (`COMPLETED`); the wire value is `.value`.
+        return self.name
+
+    def __format__(self, format_spec: str) -> str:
+        return format(self.name, format_spec)
 
     @classmethod
     def _missing_(cls, value: object) -> Any:

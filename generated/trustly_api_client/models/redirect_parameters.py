@@ -10,7 +10,15 @@ from attrs import field as _attrs_field
 from ..models.payment_type import PaymentType
 from ..models.transaction_status import TransactionStatus
 from ..models.transaction_type import TransactionType
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="RedirectParameters")
 
@@ -48,29 +56,49 @@ class RedirectParameters:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.transaction_id, Unset):
+            raise InvalidFieldError("transactionId", "is required")
         transaction_id = self.transaction_id
+        if not isinstance(transaction_id, Unset):
+            expect(transaction_id, str, "transactionId")
 
-        status = self.status.value
+        if isinstance(self.status, Unset):
+            raise InvalidFieldError("status", "is required")
+        status: Any = self.status
+        if not isinstance(status, Unset):
+            status = encode_enum(status, TransactionStatus, "status")
 
-        transaction_type: str | Unset = UNSET
-        if not isinstance(self.transaction_type, Unset):
-            transaction_type = self.transaction_type.value
+        transaction_type: Any = self.transaction_type
+        if not isinstance(transaction_type, Unset):
+            transaction_type = encode_enum(transaction_type, TransactionType, "transactionType")
 
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
-        payment_payment_type: str | Unset = UNSET
-        if not isinstance(self.payment_payment_type, Unset):
-            payment_payment_type = self.payment_payment_type.value
+        payment_payment_type: Any = self.payment_payment_type
+        if not isinstance(payment_payment_type, Unset):
+            payment_payment_type = encode_enum(payment_payment_type, PaymentType, "payment.paymentType")
 
         payment_payment_provider_type = self.payment_payment_provider_type
+        if not isinstance(payment_payment_provider_type, Unset):
+            expect(payment_payment_provider_type, int, "payment.paymentProvider.type")
 
         payment_account_verified = self.payment_account_verified
+        if not isinstance(payment_account_verified, Unset):
+            expect(payment_account_verified, bool, "payment.account.verified")
 
         payment_payment_provider_transaction_status = self.payment_payment_provider_transaction_status
+        if not isinstance(payment_payment_provider_transaction_status, Unset):
+            expect(payment_payment_provider_transaction_status, str, "payment.paymentProviderTransaction.status")
 
         panel = self.panel
+        if not isinstance(panel, Unset):
+            expect(panel, str, "panel")
 
         instant_payout_avail = self.instant_payout_avail
+        if not isinstance(instant_payout_avail, Unset):
+            expect(instant_payout_avail, bool, "instantPayoutAvail")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -102,9 +130,9 @@ class RedirectParameters:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        transaction_id = d.pop("transactionId")
+        transaction_id = required(d, "transactionId")
 
-        status = TransactionStatus(d.pop("status"))
+        status = TransactionStatus(required(d, "status"))
 
         _transaction_type = d.pop("transactionType", UNSET)
         transaction_type: TransactionType | Unset
@@ -147,6 +175,23 @@ class RedirectParameters:
 
         redirect_parameters.additional_properties = d
         return redirect_parameters
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "transaction_id",
+                "status",
+                "transaction_type",
+                "merchant_reference",
+                "payment_payment_type",
+                "payment_payment_provider_type",
+                "payment_account_verified",
+                "payment_payment_provider_transaction_status",
+                "panel",
+                "instant_payout_avail",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

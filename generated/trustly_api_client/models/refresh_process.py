@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="RefreshProcess")
 
 
@@ -21,7 +29,11 @@ class RefreshProcess:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.process_id, Unset):
+            raise InvalidFieldError("processId", "is required")
         process_id = self.process_id
+        if not isinstance(process_id, Unset):
+            expect(process_id, str, "processId")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -36,7 +48,7 @@ class RefreshProcess:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        process_id = d.pop("processId")
+        process_id = required(d, "processId")
 
         refresh_process = cls(
             process_id=process_id,
@@ -44,6 +56,9 @@ class RefreshProcess:
 
         refresh_process.additional_properties = d
         return refresh_process
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("process_id",))
 
     @property
     def additional_keys(self) -> list[str]:

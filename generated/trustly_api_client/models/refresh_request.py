@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="RefreshRequest")
 
 
@@ -21,7 +29,11 @@ class RefreshRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.split_token, Unset):
+            raise InvalidFieldError("splitToken", "is required")
         split_token = self.split_token
+        if not isinstance(split_token, Unset):
+            expect(split_token, str, "splitToken")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -36,7 +48,7 @@ class RefreshRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        split_token = d.pop("splitToken")
+        split_token = required(d, "splitToken")
 
         refresh_request = cls(
             split_token=split_token,
@@ -44,6 +56,9 @@ class RefreshRequest:
 
         refresh_request.additional_properties = d
         return refresh_request
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("split_token",))
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="RefreshResult")
 
 
@@ -21,7 +29,15 @@ class RefreshResult:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        refresh = self.refresh.to_dict()
+        if isinstance(self.refresh, Unset):
+            raise InvalidFieldError("refresh", "is required")
+        refresh: Any = self.refresh
+        if not isinstance(refresh, Unset):
+            expect(refresh, RefreshProcess, "refresh")
+            try:
+                refresh = refresh.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("refresh") from None
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -36,7 +52,7 @@ class RefreshResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        refresh = RefreshProcess.from_dict(d.pop("refresh"))
+        refresh = RefreshProcess.from_dict(required(d, "refresh"))
 
         refresh_result = cls(
             refresh=refresh,
@@ -44,6 +60,9 @@ class RefreshResult:
 
         refresh_result.additional_properties = d
         return refresh_result
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("refresh",))
 
     @property
     def additional_keys(self) -> list[str]:

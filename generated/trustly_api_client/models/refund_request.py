@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    decode_money,
+    encode_amount,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="RefundRequest")
 
@@ -17,17 +25,23 @@ class RefundRequest:
     """
     Attributes:
         merchant_reference (str | Unset):
-        amount (str | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
+        amount (Decimal | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
     """
 
     merchant_reference: str | Unset = UNSET
-    amount: str | Unset = UNSET
+    amount: Decimal | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
-        amount = self.amount
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_amount(amount, "amount")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -44,7 +58,9 @@ class RefundRequest:
         d = dict(src_dict)
         merchant_reference = d.pop("merchantReference", UNSET)
 
-        amount = d.pop("amount", UNSET)
+        amount: Any = d.pop("amount", UNSET)
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
         refund_request = cls(
             merchant_reference=merchant_reference,
@@ -53,6 +69,15 @@ class RefundRequest:
 
         refund_request.additional_properties = d
         return refund_request
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_reference",
+                "amount",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

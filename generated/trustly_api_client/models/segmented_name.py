@@ -7,7 +7,12 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="SegmentedName")
 
@@ -32,16 +37,26 @@ class SegmentedName:
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title
+        if not isinstance(title, Unset):
+            expect(title, str, "title")
 
         first_name = self.first_name
+        if not isinstance(first_name, Unset):
+            expect(first_name, str, "firstName")
 
+        if self.middle_name is None:
+            expect(None, object, "middleName")
         middle_name: list[str] | Unset = UNSET
         if not isinstance(self.middle_name, Unset):
             middle_name = self.middle_name
 
         last_name = self.last_name
+        if not isinstance(last_name, Unset):
+            expect(last_name, str, "lastName")
 
         suffix = self.suffix
+        if not isinstance(suffix, Unset):
+            expect(suffix, str, "suffix")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -82,6 +97,18 @@ class SegmentedName:
 
         segmented_name.additional_properties = d
         return segmented_name
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "title",
+                "first_name",
+                "middle_name",
+                "last_name",
+                "suffix",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

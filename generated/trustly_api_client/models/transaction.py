@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,7 +12,19 @@ from attrs import field as _attrs_field
 from ..models.currency import Currency
 from ..models.transaction_status import TransactionStatus
 from ..models.transaction_type import TransactionType
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    decode_time,
+    encode_enum,
+    encode_money,
+    encode_time,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="Transaction")
 
@@ -23,20 +37,20 @@ class Transaction:
         transaction_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
         transaction_type (TransactionType): What a transaction record does.
         status (TransactionStatus): Where a transaction is in its lifecycle.
-        created_at (int): Milliseconds since the Unix epoch.
+        created_at (datetime): Milliseconds since the Unix epoch.
         status_message (str | Unset):
         status_code (str | Unset):
         payment (Payment | Unset): The agreement a customer authorized; its transactions move the money.
         merchant_reference (str | Unset):
         original_transaction_id (str | Unset): The transaction this one was made from (the authorization of a capture).
         currency (Currency | Unset): ISO 4217 currency code.
-        amount (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        pending (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        paid (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        refunded (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        reversed_ (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        balance (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        fee (str | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        amount (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        pending (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        paid (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        refunded (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        reversed_ (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        balance (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
+        fee (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
         payment_provider_transaction (PaymentProviderTransaction | Unset): The bank-side record of a transaction and its
             status code (e.g. AC100, SW054).
         pp_trx_id (str | Unset):
@@ -45,30 +59,30 @@ class Transaction:
         time_zone (str | Unset):
         pre_authorized (bool | Unset):
         record_version (int | Unset):
-        updated_at (int | Unset): Milliseconds since the Unix epoch.
-        processed_at (int | None | Unset):
-        completed_at (int | None | Unset):
-        expired_at (int | None | Unset):
-        representment_scheduled_at (int | None | Unset):
+        updated_at (datetime | Unset): Milliseconds since the Unix epoch.
+        processed_at (datetime | None | Unset):
+        completed_at (datetime | None | Unset):
+        expired_at (datetime | None | Unset):
+        representment_scheduled_at (datetime | None | Unset):
     """
 
     transaction_id: str
     transaction_type: TransactionType
     status: TransactionStatus
-    created_at: int
+    created_at: datetime
     status_message: str | Unset = UNSET
     status_code: str | Unset = UNSET
     payment: Payment | Unset = UNSET
     merchant_reference: str | Unset = UNSET
     original_transaction_id: str | Unset = UNSET
     currency: Currency | Unset = UNSET
-    amount: str | Unset = UNSET
-    pending: str | Unset = UNSET
-    paid: str | Unset = UNSET
-    refunded: str | Unset = UNSET
-    reversed_: str | Unset = UNSET
-    balance: str | Unset = UNSET
-    fee: str | Unset = UNSET
+    amount: Decimal | Unset = UNSET
+    pending: Decimal | Unset = UNSET
+    paid: Decimal | Unset = UNSET
+    refunded: Decimal | Unset = UNSET
+    reversed_: Decimal | Unset = UNSET
+    balance: Decimal | Unset = UNSET
+    fee: Decimal | Unset = UNSET
     payment_provider_transaction: PaymentProviderTransaction | Unset = UNSET
     pp_trx_id: str | Unset = UNSET
     payment_processor_type: str | Unset = UNSET
@@ -76,93 +90,173 @@ class Transaction:
     time_zone: str | Unset = UNSET
     pre_authorized: bool | Unset = UNSET
     record_version: int | Unset = UNSET
-    updated_at: int | Unset = UNSET
-    processed_at: int | None | Unset = UNSET
-    completed_at: int | None | Unset = UNSET
-    expired_at: int | None | Unset = UNSET
-    representment_scheduled_at: int | None | Unset = UNSET
+    updated_at: datetime | Unset = UNSET
+    processed_at: datetime | None | Unset = UNSET
+    completed_at: datetime | None | Unset = UNSET
+    expired_at: datetime | None | Unset = UNSET
+    representment_scheduled_at: datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.transaction_id, Unset):
+            raise InvalidFieldError("transactionId", "is required")
         transaction_id = self.transaction_id
+        if not isinstance(transaction_id, Unset):
+            expect(transaction_id, str, "transactionId")
 
-        transaction_type = self.transaction_type.value
+        if isinstance(self.transaction_type, Unset):
+            raise InvalidFieldError("transactionType", "is required")
+        transaction_type: Any = self.transaction_type
+        if not isinstance(transaction_type, Unset):
+            transaction_type = encode_enum(transaction_type, TransactionType, "transactionType")
 
-        status = self.status.value
+        if isinstance(self.status, Unset):
+            raise InvalidFieldError("status", "is required")
+        status: Any = self.status
+        if not isinstance(status, Unset):
+            status = encode_enum(status, TransactionStatus, "status")
 
-        created_at = self.created_at
+        if isinstance(self.created_at, Unset):
+            raise InvalidFieldError("createdAt", "is required")
+        created_at: Any = self.created_at
+        if not isinstance(created_at, Unset):
+            expect(created_at, (datetime, int), "createdAt", nullable=False)
+            if created_at is not None:
+                created_at = encode_time(created_at, "epoch-ms", "createdAt")
 
         status_message = self.status_message
+        if not isinstance(status_message, Unset):
+            expect(status_message, str, "statusMessage")
 
         status_code = self.status_code
+        if not isinstance(status_code, Unset):
+            expect(status_code, str, "statusCode")
 
-        payment: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.payment, Unset):
-            payment = self.payment.to_dict()
+        payment: Any = self.payment
+        if not isinstance(payment, Unset):
+            expect(payment, Payment, "payment")
+            try:
+                payment = payment.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("payment") from None
 
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
         original_transaction_id = self.original_transaction_id
+        if not isinstance(original_transaction_id, Unset):
+            expect(original_transaction_id, str, "originalTransactionId")
 
-        currency: str | Unset = UNSET
-        if not isinstance(self.currency, Unset):
-            currency = self.currency.value
+        currency: Any = self.currency
+        if not isinstance(currency, Unset):
+            currency = encode_enum(currency, Currency, "currency")
 
-        amount = self.amount
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str, int), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_money(amount, "amount")
 
-        pending = self.pending
+        pending: Any = self.pending
+        if not isinstance(pending, Unset):
+            expect(pending, (Decimal, str, int), "pending", nullable=False)
+            if pending is not None:
+                pending = encode_money(pending, "pending")
 
-        paid = self.paid
+        paid: Any = self.paid
+        if not isinstance(paid, Unset):
+            expect(paid, (Decimal, str, int), "paid", nullable=False)
+            if paid is not None:
+                paid = encode_money(paid, "paid")
 
-        refunded = self.refunded
+        refunded: Any = self.refunded
+        if not isinstance(refunded, Unset):
+            expect(refunded, (Decimal, str, int), "refunded", nullable=False)
+            if refunded is not None:
+                refunded = encode_money(refunded, "refunded")
 
-        reversed_ = self.reversed_
+        reversed_: Any = self.reversed_
+        if not isinstance(reversed_, Unset):
+            expect(reversed_, (Decimal, str, int), "reversed", nullable=False)
+            if reversed_ is not None:
+                reversed_ = encode_money(reversed_, "reversed")
 
-        balance = self.balance
+        balance: Any = self.balance
+        if not isinstance(balance, Unset):
+            expect(balance, (Decimal, str, int), "balance", nullable=False)
+            if balance is not None:
+                balance = encode_money(balance, "balance")
 
-        fee = self.fee
+        fee: Any = self.fee
+        if not isinstance(fee, Unset):
+            expect(fee, (Decimal, str, int), "fee", nullable=False)
+            if fee is not None:
+                fee = encode_money(fee, "fee")
 
-        payment_provider_transaction: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.payment_provider_transaction, Unset):
-            payment_provider_transaction = self.payment_provider_transaction.to_dict()
+        payment_provider_transaction: Any = self.payment_provider_transaction
+        if not isinstance(payment_provider_transaction, Unset):
+            expect(payment_provider_transaction, PaymentProviderTransaction, "paymentProviderTransaction")
+            try:
+                payment_provider_transaction = payment_provider_transaction.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("paymentProviderTransaction") from None
 
         pp_trx_id = self.pp_trx_id
+        if not isinstance(pp_trx_id, Unset):
+            expect(pp_trx_id, str, "ppTrxId")
 
         payment_processor_type = self.payment_processor_type
+        if not isinstance(payment_processor_type, Unset):
+            expect(payment_processor_type, str, "paymentProcessorType")
 
         ip = self.ip
+        if not isinstance(ip, Unset):
+            expect(ip, str, "ip")
 
         time_zone = self.time_zone
+        if not isinstance(time_zone, Unset):
+            expect(time_zone, str, "timeZone")
 
         pre_authorized = self.pre_authorized
+        if not isinstance(pre_authorized, Unset):
+            expect(pre_authorized, bool, "preAuthorized")
 
         record_version = self.record_version
+        if not isinstance(record_version, Unset):
+            expect(record_version, int, "recordVersion")
 
-        updated_at = self.updated_at
+        updated_at: Any = self.updated_at
+        if not isinstance(updated_at, Unset):
+            expect(updated_at, (datetime, int), "updatedAt", nullable=False)
+            if updated_at is not None:
+                updated_at = encode_time(updated_at, "epoch-ms", "updatedAt")
 
-        processed_at: int | None | Unset
-        if isinstance(self.processed_at, Unset):
-            processed_at = UNSET
-        else:
-            processed_at = self.processed_at
+        processed_at: Any = self.processed_at
+        if not isinstance(processed_at, Unset):
+            expect(processed_at, (datetime, int), "processedAt", nullable=True)
+            if processed_at is not None:
+                processed_at = encode_time(processed_at, "epoch-ms", "processedAt")
 
-        completed_at: int | None | Unset
-        if isinstance(self.completed_at, Unset):
-            completed_at = UNSET
-        else:
-            completed_at = self.completed_at
+        completed_at: Any = self.completed_at
+        if not isinstance(completed_at, Unset):
+            expect(completed_at, (datetime, int), "completedAt", nullable=True)
+            if completed_at is not None:
+                completed_at = encode_time(completed_at, "epoch-ms", "completedAt")
 
-        expired_at: int | None | Unset
-        if isinstance(self.expired_at, Unset):
-            expired_at = UNSET
-        else:
-            expired_at = self.expired_at
+        expired_at: Any = self.expired_at
+        if not isinstance(expired_at, Unset):
+            expect(expired_at, (datetime, int), "expiredAt", nullable=True)
+            if expired_at is not None:
+                expired_at = encode_time(expired_at, "epoch-ms", "expiredAt")
 
-        representment_scheduled_at: int | None | Unset
-        if isinstance(self.representment_scheduled_at, Unset):
-            representment_scheduled_at = UNSET
-        else:
-            representment_scheduled_at = self.representment_scheduled_at
+        representment_scheduled_at: Any = self.representment_scheduled_at
+        if not isinstance(representment_scheduled_at, Unset):
+            expect(representment_scheduled_at, (datetime, int), "representmentScheduledAt", nullable=True)
+            if representment_scheduled_at is not None:
+                representment_scheduled_at = encode_time(
+                    representment_scheduled_at, "epoch-ms", "representmentScheduledAt"
+                )
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -230,13 +324,15 @@ class Transaction:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        transaction_id = d.pop("transactionId")
+        transaction_id = required(d, "transactionId")
 
-        transaction_type = TransactionType(d.pop("transactionType"))
+        transaction_type = TransactionType(required(d, "transactionType"))
 
-        status = TransactionStatus(d.pop("status"))
+        status = TransactionStatus(required(d, "status"))
 
-        created_at = d.pop("createdAt")
+        created_at: Any = required(d, "createdAt")
+        if not isinstance(created_at, Unset) and created_at is not None:
+            created_at = decode_time(created_at, "createdAt")
 
         status_message = d.pop("statusMessage", UNSET)
 
@@ -260,19 +356,33 @@ class Transaction:
         else:
             currency = Currency(_currency)
 
-        amount = d.pop("amount", UNSET)
+        amount: Any = d.pop("amount", UNSET)
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
-        pending = d.pop("pending", UNSET)
+        pending: Any = d.pop("pending", UNSET)
+        if not isinstance(pending, Unset) and pending is not None:
+            pending = decode_money(pending, "pending")
 
-        paid = d.pop("paid", UNSET)
+        paid: Any = d.pop("paid", UNSET)
+        if not isinstance(paid, Unset) and paid is not None:
+            paid = decode_money(paid, "paid")
 
-        refunded = d.pop("refunded", UNSET)
+        refunded: Any = d.pop("refunded", UNSET)
+        if not isinstance(refunded, Unset) and refunded is not None:
+            refunded = decode_money(refunded, "refunded")
 
-        reversed_ = d.pop("reversed", UNSET)
+        reversed_: Any = d.pop("reversed", UNSET)
+        if not isinstance(reversed_, Unset) and reversed_ is not None:
+            reversed_ = decode_money(reversed_, "reversed")
 
-        balance = d.pop("balance", UNSET)
+        balance: Any = d.pop("balance", UNSET)
+        if not isinstance(balance, Unset) and balance is not None:
+            balance = decode_money(balance, "balance")
 
-        fee = d.pop("fee", UNSET)
+        fee: Any = d.pop("fee", UNSET)
+        if not isinstance(fee, Unset) and fee is not None:
+            fee = decode_money(fee, "fee")
 
         _payment_provider_transaction = d.pop("paymentProviderTransaction", UNSET)
         payment_provider_transaction: PaymentProviderTransaction | Unset
@@ -293,43 +403,25 @@ class Transaction:
 
         record_version = d.pop("recordVersion", UNSET)
 
-        updated_at = d.pop("updatedAt", UNSET)
+        updated_at: Any = d.pop("updatedAt", UNSET)
+        if not isinstance(updated_at, Unset) and updated_at is not None:
+            updated_at = decode_time(updated_at, "updatedAt")
 
-        def _parse_processed_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        processed_at: Any = d.pop("processedAt", UNSET)
+        if not isinstance(processed_at, Unset) and processed_at is not None:
+            processed_at = decode_time(processed_at, "processedAt")
 
-        processed_at = _parse_processed_at(d.pop("processedAt", UNSET))
+        completed_at: Any = d.pop("completedAt", UNSET)
+        if not isinstance(completed_at, Unset) and completed_at is not None:
+            completed_at = decode_time(completed_at, "completedAt")
 
-        def _parse_completed_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        expired_at: Any = d.pop("expiredAt", UNSET)
+        if not isinstance(expired_at, Unset) and expired_at is not None:
+            expired_at = decode_time(expired_at, "expiredAt")
 
-        completed_at = _parse_completed_at(d.pop("completedAt", UNSET))
-
-        def _parse_expired_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        expired_at = _parse_expired_at(d.pop("expiredAt", UNSET))
-
-        def _parse_representment_scheduled_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        representment_scheduled_at = _parse_representment_scheduled_at(d.pop("representmentScheduledAt", UNSET))
+        representment_scheduled_at: Any = d.pop("representmentScheduledAt", UNSET)
+        if not isinstance(representment_scheduled_at, Unset) and representment_scheduled_at is not None:
+            representment_scheduled_at = decode_time(representment_scheduled_at, "representmentScheduledAt")
 
         transaction = cls(
             transaction_id=transaction_id,
@@ -365,6 +457,42 @@ class Transaction:
 
         transaction.additional_properties = d
         return transaction
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "transaction_id",
+                "transaction_type",
+                "status",
+                "created_at",
+                "status_message",
+                "status_code",
+                "payment",
+                "merchant_reference",
+                "original_transaction_id",
+                "currency",
+                "amount",
+                "pending",
+                "paid",
+                "refunded",
+                "reversed_",
+                "balance",
+                "fee",
+                "payment_provider_transaction",
+                "pp_trx_id",
+                "payment_processor_type",
+                "ip",
+                "time_zone",
+                "pre_authorized",
+                "record_version",
+                "updated_at",
+                "processed_at",
+                "completed_at",
+                "expired_at",
+                "representment_scheduled_at",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="TrustlyAbRequest")
 
@@ -32,14 +37,24 @@ class TrustlyAbRequest:
 
     def to_dict(self) -> dict[str, Any]:
         success_url = self.success_url
+        if not isinstance(success_url, Unset):
+            expect(success_url, str, "successURL")
 
         fail_url = self.fail_url
+        if not isinstance(fail_url, Unset):
+            expect(fail_url, str, "failURL")
 
         u_rl_target = self.u_rl_target
+        if not isinstance(u_rl_target, Unset):
+            expect(u_rl_target, str, "uRLTarget")
 
         callback_url = self.callback_url
+        if not isinstance(callback_url, Unset):
+            expect(callback_url, str, "callbackURL")
 
         notification_url = self.notification_url
+        if not isinstance(notification_url, Unset):
+            expect(notification_url, str, "notificationURL")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -80,6 +95,18 @@ class TrustlyAbRequest:
 
         trustly_ab_request.additional_properties = d
         return trustly_ab_request
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "success_url",
+                "fail_url",
+                "u_rl_target",
+                "callback_url",
+                "notification_url",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

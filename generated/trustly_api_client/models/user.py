@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_time,
+    encode_time,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="User")
 
@@ -27,8 +36,8 @@ class User:
         deceased (bool | Unset):
         driver_license (DriverLicense | Unset):
         eligible (bool | Unset):
-        created_at (int | Unset): Milliseconds since the Unix epoch.
-        updated_at (int | Unset): Milliseconds since the Unix epoch.
+        created_at (datetime | Unset): Milliseconds since the Unix epoch.
+        updated_at (datetime | Unset): Milliseconds since the Unix epoch.
     """
 
     name: str | Unset = UNSET
@@ -41,17 +50,25 @@ class User:
     deceased: bool | Unset = UNSET
     driver_license: DriverLicense | Unset = UNSET
     eligible: bool | Unset = UNSET
-    created_at: int | Unset = UNSET
-    updated_at: int | Unset = UNSET
+    created_at: datetime | Unset = UNSET
+    updated_at: datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
-        segmented_name: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.segmented_name, Unset):
-            segmented_name = self.segmented_name.to_dict()
+        segmented_name: Any = self.segmented_name
+        if not isinstance(segmented_name, Unset):
+            expect(segmented_name, SegmentedName, "segmentedName")
+            try:
+                segmented_name = segmented_name.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("segmentedName") from None
 
+        if self.address is None:
+            expect(None, object, "address")
         address: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.address, Unset):
             address = []
@@ -59,29 +76,53 @@ class User:
                 address_item = address_item_data.to_dict()
                 address.append(address_item)
 
+        if self.phone is None:
+            expect(None, object, "phone")
         phone: list[str] | Unset = UNSET
         if not isinstance(self.phone, Unset):
             phone = self.phone
 
+        if self.email is None:
+            expect(None, object, "email")
         email: list[str] | Unset = UNSET
         if not isinstance(self.email, Unset):
             email = self.email
 
         date_of_birth = self.date_of_birth
+        if not isinstance(date_of_birth, Unset):
+            expect(date_of_birth, str, "dateOfBirth")
 
         tax_id = self.tax_id
+        if not isinstance(tax_id, Unset):
+            expect(tax_id, str, "taxId")
 
         deceased = self.deceased
+        if not isinstance(deceased, Unset):
+            expect(deceased, bool, "deceased")
 
-        driver_license: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.driver_license, Unset):
-            driver_license = self.driver_license.to_dict()
+        driver_license: Any = self.driver_license
+        if not isinstance(driver_license, Unset):
+            expect(driver_license, DriverLicense, "driverLicense")
+            try:
+                driver_license = driver_license.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("driverLicense") from None
 
         eligible = self.eligible
+        if not isinstance(eligible, Unset):
+            expect(eligible, bool, "eligible")
 
-        created_at = self.created_at
+        created_at: Any = self.created_at
+        if not isinstance(created_at, Unset):
+            expect(created_at, (datetime, int), "createdAt", nullable=False)
+            if created_at is not None:
+                created_at = encode_time(created_at, "epoch-ms", "createdAt")
 
-        updated_at = self.updated_at
+        updated_at: Any = self.updated_at
+        if not isinstance(updated_at, Unset):
+            expect(updated_at, (datetime, int), "updatedAt", nullable=False)
+            if updated_at is not None:
+                updated_at = encode_time(updated_at, "epoch-ms", "updatedAt")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -153,9 +194,13 @@ class User:
 
         eligible = d.pop("eligible", UNSET)
 
-        created_at = d.pop("createdAt", UNSET)
+        created_at: Any = d.pop("createdAt", UNSET)
+        if not isinstance(created_at, Unset) and created_at is not None:
+            created_at = decode_time(created_at, "createdAt")
 
-        updated_at = d.pop("updatedAt", UNSET)
+        updated_at: Any = d.pop("updatedAt", UNSET)
+        if not isinstance(updated_at, Unset) and updated_at is not None:
+            updated_at = decode_time(updated_at, "updatedAt")
 
         user = cls(
             name=name,
@@ -174,6 +219,25 @@ class User:
 
         user.additional_properties = d
         return user
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "name",
+                "segmented_name",
+                "address",
+                "phone",
+                "email",
+                "date_of_birth",
+                "tax_id",
+                "deceased",
+                "driver_license",
+                "eligible",
+                "created_at",
+                "updated_at",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

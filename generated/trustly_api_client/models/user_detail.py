@@ -7,7 +7,13 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="UserDetail")
 
@@ -23,9 +29,13 @@ class UserDetail:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        detail: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.detail, Unset):
-            detail = self.detail.to_dict()
+        detail: Any = self.detail
+        if not isinstance(detail, Unset):
+            expect(detail, UserDetailBody, "detail")
+            try:
+                detail = detail.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("detail") from None
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -51,6 +61,9 @@ class UserDetail:
 
         user_detail.additional_properties = d
         return user_detail
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("detail",))
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="UserDetailBody")
 
@@ -25,6 +30,8 @@ class UserDetailBody:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if self.verification is None:
+            expect(None, object, "verification")
         verification: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.verification, Unset):
             verification = []
@@ -32,6 +39,8 @@ class UserDetailBody:
                 verification_item = verification_item_data.to_dict()
                 verification.append(verification_item)
 
+        if self.attribute is None:
+            expect(None, object, "attribute")
         attribute: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.attribute, Unset):
             attribute = []
@@ -77,6 +86,15 @@ class UserDetailBody:
 
         user_detail_body.additional_properties = d
         return user_detail_body
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "verification",
+                "attribute",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="UserFeedbackRequest")
 
@@ -28,10 +33,16 @@ class UserFeedbackRequest:
 
     def to_dict(self) -> dict[str, Any]:
         status = self.status
+        if not isinstance(status, Unset):
+            expect(status, int, "status")
 
         sub_status = self.sub_status
+        if not isinstance(sub_status, Unset):
+            expect(sub_status, int, "subStatus")
 
         description = self.description
+        if not isinstance(description, Unset):
+            expect(description, str, "description")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -62,6 +73,16 @@ class UserFeedbackRequest:
 
         user_feedback_request.additional_properties = d
         return user_feedback_request
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "status",
+                "sub_status",
+                "description",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,7 +8,13 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.user_verification_error_code import UserVerificationErrorCode
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="UserVerificationReason")
 
@@ -26,11 +32,13 @@ class UserVerificationReason:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code: str | Unset = UNSET
-        if not isinstance(self.code, Unset):
-            code = self.code.value
+        code: Any = self.code
+        if not isinstance(code, Unset):
+            code = encode_enum(code, UserVerificationErrorCode, "code")
 
         reason = self.reason
+        if not isinstance(reason, Unset):
+            expect(reason, str, "reason")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -61,6 +69,15 @@ class UserVerificationReason:
 
         user_verification_reason.additional_properties = d
         return user_verification_reason
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "code",
+                "reason",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,7 +8,13 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.user_verification_result_code import UserVerificationResultCode
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="UserVerificationResult")
 
@@ -29,10 +35,12 @@ class UserVerificationResult:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        result: str | Unset = UNSET
-        if not isinstance(self.result, Unset):
-            result = self.result.value
+        result: Any = self.result
+        if not isinstance(result, Unset):
+            result = encode_enum(result, UserVerificationResultCode, "result")
 
+        if self.reasons is None:
+            expect(None, object, "reasons")
         reasons: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.reasons, Unset):
             reasons = []
@@ -40,6 +48,8 @@ class UserVerificationResult:
                 reasons_item = reasons_item_data.to_dict()
                 reasons.append(reasons_item)
 
+        if self.screening_result is None:
+            expect(None, object, "screeningResult")
         screening_result: list[list[dict[str, Any]]] | Unset = UNSET
         if not isinstance(self.screening_result, Unset):
             screening_result = []
@@ -147,6 +157,16 @@ class UserVerificationResult:
 
         user_verification_result.additional_properties = d
         return user_verification_result
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "result",
+                "reasons",
+                "screening_result",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,13 @@ from attrs import field as _attrs_field
 
 from ..models.verification_mode import VerificationMode
 from ..models.verification_status import VerificationStatus
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Verification")
 
@@ -29,15 +35,17 @@ class Verification:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        status: str | Unset = UNSET
-        if not isinstance(self.status, Unset):
-            status = self.status.value
+        status: Any = self.status
+        if not isinstance(status, Unset):
+            status = encode_enum(status, VerificationStatus, "status")
 
-        mode: str | Unset = UNSET
-        if not isinstance(self.mode, Unset):
-            mode = self.mode.value
+        mode: Any = self.mode
+        if not isinstance(mode, Unset):
+            mode = encode_enum(mode, VerificationMode, "mode")
 
         verify_customer = self.verify_customer
+        if not isinstance(verify_customer, Unset):
+            expect(verify_customer, bool, "verifyCustomer")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -78,6 +86,16 @@ class Verification:
 
         verification.additional_properties = d
         return verification
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "status",
+                "mode",
+                "verify_customer",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

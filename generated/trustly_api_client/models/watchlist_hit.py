@@ -14,7 +14,15 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.gender import Gender
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="WatchlistHit")
 
@@ -58,43 +66,73 @@ class WatchlistHit:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.screening_type, Unset):
+            raise InvalidFieldError("screeningType", "is required")
+        if self.screening_type is None:
+            expect(None, object, "screeningType")
         screening_type = self.screening_type
 
         score = self.score
+        if not isinstance(score, Unset):
+            expect(score, str, "score")
 
         name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
 
+        if self.aliases is None:
+            expect(None, object, "aliases")
         aliases: list[str] | Unset = UNSET
         if not isinstance(self.aliases, Unset):
             aliases = self.aliases
 
+        if self.date_of_birth is None:
+            expect(None, object, "dateOfBirth")
         date_of_birth: str | Unset = UNSET
         if not isinstance(self.date_of_birth, Unset):
             date_of_birth = self.date_of_birth.isoformat()
 
         nationality = self.nationality
+        if not isinstance(nationality, Unset):
+            expect(nationality, str, "nationality")
 
         source = self.source
+        if not isinstance(source, Unset):
+            expect(source, str, "source")
 
         source_region = self.source_region
+        if not isinstance(source_region, Unset):
+            expect(source_region, str, "sourceRegion")
 
         remarks = self.remarks
+        if not isinstance(remarks, Unset):
+            expect(remarks, str, "remarks")
 
         caution = self.caution
+        if not isinstance(caution, Unset):
+            expect(caution, str, "caution")
 
         url = self.url
+        if not isinstance(url, Unset):
+            expect(url, str, "url")
 
         address = self.address
+        if not isinstance(address, Unset):
+            expect(address, str, "address")
 
-        gender: str | Unset = UNSET
-        if not isinstance(self.gender, Unset):
-            gender = self.gender.value
+        gender: Any = self.gender
+        if not isinstance(gender, Unset):
+            gender = encode_enum(gender, Gender, "gender")
 
+        if self.designation_date is None:
+            expect(None, object, "designationDate")
         designation_date: str | Unset = UNSET
         if not isinstance(self.designation_date, Unset):
             designation_date = self.designation_date.isoformat()
 
         trusted_entity = self.trusted_entity
+        if not isinstance(trusted_entity, Unset):
+            expect(trusted_entity, str, "trustedEntity")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -137,7 +175,7 @@ class WatchlistHit:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        screening_type = cast(Literal["1"], d.pop("screeningType"))
+        screening_type = cast(Literal["1"], required(d, "screeningType"))
         if screening_type != "1":
             raise ValueError(f"screeningType must match const '1', got '{screening_type}'")
 
@@ -204,6 +242,28 @@ class WatchlistHit:
 
         watchlist_hit.additional_properties = d
         return watchlist_hit
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "screening_type",
+                "score",
+                "name",
+                "aliases",
+                "date_of_birth",
+                "nationality",
+                "source",
+                "source_region",
+                "remarks",
+                "caution",
+                "url",
+                "address",
+                "gender",
+                "designation_date",
+                "trusted_entity",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -217,18 +217,12 @@ def sync_detailed(
         created_at_end (int | Unset): Milliseconds since the Unix epoch.
         updated_at_start (int | Unset): Milliseconds since the Unix epoch.
         updated_at_end (int | Unset): Milliseconds since the Unix epoch.
-        amount_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        amount_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
+        amount_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        amount_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -324,18 +318,12 @@ def sync(
         created_at_end (int | Unset): Milliseconds since the Unix epoch.
         updated_at_start (int | Unset): Milliseconds since the Unix epoch.
         updated_at_end (int | Unset): Milliseconds since the Unix epoch.
-        amount_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        amount_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
+        amount_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        amount_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -426,18 +414,12 @@ async def asyncio_detailed(
         created_at_end (int | Unset): Milliseconds since the Unix epoch.
         updated_at_start (int | Unset): Milliseconds since the Unix epoch.
         updated_at_end (int | Unset): Milliseconds since the Unix epoch.
-        amount_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        amount_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
+        amount_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        amount_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -531,18 +513,12 @@ async def asyncio(
         created_at_end (int | Unset): Milliseconds since the Unix epoch.
         updated_at_start (int | Unset): Milliseconds since the Unix epoch.
         updated_at_end (int | Unset): Milliseconds since the Unix epoch.
-        amount_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        amount_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
+        amount_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        amount_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -306,18 +306,12 @@ def sync_detailed(
         payment_merchant_reference (str | Unset):
         payment_verification_status (VerificationStatus | Unset):
         payment_provider_transaction_pp_trx_status_code (str | Unset):
-        amount_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        amount_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
+        amount_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        amount_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
         created_at_start (int | Unset): Milliseconds since the Unix epoch.
         created_at_end (int | Unset): Milliseconds since the Unix epoch.
         updated_at_start (int | Unset): Milliseconds since the Unix epoch.
@@ -473,18 +467,12 @@ def sync(
         payment_merchant_reference (str | Unset):
         payment_verification_status (VerificationStatus | Unset):
         payment_provider_transaction_pp_trx_status_code (str | Unset):
-        amount_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        amount_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
+        amount_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        amount_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
         created_at_start (int | Unset): Milliseconds since the Unix epoch.
         created_at_end (int | Unset): Milliseconds since the Unix epoch.
         updated_at_start (int | Unset): Milliseconds since the Unix epoch.
@@ -635,18 +623,12 @@ async def asyncio_detailed(
         payment_merchant_reference (str | Unset):
         payment_verification_status (VerificationStatus | Unset):
         payment_provider_transaction_pp_trx_status_code (str | Unset):
-        amount_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        amount_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
+        amount_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        amount_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
         created_at_start (int | Unset): Milliseconds since the Unix epoch.
         created_at_end (int | Unset): Milliseconds since the Unix epoch.
         updated_at_start (int | Unset): Milliseconds since the Unix epoch.
@@ -800,18 +782,12 @@ async def asyncio(
         payment_merchant_reference (str | Unset):
         payment_verification_status (VerificationStatus | Unset):
         payment_provider_transaction_pp_trx_status_code (str | Unset):
-        amount_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        amount_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        paid_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_min (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
-        refunded_max (str | Unset): A non-negative decimal amount with exactly two decimals, e.g.
-            "10.00".
+        amount_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        amount_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        paid_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_min (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
+        refunded_max (str | Unset): A non-negative decimal bound, e.g. "10" or "10.00".
         created_at_start (int | Unset): Milliseconds since the Unix epoch.
         created_at_end (int | Unset): Milliseconds since the Unix epoch.
         updated_at_start (int | Unset): Milliseconds since the Unix epoch.

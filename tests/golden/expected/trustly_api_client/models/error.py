@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="Error")
 
@@ -32,14 +37,24 @@ class Error:
 
     def to_dict(self) -> dict[str, Any]:
         domain = self.domain
+        if not isinstance(domain, Unset):
+            expect(domain, str, "domain")
 
         code = self.code
+        if not isinstance(code, Unset):
+            expect(code, int, "code")
 
         message = self.message
+        if not isinstance(message, Unset):
+            expect(message, str, "message")
 
         location = self.location
+        if not isinstance(location, Unset):
+            expect(location, str, "location")
 
         occurred_at = self.occurred_at
+        if not isinstance(occurred_at, Unset):
+            expect(occurred_at, int, "occurredAt")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -80,6 +95,18 @@ class Error:
 
         error.additional_properties = d
         return error
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "domain",
+                "code",
+                "message",
+                "location",
+                "occurred_at",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

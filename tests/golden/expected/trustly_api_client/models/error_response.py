@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    expect,
+    model_repr,
+)
 
 T = TypeVar("T", bound="ErrorResponse")
 
@@ -23,6 +28,8 @@ class ErrorResponse:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if self.errors is None:
+            expect(None, object, "errors")
         errors: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.errors, Unset):
             errors = []
@@ -56,6 +63,9 @@ class ErrorResponse:
 
         error_response.additional_properties = d
         return error_response
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("errors",))
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="Gadget")
 
 
@@ -21,7 +29,11 @@ class Gadget:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.gadget_id, Unset):
+            raise InvalidFieldError("gadgetId", "is required")
         gadget_id = self.gadget_id
+        if not isinstance(gadget_id, Unset):
+            expect(gadget_id, str, "gadgetId")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -36,7 +48,7 @@ class Gadget:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        gadget_id = d.pop("gadgetId")
+        gadget_id = required(d, "gadgetId")
 
         gadget = cls(
             gadget_id=gadget_id,
@@ -44,6 +56,9 @@ class Gadget:
 
         gadget.additional_properties = d
         return gadget
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("gadget_id",))
 
     @property
     def additional_keys(self) -> list[str]:

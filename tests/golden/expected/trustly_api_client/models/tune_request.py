@@ -2,12 +2,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    encode_amount,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="TuneRequest")
 
@@ -16,18 +26,26 @@ T = TypeVar("T", bound="TuneRequest")
 class TuneRequest:
     """
     Attributes:
-        amount (str):
+        amount (Decimal):
         merchant_reference (str | Unset):
     """
 
-    amount: str
+    amount: Decimal
     merchant_reference: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        amount = self.amount
+        if isinstance(self.amount, Unset):
+            raise InvalidFieldError("amount", "is required")
+        amount: Any = self.amount
+        if not isinstance(amount, Unset):
+            expect(amount, (Decimal, str), "amount", nullable=False)
+            if amount is not None:
+                amount = encode_amount(amount, "amount")
 
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -44,7 +62,9 @@ class TuneRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        amount = d.pop("amount")
+        amount: Any = required(d, "amount")
+        if not isinstance(amount, Unset) and amount is not None:
+            amount = decode_money(amount, "amount")
 
         merchant_reference = d.pop("merchantReference", UNSET)
 
@@ -55,6 +75,15 @@ class TuneRequest:
 
         tune_request.additional_properties = d
         return tune_request
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "amount",
+                "merchant_reference",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

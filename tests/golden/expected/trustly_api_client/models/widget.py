@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
@@ -9,7 +11,19 @@ from attrs import field as _attrs_field
 
 from ..models.priority import Priority
 from ..models.widget_status import WidgetStatus
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    decode_money,
+    decode_time,
+    encode_enum,
+    encode_money,
+    encode_time,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="Widget")
 
@@ -21,31 +35,61 @@ class Widget:
         widget_id (str):
         status (WidgetStatus):
         priority (Priority | Unset):
-        price (str | Unset):
-        created_at (int | Unset):
+        price (Decimal | Unset):
+        created_at (datetime | Unset):
+        sold_at (datetime | None | Unset):
+        account_number (str | Unset):
         note (None | str | Unset):
     """
 
     widget_id: str
     status: WidgetStatus
     priority: Priority | Unset = UNSET
-    price: str | Unset = UNSET
-    created_at: int | Unset = UNSET
+    price: Decimal | Unset = UNSET
+    created_at: datetime | Unset = UNSET
+    sold_at: datetime | None | Unset = UNSET
+    account_number: str | Unset = UNSET
     note: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.widget_id, Unset):
+            raise InvalidFieldError("widgetId", "is required")
         widget_id = self.widget_id
+        if not isinstance(widget_id, Unset):
+            expect(widget_id, str, "widgetId")
 
-        status = self.status.value
+        if isinstance(self.status, Unset):
+            raise InvalidFieldError("status", "is required")
+        status: Any = self.status
+        if not isinstance(status, Unset):
+            status = encode_enum(status, WidgetStatus, "status")
 
-        priority: int | Unset = UNSET
-        if not isinstance(self.priority, Unset):
-            priority = self.priority.value
+        priority: Any = self.priority
+        if not isinstance(priority, Unset):
+            priority = encode_enum(priority, Priority, "priority")
 
-        price = self.price
+        price: Any = self.price
+        if not isinstance(price, Unset):
+            expect(price, (Decimal, str, int), "price", nullable=False)
+            if price is not None:
+                price = encode_money(price, "price")
 
-        created_at = self.created_at
+        created_at: Any = self.created_at
+        if not isinstance(created_at, Unset):
+            expect(created_at, (datetime, int), "createdAt", nullable=False)
+            if created_at is not None:
+                created_at = encode_time(created_at, "epoch-ms", "createdAt")
+
+        sold_at: Any = self.sold_at
+        if not isinstance(sold_at, Unset):
+            expect(sold_at, (datetime, int), "soldAt", nullable=True)
+            if sold_at is not None:
+                sold_at = encode_time(sold_at, "epoch-s", "soldAt")
+
+        account_number = self.account_number
+        if not isinstance(account_number, Unset):
+            expect(account_number, str, "accountNumber")
 
         note: None | str | Unset
         if isinstance(self.note, Unset):
@@ -67,6 +111,10 @@ class Widget:
             field_dict["price"] = price
         if created_at is not UNSET:
             field_dict["createdAt"] = created_at
+        if sold_at is not UNSET:
+            field_dict["soldAt"] = sold_at
+        if account_number is not UNSET:
+            field_dict["accountNumber"] = account_number
         if note is not UNSET:
             field_dict["note"] = note
 
@@ -75,9 +123,9 @@ class Widget:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        widget_id = d.pop("widgetId")
+        widget_id = required(d, "widgetId")
 
-        status = WidgetStatus(d.pop("status"))
+        status = WidgetStatus(required(d, "status"))
 
         _priority = d.pop("priority", UNSET)
         priority: Priority | Unset
@@ -86,9 +134,19 @@ class Widget:
         else:
             priority = Priority(_priority)
 
-        price = d.pop("price", UNSET)
+        price: Any = d.pop("price", UNSET)
+        if not isinstance(price, Unset) and price is not None:
+            price = decode_money(price, "price")
 
-        created_at = d.pop("createdAt", UNSET)
+        created_at: Any = d.pop("createdAt", UNSET)
+        if not isinstance(created_at, Unset) and created_at is not None:
+            created_at = decode_time(created_at, "createdAt")
+
+        sold_at: Any = d.pop("soldAt", UNSET)
+        if not isinstance(sold_at, Unset) and sold_at is not None:
+            sold_at = decode_time(sold_at, "soldAt")
+
+        account_number = d.pop("accountNumber", UNSET)
 
         def _parse_note(data: object) -> None | str | Unset:
             if data is None:
@@ -105,11 +163,28 @@ class Widget:
             priority=priority,
             price=price,
             created_at=created_at,
+            sold_at=sold_at,
+            account_number=account_number,
             note=note,
         )
 
         widget.additional_properties = d
         return widget
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "widget_id",
+                "status",
+                "priority",
+                "price",
+                "created_at",
+                "sold_at",
+                "account_number",
+                "note",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

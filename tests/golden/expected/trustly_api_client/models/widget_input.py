@@ -8,7 +8,15 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.priority import Priority
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    InvalidFieldError,
+    Unset,
+    encode_enum,
+    expect,
+    model_repr,
+    required,
+)
 
 T = TypeVar("T", bound="WidgetInput")
 
@@ -28,11 +36,15 @@ class WidgetInput:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.merchant_reference, Unset):
+            raise InvalidFieldError("merchantReference", "is required")
         merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
 
-        priority: int | Unset = UNSET
-        if not isinstance(self.priority, Unset):
-            priority = self.priority.value
+        priority: Any = self.priority
+        if not isinstance(priority, Unset):
+            priority = encode_enum(priority, Priority, "priority")
 
         note: None | str | Unset
         if isinstance(self.note, Unset):
@@ -57,7 +69,7 @@ class WidgetInput:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        merchant_reference = d.pop("merchantReference")
+        merchant_reference = required(d, "merchantReference")
 
         _priority = d.pop("priority", UNSET)
         priority: Priority | Unset
@@ -83,6 +95,16 @@ class WidgetInput:
 
         widget_input.additional_properties = d
         return widget_input
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "merchant_reference",
+                "priority",
+                "note",
+            ),
+        )
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,6 +7,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import (
+    InvalidFieldError,
+    Unset,
+    expect,
+    model_repr,
+    required,
+)
+
 T = TypeVar("T", bound="WidgetList")
 
 
@@ -21,6 +29,10 @@ class WidgetList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.widgets, Unset):
+            raise InvalidFieldError("widgets", "is required")
+        if self.widgets is None:
+            expect(None, object, "widgets")
         widgets = []
         for widgets_item_data in self.widgets:
             widgets_item = widgets_item_data.to_dict()
@@ -40,7 +52,7 @@ class WidgetList:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         widgets = []
-        _widgets = d.pop("widgets")
+        _widgets = required(d, "widgets")
         for widgets_item_data in _widgets:
             widgets_item = Widget.from_dict(widgets_item_data)
 
@@ -52,6 +64,9 @@ class WidgetList:
 
         widget_list.additional_properties = d
         return widget_list
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("widgets",))
 
     @property
     def additional_keys(self) -> list[str]:

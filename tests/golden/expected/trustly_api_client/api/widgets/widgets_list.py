@@ -17,6 +17,8 @@ def _get_kwargs(
     start_index: int | Unset = UNSET,
     count: int | Unset = UNSET,
     status: list[WidgetStatus] | Unset = UNSET,
+    price_min: str | Unset = UNSET,
+    created_at_start: int | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -33,6 +35,10 @@ def _get_kwargs(
             json_status.append(status_item)
 
     params["status"] = json_status
+
+    params["price.min"] = price_min
+
+    params["createdAt.start"] = created_at_start
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -81,6 +87,8 @@ def sync_detailed(
     start_index: int | Unset = UNSET,
     count: int | Unset = UNSET,
     status: list[WidgetStatus] | Unset = UNSET,
+    price_min: str | Unset = UNSET,
+    created_at_start: int | Unset = UNSET,
 ) -> Response[ErrorResponse | WidgetList]:
     """List widgets
 
@@ -88,6 +96,8 @@ def sync_detailed(
         start_index (int | Unset):
         count (int | Unset):
         status (list[WidgetStatus] | Unset):
+        price_min (str | Unset):
+        created_at_start (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -101,6 +111,8 @@ def sync_detailed(
         start_index=start_index,
         count=count,
         status=status,
+        price_min=price_min,
+        created_at_start=created_at_start,
     )
 
     response = client.get_httpx_client().request(
@@ -116,6 +128,8 @@ def sync(
     start_index: int | Unset = UNSET,
     count: int | Unset = UNSET,
     status: list[WidgetStatus] | Unset = UNSET,
+    price_min: str | Unset = UNSET,
+    created_at_start: int | Unset = UNSET,
 ) -> ErrorResponse | WidgetList | None:
     """List widgets
 
@@ -123,6 +137,8 @@ def sync(
         start_index (int | Unset):
         count (int | Unset):
         status (list[WidgetStatus] | Unset):
+        price_min (str | Unset):
+        created_at_start (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,6 +153,8 @@ def sync(
         start_index=start_index,
         count=count,
         status=status,
+        price_min=price_min,
+        created_at_start=created_at_start,
     ).parsed
 
 
@@ -146,6 +164,8 @@ async def asyncio_detailed(
     start_index: int | Unset = UNSET,
     count: int | Unset = UNSET,
     status: list[WidgetStatus] | Unset = UNSET,
+    price_min: str | Unset = UNSET,
+    created_at_start: int | Unset = UNSET,
 ) -> Response[ErrorResponse | WidgetList]:
     """List widgets
 
@@ -153,6 +173,8 @@ async def asyncio_detailed(
         start_index (int | Unset):
         count (int | Unset):
         status (list[WidgetStatus] | Unset):
+        price_min (str | Unset):
+        created_at_start (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -166,6 +188,8 @@ async def asyncio_detailed(
         start_index=start_index,
         count=count,
         status=status,
+        price_min=price_min,
+        created_at_start=created_at_start,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -179,6 +203,8 @@ async def asyncio(
     start_index: int | Unset = UNSET,
     count: int | Unset = UNSET,
     status: list[WidgetStatus] | Unset = UNSET,
+    price_min: str | Unset = UNSET,
+    created_at_start: int | Unset = UNSET,
 ) -> ErrorResponse | WidgetList | None:
     """List widgets
 
@@ -186,6 +212,8 @@ async def asyncio(
         start_index (int | Unset):
         count (int | Unset):
         status (list[WidgetStatus] | Unset):
+        price_min (str | Unset):
+        created_at_start (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -201,5 +229,7 @@ async def asyncio(
             start_index=start_index,
             count=count,
             status=status,
+            price_min=price_min,
+            created_at_start=created_at_start,
         )
     ).parsed
