@@ -94,8 +94,8 @@ publish:  ## Build and upload to INDEX_URL (needs TWINE_USERNAME and TWINE_PASSW
 demo: install  ## The end-to-end merchant flow against the local Trustly simulator
 	PYTHONPATH=overlays:generated $(PY) examples/merchant_flow.py
 
-bench: install  ## Benchmarks against raw httpx, printed as a table (reported, not pass/fail)
-	$(PY) bench/run.py
+bench: install  ## Per-call and async budgets vs raw httpx, aiohttp and the default generator (a table, JSON in .bench/)
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:  ## Remove build output and caches (keeps .venv and node_modules)
 	rm -rf dist build .cache .mypy_cache .pytest_cache .ruff_cache
