@@ -21,7 +21,7 @@ from trustly_api_client.api import Api, AsyncApi
 from trustly_api_client.operations import Operation
 
 if TYPE_CHECKING:
-    from trustly_api_client.models import Transaction
+    from trustly_api_client.models import EstablishRequest, Transaction
 
     from ._resources import (
         AsyncPaymentProvidersResource,
@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 
 from ._auth import CORRELATION_HEADER, BasicAuth, Credentials
 from ._environment import Environment, resolve_base_url
-from ._errors import AmbiguousOutcomeError, ConfigurationError, InvalidRequestError
-from ._reconcile import RESOLVABLE, as_response, find_transaction, find_transaction_async
+from ._errors import AmbiguousOutcomeError, ConfigurationError, DuplicateRequestError, InvalidRequestError
+from ._reconcile import RESOLVABLE, as_response, find_transaction, find_transaction_async, with_merchant_reference
 from ._sender import AsyncSender, CallPolicy, InFlightLimit, SyncSender, merchant_reference_of, path_parameter
-from ._signatures import Algorithm, sign_establish_data, verify_redirect
+from ._signatures import Algorithm, verify_redirect
 from ._version import __version__
 
 __all__ = [
@@ -104,7 +104,7 @@ def _ssl_context(verify: Verify) -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _reference(error: AmbiguousOutcomeError) -> str:
+def _reference(error: AmbiguousOutcomeError | DuplicateRequestError) -> str:
     if not error.merchant_reference:
         raise InvalidRequestError("merchant_reference", "the request carried no merchantReference to look up")
     return error.merchant_reference
@@ -205,14 +205,34 @@ class _ClientBase:
         """The accessId requests are authenticated with."""
         return self._settings.credentials.access_id
 
-    def sign_establish_data(self, data: Mapping[str, Any], algorithm: Algorithm = "HmacSHA1") -> dict[str, Any]:
-        """Establish Data for the Lightbox or `transactions.establish`, with this client's accessId and signature.
+    def sign_establish_data(
+        self, request: EstablishRequest | Mapping[str, Any], algorithm: Algorithm = "HmacSHA1"
+    ) -> dict[str, Any]:
+        """The signed Establish Data to hand to Trustly's JavaScript library (the Lightbox).
 
-        `data` uses Trustly's field names (`merchantId`, `amount`, `customer`: {...}, ...).
+        Build the request as an `EstablishRequest`; the result is its serialised form with this
+        client's `accessId` and a `requestSignature` over exactly those values, the same body
+        `transactions.establish(body=request)` would send. A dict with Trustly's field names is
+        also accepted and read strictly (a misspelt or missing field is an InvalidRequestError).
+
+        Raises:
+            InvalidRequestError: a field cannot be sent as given (named in `.field`).
         """
-        return sign_establish_data(
-            {**data, "accessId": self.access_id}, self._settings.credentials.reveal_key(), algorithm
-        )
+        from ._establish import establish_body, sign_body  # loads the establish models on first use
+
+        key = self._settings.credentials.reveal_key()
+        body = establish_body(request)
+        body.pop("requestSignature", None)
+        return sign_body(body, self.access_id, key, algorithm)
+
+    def _complete(self, op: Operation, request: dict[str, Any]) -> dict[str, Any]:
+        """What the client adds to a checked request: the establish signature and generated references."""
+        if op.operation_id == "transactions_establish" and isinstance(request.get("json"), dict):
+            from ._establish import sign_body
+
+            key = self._settings.credentials.reveal_key()
+            return {**request, "json": sign_body(request["json"], self.access_id, key)}
+        return with_merchant_reference(op.operation_id, request)
 
     def verify_redirect(self, url: str, *, merchant_reference: str | None = None) -> dict[str, str]:
         """Check a returnUrl / cancelUrl redirect's signature with this client's key; return its parameters."""
@@ -299,7 +319,9 @@ class TrustlyClient(_ClientBase, Api):
         self._settings = settings
         self._pool = pool
         self._policy = policy
-        super().__init__(SyncSender(pool.get, policy, resolve_duplicate=self._resolve_duplicate))
+        super().__init__(
+            SyncSender(pool.get, policy, resolve_duplicate=self._resolve_duplicate, complete=self._complete)
+        )
 
     def with_options(
         self, *, timeout: TimeoutArg = None, max_retries: int | None = None, deadline: float | None = None
@@ -313,11 +335,13 @@ class TrustlyClient(_ClientBase, Api):
         copy._init(self._settings, self._pool, policy)
         return copy
 
-    def reconcile(self, error: AmbiguousOutcomeError) -> Transaction | None:
-        """Look up the transaction an ambiguous request would have created.
+    def reconcile(self, error: AmbiguousOutcomeError | DuplicateRequestError) -> Transaction | None:
+        """Look up the transaction an ambiguous (or refused-as-duplicate) request would have created.
 
         Returns it if the request was applied, None if Trustly has no such transaction (it is
-        then safe to send the request again with the same merchantReference).
+        then safe to send the request again with the same merchantReference). Refunds, reclaims
+        and cancels sent without a merchantReference get a generated one, so they can always be
+        looked up.
         """
         reference = _reference(error)
         return find_transaction(self, reference, error.transaction_id)
@@ -406,7 +430,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         self._pool = pool
         self._policy = policy
         self._in_flight = in_flight
-        super().__init__(AsyncSender(pool.get, policy, self._resolve_duplicate, in_flight))
+        super().__init__(AsyncSender(pool.get, policy, self._resolve_duplicate, in_flight, complete=self._complete))
 
     def with_options(
         self, *, timeout: TimeoutArg = None, max_retries: int | None = None, deadline: float | None = None
@@ -417,7 +441,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         copy._init(self._settings, self._pool, policy, self._in_flight)
         return copy
 
-    async def reconcile(self, error: AmbiguousOutcomeError) -> Transaction | None:
+    async def reconcile(self, error: AmbiguousOutcomeError | DuplicateRequestError) -> Transaction | None:
         """Look up the transaction an ambiguous request would have created (see `TrustlyClient.reconcile`)."""
         return await find_transaction_async(self, _reference(error), error.transaction_id)
 

@@ -77,6 +77,8 @@ class CallPolicy:
 
 
 DuplicateResolver = Callable[[Operation, dict[str, Any], str], httpx.Response | None]
+Completer = Callable[[Operation, dict[str, Any]], dict[str, Any]]
+"""Fills in what the client adds to a checked request (the establish signature, references)."""
 
 
 class _Call:
@@ -84,10 +86,15 @@ class _Call:
 
     __slots__ = ("attempt", "correlation_id", "deadline", "maybe_applied", "op", "policy", "request", "started")
 
-    def __init__(self, operation_id: str, request: dict[str, Any], policy: CallPolicy) -> None:
+    def __init__(
+        self, operation_id: str, request: dict[str, Any], policy: CallPolicy, complete: Completer | None = None
+    ) -> None:
         self.op = OPERATIONS[operation_id]
         self.policy = policy
         self.request = prepare_request(self.op, request)
+        if complete is not None:
+            # Signing and generated references happen here, once: every attempt sends these bytes.
+            self.request = complete(self.op, self.request)
         self.correlation_id = os.urandom(16).hex()
         # BasicAuth copies this into the X-Correlation-Id header of every attempt; setting it
         # there is cheaper than merging one more header into each request.
@@ -159,6 +166,8 @@ class _Call:
             correlation_id=self.correlation_id,
             retry_after=retry_after,
         )
+        if isinstance(error, DuplicateRequestError):
+            error.merchant_reference, error.transaction_id = self.merchant_reference, self.transaction_id
         outcome = classify_status(status)
         if outcome is None:
             if not self.is_own_duplicate(error):  # the sender logs once the duplicate is resolved
@@ -260,13 +269,15 @@ class SyncSender:
         get_client: Callable[[], httpx.Client],
         policy: CallPolicy,
         resolve_duplicate: DuplicateResolver | None = None,
+        complete: Completer | None = None,
     ) -> None:
         self._get_client = get_client
         self._policy = policy
         self.resolve_duplicate = resolve_duplicate
+        self._complete = complete
 
     def send(self, operation_id: str, request: dict[str, Any]) -> httpx.Response:
-        call = _Call(operation_id, request, self._policy)
+        call = _Call(operation_id, request, self._policy, self._complete)
         client = self._get_client()
         while True:
             timeout = call.next_timeout()
@@ -353,14 +364,16 @@ class AsyncSender:
         policy: CallPolicy,
         resolve_duplicate: AsyncDuplicateResolver | None = None,
         in_flight: InFlightLimit | None = None,
+        complete: Completer | None = None,
     ) -> None:
         self._get_client = get_client
         self._policy = policy
         self.resolve_duplicate = resolve_duplicate
         self._in_flight = in_flight if in_flight is not None else InFlightLimit(None)
+        self._complete = complete
 
     async def send(self, operation_id: str, request: dict[str, Any]) -> httpx.Response:
-        call = _Call(operation_id, request, self._policy)
+        call = _Call(operation_id, request, self._policy, self._complete)
         client = self._get_client()
         while True:
             timeout = call.next_timeout()
