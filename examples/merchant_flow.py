@@ -107,7 +107,7 @@ def main() -> int:
             data={"username": "happy_path_demo", "password": "secret"},
         ).json()["redirectUrl"]
         params = client.verify_redirect(redirect, merchant_reference=order)
-        print(f"3. customer returned with status {params['status']} (redirect signature verified)")
+        print(f"3. customer returned with status {params.status} (redirect signature verified)")
 
         authorize = wait_for(events, "Authorize", transaction_id)
         assert isinstance(authorize, AuthorizeEvent) and isinstance(authorize.split_token, str)

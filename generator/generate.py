@@ -37,6 +37,8 @@ RETRY_CLASSES = ("safe", "idempotent", "unsafe")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 MAX_CLASS_NAME = 40
 CODECS = ("amount", "money", "epoch-ms", "epoch-s")
+# The body media types the client can encode, and so can switch an operation between.
+BODY_TYPES = ("application/json", "application/x-www-form-urlencoded")
 
 
 class GenerateError(Exception):
@@ -105,6 +107,12 @@ def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
             if "$ref" not in schema:
                 raise GenerateError(f"{where}: the 200 response must be a $ref to a named schema")
             body = op.get("requestBody", {}).get("content", {})
+            alternate = op.get("x-trustly-alternate-content-type")
+            if alternate is not None and (len(body) != 1 or alternate in body or alternate not in BODY_TYPES):
+                raise GenerateError(
+                    f"{where}: x-trustly-alternate-content-type needs one declared body type and must be another of "
+                    f"{BODY_TYPES}, not {alternate!r}"
+                )
             found.append(
                 {
                     "id": snake(op_id),
@@ -113,6 +121,7 @@ def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
                     "tag": snake(tags[0]),
                     "retry": retry,
                     "content_type": next(iter(body), None),
+                    "alternate_content_type": alternate,
                 }
             )
     return sorted(found, key=lambda o: o["id"])
@@ -198,7 +207,7 @@ def render_codecs(table: dict[str, dict[str, str]], ops: list[dict[str, Any]]) -
 def render_operations(ops: list[dict[str, Any]]) -> str:
     rows = "\n".join(
         f'    "{o["id"]}": Operation("{o["id"]}", "{o["method"]}", "{o["path"]}", "{o["tag"]}", '
-        f"RetryClass.{o['retry'].upper()}, {o['content_type']!r}),"
+        f"RetryClass.{o['retry'].upper()}, {o['content_type']!r}, {o['alternate_content_type']!r}),"
         for o in ops
     )
     return f'''"""Every operation of the API with its HTTP method, path template and retry class.
@@ -239,6 +248,9 @@ class Operation:
     tag: str
     retry: RetryClass
     content_type: str | None
+    """The body media type the client sends by default."""
+    alternate_content_type: str | None = None
+    """Another body media type the operation may take, from `x-trustly-alternate-content-type`."""
 
 
 OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType({{

@@ -68,3 +68,23 @@ def test_generated_package_never_imports_the_overlay() -> None:
     for source in root.rglob("*.py"):
         text = source.read_text()
         assert "import trustly\n" not in text and "from trustly " not in text and "from trustly." not in text, source
+
+
+def test_webhooks_surface() -> None:
+    from trustly import webhooks
+
+    assert webhooks.__all__ == sorted(webhooks.__all__, key=lambda name: (not name.isupper(), name))
+    expected = {
+        "WebhookHandler", "AsyncWebhookHandler", "WebhookResult", "parse_event", "EVENT_MODELS",
+        "ReplayStore", "InMemoryReplayStore", "Inbox", "InMemoryInbox", "SQLiteInbox", "PostgresInbox",
+        "InboxWorker", "AsyncInboxWorker", "Claim", "StaleNotificationError", "wsgi_request_url", "asgi_request_url",
+    }  # fmt: skip
+    assert expected <= set(webhooks.__all__)
+    import subprocess
+    import sys
+
+    code = "import sys, trustly.webhooks; print('psycopg' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONPATH": ":".join(sys.path)}
+    )
+    assert done.stdout.strip() == "False", "psycopg is imported only when a PostgresInbox is created"

@@ -37,6 +37,9 @@ class Operation:
     tag: str
     retry: RetryClass
     content_type: str | None
+    """The body media type the client sends by default."""
+    alternate_content_type: str | None = None
+    """Another body media type the operation may take, from `x-trustly-alternate-content-type`."""
 
 
 OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
@@ -48,6 +51,7 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "account_data",
             RetryClass.SAFE,
             None,
+            None,
         ),
         "account_data_get_summary": Operation(
             "account_data_get_summary",
@@ -55,6 +59,7 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "/transactions/{transactionId}/accountSummary",
             "account_data",
             RetryClass.SAFE,
+            None,
             None,
         ),
         "account_data_get_user": Operation(
@@ -64,6 +69,7 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "account_data",
             RetryClass.SAFE,
             None,
+            None,
         ),
         "account_data_list_accounts": Operation(
             "account_data_list_accounts",
@@ -72,29 +78,36 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "account_data",
             RetryClass.SAFE,
             None,
+            None,
         ),
         "accounts_send_feedback": Operation(
-            "accounts_send_feedback", "POST", "/feedback", "accounts", RetryClass.UNSAFE, "application/json"
+            "accounts_send_feedback", "POST", "/feedback", "accounts", RetryClass.UNSAFE, "application/json", None
         ),
         "accounts_tokenize": Operation(
-            "accounts_tokenize", "POST", "/accounts/tokenize", "accounts", RetryClass.UNSAFE, "application/json"
+            "accounts_tokenize", "POST", "/accounts/tokenize", "accounts", RetryClass.UNSAFE, "application/json", None
         ),
         "accounts_verify": Operation(
-            "accounts_verify", "POST", "/accounts/verify", "accounts", RetryClass.UNSAFE, "application/json"
+            "accounts_verify", "POST", "/accounts/verify", "accounts", RetryClass.UNSAFE, "application/json", None
         ),
-        "countries_list": Operation("countries_list", "GET", "/countries", "countries", RetryClass.SAFE, None),
+        "countries_list": Operation("countries_list", "GET", "/countries", "countries", RetryClass.SAFE, None, None),
         "customers_create": Operation(
-            "customers_create", "POST", "/customers", "customers", RetryClass.UNSAFE, "application/json"
+            "customers_create", "POST", "/customers", "customers", RetryClass.UNSAFE, "application/json", None
         ),
         "customers_get": Operation(
-            "customers_get", "GET", "/customers/{customerId}", "customers", RetryClass.SAFE, None
+            "customers_get", "GET", "/customers/{customerId}", "customers", RetryClass.SAFE, None, None
         ),
-        "customers_list": Operation("customers_list", "GET", "/customers", "customers", RetryClass.SAFE, None),
+        "customers_list": Operation("customers_list", "GET", "/customers", "customers", RetryClass.SAFE, None, None),
         "customers_lookup": Operation(
-            "customers_lookup", "GET", "/customers/lookup", "customers", RetryClass.SAFE, None
+            "customers_lookup", "GET", "/customers/lookup", "customers", RetryClass.SAFE, None, None
         ),
         "customers_update": Operation(
-            "customers_update", "POST", "/customers/{customerId}", "customers", RetryClass.UNSAFE, "application/json"
+            "customers_update",
+            "POST",
+            "/customers/{customerId}",
+            "customers",
+            RetryClass.UNSAFE,
+            "application/json",
+            None,
         ),
         "disputes_recover": Operation(
             "disputes_recover",
@@ -103,9 +116,10 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "disputes",
             RetryClass.IDEMPOTENT,
             "application/json",
+            None,
         ),
         "identity_get_user": Operation(
-            "identity_get_user", "GET", "/transactions/{transactionId}/user", "identity", RetryClass.SAFE, None
+            "identity_get_user", "GET", "/transactions/{transactionId}/user", "identity", RetryClass.SAFE, None, None
         ),
         "identity_get_user_detail": Operation(
             "identity_get_user_detail",
@@ -113,6 +127,7 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "/transactions/{transactionId}/user/detail",
             "identity",
             RetryClass.SAFE,
+            None,
             None,
         ),
         "identity_send_feedback": Operation(
@@ -122,6 +137,7 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "identity",
             RetryClass.UNSAFE,
             "application/json",
+            None,
         ),
         "identity_verify_customer": Operation(
             "identity_verify_customer",
@@ -130,18 +146,22 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "identity",
             RetryClass.SAFE,
             None,
+            None,
         ),
         "payment_providers_list": Operation(
-            "payment_providers_list", "GET", "/paymentProviders", "payment_providers", RetryClass.SAFE, None
+            "payment_providers_list", "GET", "/paymentProviders", "payment_providers", RetryClass.SAFE, None, None
         ),
-        "payments_get": Operation("payments_get", "GET", "/payments/{paymentId}", "payments", RetryClass.SAFE, None),
-        "payments_list": Operation("payments_list", "GET", "/payments", "payments", RetryClass.SAFE, None),
+        "payments_get": Operation(
+            "payments_get", "GET", "/payments/{paymentId}", "payments", RetryClass.SAFE, None, None
+        ),
+        "payments_list": Operation("payments_list", "GET", "/payments", "payments", RetryClass.SAFE, None, None),
         "transactions_cancel": Operation(
             "transactions_cancel",
             "POST",
             "/transactions/{transactionId}/cancel",
             "transactions",
             RetryClass.UNSAFE,
+            "application/json",
             "application/x-www-form-urlencoded",
         ),
         "transactions_capture": Operation(
@@ -151,6 +171,7 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "transactions",
             RetryClass.IDEMPOTENT,
             "application/x-www-form-urlencoded",
+            "application/json",
         ),
         "transactions_capture_pre_auth": Operation(
             "transactions_capture_pre_auth",
@@ -159,6 +180,7 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "transactions",
             RetryClass.IDEMPOTENT,
             "application/x-www-form-urlencoded",
+            "application/json",
         ),
         "transactions_deposit": Operation(
             "transactions_deposit",
@@ -166,16 +188,23 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "/transactions/{transactionId}/deposit",
             "transactions",
             RetryClass.IDEMPOTENT,
+            "application/json",
             "application/x-www-form-urlencoded",
         ),
         "transactions_establish": Operation(
-            "transactions_establish", "POST", "/establish", "transactions", RetryClass.IDEMPOTENT, "application/json"
+            "transactions_establish",
+            "POST",
+            "/establish",
+            "transactions",
+            RetryClass.IDEMPOTENT,
+            "application/json",
+            None,
         ),
         "transactions_get": Operation(
-            "transactions_get", "GET", "/transactions/{transactionId}", "transactions", RetryClass.SAFE, None
+            "transactions_get", "GET", "/transactions/{transactionId}", "transactions", RetryClass.SAFE, None, None
         ),
         "transactions_list": Operation(
-            "transactions_list", "GET", "/transactions", "transactions", RetryClass.SAFE, None
+            "transactions_list", "GET", "/transactions", "transactions", RetryClass.SAFE, None, None
         ),
         "transactions_reclaim": Operation(
             "transactions_reclaim",
@@ -183,6 +212,7 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "/transactions/{transactionId}/reclaim",
             "transactions",
             RetryClass.UNSAFE,
+            "application/json",
             "application/x-www-form-urlencoded",
         ),
         "transactions_refresh": Operation(
@@ -192,6 +222,7 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "transactions",
             RetryClass.UNSAFE,
             "application/x-www-form-urlencoded",
+            "application/json",
         ),
         "transactions_refund": Operation(
             "transactions_refund",
@@ -199,6 +230,7 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "/transactions/{transactionId}/refund",
             "transactions",
             RetryClass.UNSAFE,
+            "application/json",
             "application/x-www-form-urlencoded",
         ),
     }

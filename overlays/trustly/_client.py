@@ -21,7 +21,7 @@ from trustly_api_client.api import Api, AsyncApi
 from trustly_api_client.operations import Operation
 
 if TYPE_CHECKING:
-    from trustly_api_client.models import EstablishRequest, Transaction
+    from trustly_api_client.models import EstablishRequest, RedirectParameters, Transaction
 
     from ._resources import (
         AsyncPaymentProvidersResource,
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     )
 
 from ._auth import CORRELATION_HEADER, BasicAuth, Credentials
+from ._encoding import check_content_types
 from ._environment import Environment, resolve_base_url
 from ._errors import AmbiguousOutcomeError, ConfigurationError, DuplicateRequestError, InvalidRequestError
 from ._reconcile import RESOLVABLE, as_response, find_transaction, find_transaction_async, with_merchant_reference
@@ -166,11 +167,15 @@ class _Settings:
         verify: Verify,
         headers: dict[str, str] | None,
         limits: httpx.Limits | None,
+        content_types: Mapping[str, str] | None = None,
     ) -> None:
         self.credentials = Credentials.from_env(access_id, access_key)
         self.base_url = resolve_base_url(environment, base_url)
         self.policy = CallPolicy(
-            timeout=_timeout(timeout), max_retries=_max_retries(max_retries), deadline=_deadline(deadline)
+            timeout=_timeout(timeout),
+            max_retries=_max_retries(max_retries),
+            deadline=_deadline(deadline),
+            content_types=check_content_types(content_types),
         )
         self.ssl_context = _ssl_context(verify)
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
@@ -234,7 +239,7 @@ class _ClientBase:
             return {**request, "json": sign_body(request["json"], self.access_id, key)}
         return with_merchant_reference(op.operation_id, request)
 
-    def verify_redirect(self, url: str, *, merchant_reference: str | None = None) -> dict[str, str]:
+    def verify_redirect(self, url: str, *, merchant_reference: str | None = None) -> RedirectParameters:
         """Check a returnUrl / cancelUrl redirect's signature with this client's key; return its parameters."""
         return verify_redirect(url, self._settings.credentials.reveal_key(), merchant_reference=merchant_reference)
 
@@ -247,11 +252,21 @@ class _ClientBase:
             resource = self.__dict__[name] = getattr(_resources, name)(self._sender)  # type: ignore[attr-defined]
         return resource
 
-    def _changed_policy(self, timeout: TimeoutArg, max_retries: int | None, deadline: float | None) -> CallPolicy:
+    def _changed_policy(
+        self,
+        timeout: TimeoutArg,
+        max_retries: int | None,
+        deadline: float | None,
+        content_types: Mapping[str, str] | None = None,
+    ) -> CallPolicy:
         return self._policy.replace(
             timeout=_timeout(timeout) if timeout is not None else None,
             max_retries=_max_retries(max_retries) if max_retries is not None else None,
             deadline=_deadline(deadline) if deadline is not None else None,
+            # A choice equal to the spec's default undoes an earlier switch of this client.
+            content_types=None
+            if content_types is None
+            else check_content_types({**self._policy.content_types, **content_types}),
         )
 
     def __repr__(self) -> str:
@@ -283,6 +298,9 @@ class TrustlyClient(_ClientBase, Api):
         transport: An httpx transport to send through (tests, proxies, `httpx.MockTransport`).
         headers: Extra headers for every request.
         limits: Connection pool limits; default `DEFAULT_LIMITS` (httpx's: 100 connections, 20 kept alive).
+        content_types: Per operation id, the body media type to send instead of the spec's, e.g.
+            `{"transactions_deposit": "application/x-www-form-urlencoded"}`; only the alternative
+            the spec names for the operation is accepted (see `trustly._encoding`).
     """
 
     def __init__(
@@ -299,6 +317,7 @@ class TrustlyClient(_ClientBase, Api):
         transport: httpx.BaseTransport | None = None,
         headers: dict[str, str] | None = None,
         limits: httpx.Limits | None = None,
+        content_types: Mapping[str, str] | None = None,
     ) -> None:
         settings = _Settings(
             access_id=access_id,
@@ -311,6 +330,7 @@ class TrustlyClient(_ClientBase, Api):
             verify=verify,
             headers=headers,
             limits=limits,
+            content_types=content_types,
         )
         pool = _Pool(lambda: httpx.Client(transport=transport, **settings.httpx_kwargs()))
         self._init(settings, pool, settings.policy)
@@ -324,13 +344,18 @@ class TrustlyClient(_ClientBase, Api):
         )
 
     def with_options(
-        self, *, timeout: TimeoutArg = None, max_retries: int | None = None, deadline: float | None = None
+        self,
+        *,
+        timeout: TimeoutArg = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        content_types: Mapping[str, str] | None = None,
     ) -> TrustlyClient:
         """A copy with other call settings that shares this client's connection pool.
 
         Use it per call: `client.with_options(max_retries=0).transactions.refund(...)`.
         """
-        policy = self._changed_policy(timeout, max_retries, deadline)
+        policy = self._changed_policy(timeout, max_retries, deadline, content_types)
         copy = object.__new__(TrustlyClient)
         copy._init(self._settings, self._pool, policy)
         return copy
@@ -408,6 +433,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         transport: httpx.AsyncBaseTransport | None = None,
         headers: dict[str, str] | None = None,
         limits: httpx.Limits | None = None,
+        content_types: Mapping[str, str] | None = None,
     ) -> None:
         settings = _Settings(
             access_id=access_id,
@@ -420,6 +446,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             verify=verify,
             headers=headers,
             limits=limits,
+            content_types=content_types,
         )
         pool = _Pool(lambda: httpx.AsyncClient(transport=transport, **settings.httpx_kwargs()))
         # Bursts larger than the pool wait in our queue, not inside httpx's (see InFlightLimit).
@@ -433,10 +460,15 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         super().__init__(AsyncSender(pool.get, policy, self._resolve_duplicate, in_flight, complete=self._complete))
 
     def with_options(
-        self, *, timeout: TimeoutArg = None, max_retries: int | None = None, deadline: float | None = None
+        self,
+        *,
+        timeout: TimeoutArg = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        content_types: Mapping[str, str] | None = None,
     ) -> AsyncTrustlyClient:
         """A copy with other call settings that shares this client's connection pool."""
-        policy = self._changed_policy(timeout, max_retries, deadline)
+        policy = self._changed_policy(timeout, max_retries, deadline, content_types)
         copy = object.__new__(AsyncTrustlyClient)
         copy._init(self._settings, self._pool, policy, self._in_flight)
         return copy

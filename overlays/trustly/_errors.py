@@ -29,10 +29,13 @@ access key or an Authorization header.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
+
+from trustly_api_client.models.error_code import ErrorCode
+
+from ._error_body import bounded_int, error_items, text_of
 
 __all__ = [
     "APIConnectionError",
@@ -117,16 +120,22 @@ class AmbiguousOutcomeError(TrustlyError):
 
 @dataclass(frozen=True, slots=True)
 class ErrorDetail:
-    """One problem from Trustly's error envelope."""
+    """One problem Trustly reported, from whichever error shape the endpoint uses.
 
-    code: int | None
+    `code` is an `ErrorCode` (an int): `ErrorCode.DUPLICATE_REQUEST == 210`; a code Trustly adds
+    later is kept as `ErrorCode.UNKNOWN` with its number.
+    """
+
+    code: ErrorCode | None
     message: str
     domain: str | None = None
     location: str | None = None
     occurred_at: int | None = None
 
     def __str__(self) -> str:
-        text = f"[{self.code}] {self.message}" if self.code is not None else self.message
+        # The number, as Trustly's docs list it, not the enum member's name.
+        code = getattr(self.code, "value", self.code)
+        text = f"[{code}] {self.message}" if self.code is not None else self.message
         return f"{text} (at {self.location})" if self.location else text
 
 
@@ -157,8 +166,8 @@ class APIStatusError(TrustlyError):
         self.retry_after = retry_after
 
     @property
-    def code(self) -> int | None:
-        """Trustly's code of the first error, e.g. 200 (invalid parameter) or 375 (access denied)."""
+    def code(self) -> ErrorCode | None:
+        """Trustly's code of the first error, e.g. INVALID_PARAMETER (200) or ACCESS_CONTROL_ERROR (375)."""
         return self.errors[0].code if self.errors else None
 
 
@@ -255,23 +264,11 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 
 def parse_error_details(body: bytes) -> tuple[ErrorDetail, ...]:
-    """Read Trustly's error envelope, tolerating the other shapes some endpoints use.
+    """The problems in an error body of any shape Trustly uses (see `_error_body`).
 
-    Shapes seen: {"errors": [...]}, {"errorsList": [...]} (customer lookup) and {"message": "..."}.
-    Anything else (an HTML page from a proxy, an empty body) gives no details.
+    Anything unreadable (an HTML page from a proxy, an empty or hostile body) gives no details.
     """
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return ()
-    if not isinstance(data, dict):
-        return ()
-    items = data.get("errors", data.get("errorsList"))
-    if isinstance(items, list):
-        return tuple(_detail(item) for item in items if isinstance(item, dict))
-    if isinstance(data.get("message"), str):
-        return (ErrorDetail(code=None, message=data["message"]),)
-    return ()
+    return tuple(_detail(item) for item in error_items(body))
 
 
 def has_duplicate_code(errors: tuple[ErrorDetail, ...]) -> bool:
@@ -295,8 +292,13 @@ def make_status_error(
         cls = DuplicateRequestError
     elif status_code >= 500:
         cls = InternalServerError
-    else:
+    elif status_code >= 400:
         cls = _BY_STATUS.get(status_code, APIStatusError)
+    else:
+        # Trustly's docs allow the errors array on other statuses, 2xx included: the code then
+        # picks the class, as the sandbox pairs them (200 -> 400, 300/325/375 -> 401, 100 -> 500).
+        code = details[0].code if details else None
+        cls = _BY_CODE.get(code, APIStatusError) if code is not None else APIStatusError
     return cls(
         status_code=status_code,
         errors=details,
@@ -308,30 +310,22 @@ def make_status_error(
     )
 
 
+_BY_CODE: dict[int, type[APIStatusError]] = {
+    **dict.fromkeys((200, 326, 330, 331, 380, 390, 397), BadRequestError),
+    **dict.fromkeys((300, 325, 375), AuthenticationError),
+    **dict.fromkeys((100, 150, 378), InternalServerError),
+}
+
+
 def _detail(item: dict[str, Any]) -> ErrorDetail:
+    code = bounded_int(item.get("code"))
     return ErrorDetail(
-        code=_int(item.get("code")),
-        message=str(item.get("message", "")),
-        domain=_str(item.get("domain")),
-        location=_str(item.get("location")),
-        occurred_at=_int(item.get("occurredAt")),
+        code=None if code is None else ErrorCode(code),
+        message=text_of(item.get("message")) or "",
+        domain=text_of(item.get("domain")),
+        location=text_of(item.get("location")),
+        occurred_at=bounded_int(item.get("occurredAt")),
     )
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _reason(status_code: int) -> str:

@@ -55,12 +55,12 @@ def with_merchant_reference(operation_id: str, request: dict[str, Any]) -> dict[
 def _pick(page: TransactionList, merchant_reference: str) -> Transaction | None:
     from trustly_api_client.models import Payment  # models load lazily; keep `import trustly` cheap
 
-    matches = [t for t in page.transactions if t.merchant_reference == merchant_reference]
+    # Trustly may leave the list out of an empty page.
+    listed = page.transactions if isinstance(page.transactions, list) else []
+    matches = [t for t in listed if t.merchant_reference == merchant_reference]
     if not matches:
         matches = [
-            t
-            for t in page.transactions
-            if isinstance(t.payment, Payment) and t.payment.merchant_reference == merchant_reference
+            t for t in listed if isinstance(t.payment, Payment) and t.payment.merchant_reference == merchant_reference
         ]
     # The newest match is the one a retry would have created.
     return max(matches, key=lambda t: t.created_at) if matches else None

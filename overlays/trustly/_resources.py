@@ -7,7 +7,7 @@ the generated resources load their models.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from trustly_api_client.api.payment_providers import (
     AsyncPaymentProviders,
@@ -16,6 +16,7 @@ from trustly_api_client.api.payment_providers import (
 )
 from trustly_api_client.api.payments import AsyncPayments, Payments, PaymentsListFilters
 from trustly_api_client.api.transactions import AsyncTransactions, Transactions, TransactionsListFilters
+from trustly_api_client.types import Unset
 
 from ._errors import InvalidRequestError
 from ._pagination import MAX_PAGE_SIZE, Page, aiterate, apages, check_paging, iterate, pages
@@ -31,6 +32,14 @@ __all__ = [
     "PaymentsResource",
     "TransactionsResource",
 ]
+
+
+T = TypeVar("T")
+
+
+def _items(listed: list[T] | Unset) -> list[T]:
+    """A page's items; Trustly may leave the list out of an empty page, which ends the paging."""
+    return listed if isinstance(listed, list) else []
 
 
 def _check_filters(filters: Mapping[str, Any], allowed: type) -> None:
@@ -63,7 +72,9 @@ class TransactionsResource(Transactions):
         check_paging(page_size, None, start_index)
         _check_filters(filters, TransactionsListFilters)
         self._list_request(start_index=start_index, count=page_size, **filters)
-        return pages(lambda s, c: self.list(start_index=s, count=c, **filters).transactions, page_size, start_index)
+        return pages(
+            lambda s, c: _items(self.list(start_index=s, count=c, **filters).transactions), page_size, start_index
+        )
 
     def list_all(
         self,
@@ -76,7 +87,7 @@ class TransactionsResource(Transactions):
         """Every matching transaction, fetching `page_size` at a time, up to `max_items` in all."""
         _check_filters(filters, TransactionsListFilters)
         self._list_request(start_index=start_index, count=page_size, **filters)
-        fetch = lambda s, c: self.list(start_index=s, count=c, **filters).transactions  # noqa: E731
+        fetch = lambda s, c: _items(self.list(start_index=s, count=c, **filters).transactions)  # noqa: E731
         return iterate(fetch, _transaction_id, page_size, max_items, start_index)
 
 
@@ -89,7 +100,7 @@ class PaymentsResource(Payments):
         check_paging(page_size, None, start_index)
         _check_filters(filters, PaymentsListFilters)
         self._list_request(start_index=start_index, count=page_size, **filters)
-        return pages(lambda s, c: self.list(start_index=s, count=c, **filters).payments, page_size, start_index)
+        return pages(lambda s, c: _items(self.list(start_index=s, count=c, **filters).payments), page_size, start_index)
 
     def list_all(
         self,
@@ -101,7 +112,7 @@ class PaymentsResource(Payments):
     ) -> Iterator[Payment]:
         _check_filters(filters, PaymentsListFilters)
         self._list_request(start_index=start_index, count=page_size, **filters)
-        fetch = lambda s, c: self.list(start_index=s, count=c, **filters).payments  # noqa: E731
+        fetch = lambda s, c: _items(self.list(start_index=s, count=c, **filters).payments)  # noqa: E731
         return iterate(fetch, _payment_id, page_size, max_items, start_index)
 
 
@@ -114,7 +125,7 @@ class PaymentProvidersResource(PaymentProviders):
         check_paging(page_size, None, start_index)
         _check_filters(filters, PaymentProvidersListFilters)
         self._list_request(start_index=start_index, count=page_size, **filters)
-        fetch = lambda s, c: self.list(start_index=s, count=c, **filters).payment_providers  # noqa: E731
+        fetch = lambda s, c: _items(self.list(start_index=s, count=c, **filters).payment_providers)  # noqa: E731
         return pages(fetch, page_size, start_index)
 
     def list_all(
@@ -127,7 +138,7 @@ class PaymentProvidersResource(PaymentProviders):
     ) -> Iterator[PaymentProvider]:
         _check_filters(filters, PaymentProvidersListFilters)
         self._list_request(start_index=start_index, count=page_size, **filters)
-        fetch = lambda s, c: self.list(start_index=s, count=c, **filters).payment_providers  # noqa: E731
+        fetch = lambda s, c: _items(self.list(start_index=s, count=c, **filters).payment_providers)  # noqa: E731
         return iterate(fetch, _provider_id, page_size, max_items, start_index)
 
 
@@ -142,7 +153,7 @@ class AsyncTransactionsResource(AsyncTransactions):
         self._list_request(start_index=start_index, count=page_size, **filters)
 
         async def fetch(s: int, c: int) -> list[Transaction]:
-            return (await self.list(start_index=s, count=c, **filters)).transactions
+            return _items((await self.list(start_index=s, count=c, **filters)).transactions)
 
         return apages(fetch, page_size, start_index)
 
@@ -158,7 +169,7 @@ class AsyncTransactionsResource(AsyncTransactions):
         self._list_request(start_index=start_index, count=page_size, **filters)
 
         async def fetch(s: int, c: int) -> list[Transaction]:
-            return (await self.list(start_index=s, count=c, **filters)).transactions
+            return _items((await self.list(start_index=s, count=c, **filters)).transactions)
 
         return aiterate(fetch, _transaction_id, page_size, max_items, start_index)
 
@@ -174,7 +185,7 @@ class AsyncPaymentsResource(AsyncPayments):
         self._list_request(start_index=start_index, count=page_size, **filters)
 
         async def fetch(s: int, c: int) -> list[Payment]:
-            return (await self.list(start_index=s, count=c, **filters)).payments
+            return _items((await self.list(start_index=s, count=c, **filters)).payments)
 
         return apages(fetch, page_size, start_index)
 
@@ -190,7 +201,7 @@ class AsyncPaymentsResource(AsyncPayments):
         self._list_request(start_index=start_index, count=page_size, **filters)
 
         async def fetch(s: int, c: int) -> list[Payment]:
-            return (await self.list(start_index=s, count=c, **filters)).payments
+            return _items((await self.list(start_index=s, count=c, **filters)).payments)
 
         return aiterate(fetch, _payment_id, page_size, max_items, start_index)
 
@@ -206,7 +217,7 @@ class AsyncPaymentProvidersResource(AsyncPaymentProviders):
         self._list_request(start_index=start_index, count=page_size, **filters)
 
         async def fetch(s: int, c: int) -> list[PaymentProvider]:
-            return (await self.list(start_index=s, count=c, **filters)).payment_providers
+            return _items((await self.list(start_index=s, count=c, **filters)).payment_providers)
 
         return apages(fetch, page_size, start_index)
 
@@ -222,6 +233,6 @@ class AsyncPaymentProvidersResource(AsyncPaymentProviders):
         self._list_request(start_index=start_index, count=page_size, **filters)
 
         async def fetch(s: int, c: int) -> list[PaymentProvider]:
-            return (await self.list(start_index=s, count=c, **filters)).payment_providers
+            return _items((await self.list(start_index=s, count=c, **filters)).payment_providers)
 
         return aiterate(fetch, _provider_id, page_size, max_items, start_index)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
@@ -24,6 +25,7 @@ from trustly_api_client.types import InvalidFieldError
 
 from . import _logging
 from ._auth import CORRELATION_EXTENSION
+from ._encoding import encode_as
 from ._errors import (
     AmbiguousOutcomeError,
     APIConnectionError,
@@ -51,6 +53,8 @@ class CallPolicy:
     max_retries: int
     deadline: float
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    content_types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Operations whose body is sent with another media type than the spec's (see `_encoding`)."""
     longest_timeout: float = field(init=False, repr=False, compare=False)
     """The longest single timeout of an attempt (infinite when one is unbounded)."""
 
@@ -65,8 +69,11 @@ class CallPolicy:
         timeout: httpx.Timeout | None = None,
         max_retries: int | None = None,
         deadline: float | None = None,
+        content_types: Mapping[str, str] | None = None,
     ) -> CallPolicy:
         changes: dict[str, Any] = {}
+        if content_types is not None:
+            changes["content_types"] = MappingProxyType(dict(content_types))
         if timeout is not None:
             changes["timeout"] = timeout
         if max_retries is not None:
@@ -95,6 +102,9 @@ class _Call:
         if complete is not None:
             # Signing and generated references happen here, once: every attempt sends these bytes.
             self.request = complete(self.op, self.request)
+        switched = policy.content_types.get(operation_id)
+        if switched is not None:
+            self.request = encode_as(self.request, switched)
         self.correlation_id = os.urandom(16).hex()
         # BasicAuth copies this into the X-Correlation-Id header of every attempt; setting it
         # there is cheaper than merging one more header into each request.

@@ -22,14 +22,19 @@ import hmac
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, unquote, unquote_plus
 
 from ._errors import InvalidRequestError, SignatureVerificationError
+from ._redirects import redirect_parameters
+
+if TYPE_CHECKING:
+    from trustly_api_client.models import RedirectParameters
 
 __all__ = [
     "ESTABLISH_SIGNED_FIELDS",
     "Algorithm",
+    "RedirectForm",
     "establish_string_to_sign",
     "hmac_signature",
     "notification_signature",
@@ -151,31 +156,47 @@ def sign_establish_data(data: Mapping[str, Any], access_key: str, algorithm: Alg
 # -- Redirects -------------------------------------------------------------------------------
 
 
-def verify_redirect(url: str, access_key: str, *, merchant_reference: str | None = None) -> dict[str, str]:
-    """Check the signature Trustly put on a returnUrl / cancelUrl redirect; return its parameters.
+RedirectForm = Literal["either", "url", "query"]
+"""Which signed form of a redirect to accept: the whole URL (API 1.18.0 and later), the query
+string only (earlier versions), or either of the two."""
 
-    Pass the full URL the customer arrived at (scheme, host, path and query) as received.
-    With `merchant_reference`, also check it is the one this session was established with.
-    Raises SignatureVerificationError when anything does not match.
+
+def verify_redirect(
+    url: str, access_key: str, *, merchant_reference: str | None = None, signed: RedirectForm = "either"
+) -> RedirectParameters:
+    """Check the signature Trustly put on a returnUrl / cancelUrl redirect; return its typed parameters.
+
+    Pass the URL exactly as the customer's browser requested it: scheme, host, raw path and raw
+    query. Web frameworks rebuild `request.url` (re-encoding the path, or seeing http behind a
+    TLS-terminating proxy); `trustly.webhooks.wsgi_request_url` / `asgi_request_url` give the
+    URL as Trustly signed it. Since API version 1.18.0 Trustly signs the whole URL up to its
+    `requestSignature`; earlier versions signed only the query parameters. `signed` chooses which
+    form is accepted ("either" by default). With `merchant_reference`, also check it is the one
+    this session was established with. Raises SignatureVerificationError when anything does not match.
     """
+    if signed not in ("either", "url", "query"):
+        raise InvalidRequestError("signed", f"{signed!r} is not 'either', 'url' or 'query'")
     base, sep, query = url.partition("?")
     if not sep:
         raise SignatureVerificationError("the redirect URL has no query string, so no requestSignature")
+    query = query.partition("#")[0]
     parts = query.split("&")
     index = next((i for i, p in enumerate(parts) if p.startswith("requestSignature=")), None)
     if index is None:
         raise SignatureVerificationError("the redirect URL carries no requestSignature")
     signature = unquote(parts[index][len("requestSignature=") :])
     # Trustly signs the URL up to its signature; parameters it appends afterwards are not covered.
-    signed = base + "?" + "&".join(parts[:index])
-    if not _matches(signed, signature, access_key):
+    signed_query = "&".join(parts[:index])
+    candidates = {"url": [base + "?" + signed_query], "query": [signed_query]}
+    candidates["either"] = candidates["url"] + candidates["query"]
+    if not any(_matches(message, signature, access_key) for message in candidates[signed]):
         raise SignatureVerificationError("the redirect's requestSignature does not match")
-    params = dict(parse_qsl("&".join(parts[:index]), keep_blank_values=True))
+    params = dict(parse_qsl(signed_query, keep_blank_values=True))
     if merchant_reference is not None and not hmac.compare_digest(
         params.get("merchantReference", "").encode(), merchant_reference.encode()
     ):
         raise SignatureVerificationError("the redirect's merchantReference is not this session's")
-    return params
+    return redirect_parameters(params)
 
 
 # -- Notifications ---------------------------------------------------------------------------
@@ -188,11 +209,12 @@ def notification_signature(body: bytes, access_key: str, algorithm: Algorithm = 
 
 def verify_notification_signature(
     body: bytes, authorization: str | None, access_key: str, *, access_id: str | None = None
-) -> None:
+) -> str:
     """Check the Authorization header of an event notification against its raw body.
 
     The header is `Basic base64(accessId:signature)`; the signature covers the URL-decoded body
-    in arrival order. With `access_id`, the header must also name our accessId.
+    in arrival order. With `access_id`, the header must also name our accessId. Returns the
+    accessId the header names.
     """
     if not authorization:
         raise SignatureVerificationError("the notification has no Authorization header")
@@ -200,8 +222,8 @@ def verify_notification_signature(
     if scheme.lower() != "basic" or not token:
         raise SignatureVerificationError("the notification's Authorization header is not Basic")
     try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        decoded = base64.b64decode(token.strip().encode("ascii"), validate=True).decode("utf-8")
+    except (UnicodeError, binascii.Error, ValueError):  # non-ASCII header text or bad Base64
         raise SignatureVerificationError("the notification's Authorization header is not valid Base64") from None
     sender, sep, signature = decoded.partition(":")
     if not sep or not signature:
@@ -214,3 +236,4 @@ def verify_notification_signature(
         raise SignatureVerificationError("the notification body is not UTF-8") from None
     if not _matches(message, signature, access_key):
         raise SignatureVerificationError("the notification signature does not match its body")
+    return sender

@@ -76,3 +76,12 @@ def server(sim: Simulator) -> Iterator[SimulatorServer]:
 def client(server: SimulatorServer) -> Iterator[trustly.TrustlyClient]:
     with trustly.TrustlyClient(base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server for this test session (Unix socket only); yields its conninfo."""
+    from tests.integration.postgres import PostgresServer
+
+    with PostgresServer() as server:
+        yield server.conninfo

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import trustly
-from trustly.models import CaptureRequest, EstablishData, EstablishRequest, Transaction
+from trustly.models import CaptureRequest, EstablishData, EstablishRequest, Transaction, TransactionStatus
 from trustly.testing import Simulator
 
 
@@ -46,7 +46,7 @@ def authorized(client: trustly.TrustlyClient, sim: Simulator, **kw: Any) -> tupl
     """An authorized transaction and its split token."""
     transaction_id, reference = establish(client, sim, **kw)
     redirect = sim.authorize(transaction_id)
-    assert client.verify_redirect(redirect, merchant_reference=reference)["status"] == "2"
+    assert client.verify_redirect(redirect, merchant_reference=reference).status is TransactionStatus.AUTHORIZED
     return transaction_id, split_token(sim, transaction_id)
 
 

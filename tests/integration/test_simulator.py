@@ -31,7 +31,7 @@ def test_full_flow_signed_establish_capture_refund_list(
 ) -> None:
     transaction_id, reference = establish(client, sim, amount="80.00")
     redirect = sim.authorize(transaction_id)
-    assert client.verify_redirect(redirect, merchant_reference=reference)["transactionId"] == transaction_id
+    assert client.verify_redirect(redirect, merchant_reference=reference).transaction_id == transaction_id
     event = endpoint.wait_for("Authorize", transaction_id)
     assert isinstance(event, AuthorizeEvent) and isinstance(event.split_token, str)
 
@@ -104,7 +104,8 @@ def test_notifications_are_retried_until_acknowledged(client: trustly.TrustlyCli
 def test_demo_bank_keyphrases(client: trustly.TrustlyClient, sim: Simulator) -> None:
     transaction_id, _ = establish(client, sim)
     cancel = sim.authorize(transaction_id, password="LoginError")
-    assert client.verify_redirect(cancel)["status"] == "7" and cancel.startswith("https://shop.example/cancel")
+    assert client.verify_redirect(cancel).status is TransactionStatus.CANCELED
+    assert cancel.startswith("https://shop.example/cancel")
 
     poor, _ = establish(client, sim)
     sim.authorize(poor, password="NotEnoughFunds")

@@ -17,6 +17,7 @@ from trustly._signatures import (
     verify_notification_signature,
     verify_redirect,
 )
+from trustly.models import PaymentType, TransactionStatus, TransactionType
 
 KEY = "123456"
 
@@ -122,15 +123,20 @@ REDIRECT = (
 def test_redirect_vector() -> None:
     url = REDIRECT + "&requestSignature=xYZ1FJjJ7i%2BASZDu3OOJYpYGWoU%3D&instantPayoutAvail=true"
     params = verify_redirect(url, KEY, merchant_reference="123123")
-    assert params["transactionId"] == "1002655801" and params["status"] == "2"
-    assert "requestSignature" not in params
+    assert params.transaction_id == "1002655801" and params.status is TransactionStatus.AUTHORIZED
+    assert params.transaction_type is TransactionType.AUTHORIZE
+    assert params.payment_payment_type is PaymentType.DISBURSEMENT
+    assert params.payment_payment_provider_type == 1 and params.payment_account_verified is False
+    assert params.panel == "1" and params.merchant_reference == "123123"
+    # Parameters after the signature are not signed, so they are not returned.
+    assert "requestSignature" not in params and "instantPayoutAvail" not in params
 
 
 def test_redirect_sha512_and_failures() -> None:
     signature = hmac_signature(REDIRECT, KEY, "HmacSHA512")
     from urllib.parse import quote
 
-    assert verify_redirect(f"{REDIRECT}&requestSignature={quote(signature, safe='')}", KEY)["panel"] == "1"
+    assert verify_redirect(f"{REDIRECT}&requestSignature={quote(signature, safe='')}", KEY).panel == "1"
     tampered = REDIRECT.replace("status=2", "status=4") + "&requestSignature=xYZ1FJjJ7i%2BASZDu3OOJYpYGWoU%3D"
     with pytest.raises(SignatureVerificationError, match="does not match"):
         verify_redirect(tampered, KEY)

@@ -39,10 +39,12 @@ if TYPE_CHECKING:
     from .bank_user_expand import BankUserExpand
     from .beneficiary import Beneficiary
     from .beneficiary_account import BeneficiaryAccount
+    from .cancel_event import CancelEvent
     from .cancel_request import CancelRequest
     from .capture_request import CaptureRequest
     from .clc_metadata import ClcMetadata
     from .completed_event import CompletedEvent
+    from .consent_revoked_event import ConsentRevokedEvent
     from .country import Country
     from .country_code import CountryCode
     from .country_list import CountryList
@@ -57,11 +59,14 @@ if TYPE_CHECKING:
     from .customer_result import CustomerResult
     from .customer_verification import CustomerVerification
     from .data_ready_event import DataReadyEvent
+    from .deny_event import DenyEvent
     from .deposit_request import DepositRequest
     from .dispute_event import DisputeEvent
     from .dispute_recovery_request import DisputeRecoveryRequest
     from .driver_license import DriverLicense
     from .error import Error
+    from .error_code import ErrorCode
+    from .error_message import ErrorMessage
     from .error_response import ErrorResponse
     from .establish_account import EstablishAccount
     from .establish_data import EstablishData
@@ -74,14 +79,17 @@ if TYPE_CHECKING:
     from .failed_event import FailedEvent
     from .feedback_status import FeedbackStatus
     from .finish_button_label import FinishButtonLabel
+    from .gender import Gender
     from .integration_context import IntegrationContext
     from .kyc_type import KycType
     from .match_result import MatchResult
     from .match_source import MatchSource
     from .merchant import Merchant
     from .order_by import OrderBy
+    from .other_screening_hit import OtherScreeningHit
     from .payment import Payment
     from .payment_auth import PaymentAuth
+    from .payment_customer import PaymentCustomer
     from .payment_list import PaymentList
     from .payment_processor import PaymentProcessor
     from .payment_provider import PaymentProvider
@@ -93,15 +101,20 @@ if TYPE_CHECKING:
     from .payment_type_name import PaymentTypeName
     from .pep_hit import PepHit
     from .pre_auth_request import PreAuthRequest
+    from .process_event import ProcessEvent
     from .reclaim_request import ReclaimRequest
+    from .reconcile_event import ReconcileEvent
     from .recurrence import Recurrence
     from .recurrence_input import RecurrenceInput
     from .recurrence_unit import RecurrenceUnit
+    from .redirect_parameters import RedirectParameters
     from .refresh_event import RefreshEvent
     from .refresh_process import RefreshProcess
     from .refresh_request import RefreshRequest
     from .refresh_result import RefreshResult
+    from .refund_event import RefundEvent
     from .refund_request import RefundRequest
+    from .reverse_event import ReverseEvent
     from .segmented_name import SegmentedName
     from .sort_order import SortOrder
     from .third_party_score import ThirdPartyScore
@@ -161,10 +174,12 @@ _MODULES: dict[str, str] = {
     "BankUserExpand": ".bank_user_expand",
     "Beneficiary": ".beneficiary",
     "BeneficiaryAccount": ".beneficiary_account",
+    "CancelEvent": ".cancel_event",
     "CancelRequest": ".cancel_request",
     "CaptureRequest": ".capture_request",
     "ClcMetadata": ".clc_metadata",
     "CompletedEvent": ".completed_event",
+    "ConsentRevokedEvent": ".consent_revoked_event",
     "Country": ".country",
     "CountryCode": ".country_code",
     "CountryList": ".country_list",
@@ -179,11 +194,14 @@ _MODULES: dict[str, str] = {
     "CustomerResult": ".customer_result",
     "CustomerVerification": ".customer_verification",
     "DataReadyEvent": ".data_ready_event",
+    "DenyEvent": ".deny_event",
     "DepositRequest": ".deposit_request",
     "DisputeEvent": ".dispute_event",
     "DisputeRecoveryRequest": ".dispute_recovery_request",
     "DriverLicense": ".driver_license",
     "Error": ".error",
+    "ErrorCode": ".error_code",
+    "ErrorMessage": ".error_message",
     "ErrorResponse": ".error_response",
     "EstablishAccount": ".establish_account",
     "EstablishData": ".establish_data",
@@ -196,14 +214,17 @@ _MODULES: dict[str, str] = {
     "FailedEvent": ".failed_event",
     "FeedbackStatus": ".feedback_status",
     "FinishButtonLabel": ".finish_button_label",
+    "Gender": ".gender",
     "IntegrationContext": ".integration_context",
     "KycType": ".kyc_type",
     "MatchResult": ".match_result",
     "MatchSource": ".match_source",
     "Merchant": ".merchant",
     "OrderBy": ".order_by",
+    "OtherScreeningHit": ".other_screening_hit",
     "Payment": ".payment",
     "PaymentAuth": ".payment_auth",
+    "PaymentCustomer": ".payment_customer",
     "PaymentList": ".payment_list",
     "PaymentProcessor": ".payment_processor",
     "PaymentProvider": ".payment_provider",
@@ -215,15 +236,20 @@ _MODULES: dict[str, str] = {
     "PaymentTypeName": ".payment_type_name",
     "PepHit": ".pep_hit",
     "PreAuthRequest": ".pre_auth_request",
+    "ProcessEvent": ".process_event",
     "ReclaimRequest": ".reclaim_request",
+    "ReconcileEvent": ".reconcile_event",
     "Recurrence": ".recurrence",
     "RecurrenceInput": ".recurrence_input",
     "RecurrenceUnit": ".recurrence_unit",
+    "RedirectParameters": ".redirect_parameters",
     "RefreshEvent": ".refresh_event",
     "RefreshProcess": ".refresh_process",
     "RefreshRequest": ".refresh_request",
     "RefreshResult": ".refresh_result",
+    "RefundEvent": ".refund_event",
     "RefundRequest": ".refund_request",
+    "ReverseEvent": ".reverse_event",
     "SegmentedName": ".segmented_name",
     "SortOrder": ".sort_order",
     "ThirdPartyScore": ".third_party_score",
@@ -284,10 +310,12 @@ __all__ = (
     "BankUserExpand",
     "Beneficiary",
     "BeneficiaryAccount",
+    "CancelEvent",
     "CancelRequest",
     "CaptureRequest",
     "ClcMetadata",
     "CompletedEvent",
+    "ConsentRevokedEvent",
     "Country",
     "CountryCode",
     "CountryList",
@@ -302,11 +330,14 @@ __all__ = (
     "CustomerResult",
     "CustomerVerification",
     "DataReadyEvent",
+    "DenyEvent",
     "DepositRequest",
     "DisputeEvent",
     "DisputeRecoveryRequest",
     "DriverLicense",
     "Error",
+    "ErrorCode",
+    "ErrorMessage",
     "ErrorResponse",
     "EstablishAccount",
     "EstablishData",
@@ -319,14 +350,17 @@ __all__ = (
     "FailedEvent",
     "FeedbackStatus",
     "FinishButtonLabel",
+    "Gender",
     "IntegrationContext",
     "KycType",
     "MatchResult",
     "MatchSource",
     "Merchant",
     "OrderBy",
+    "OtherScreeningHit",
     "Payment",
     "PaymentAuth",
+    "PaymentCustomer",
     "PaymentList",
     "PaymentProcessor",
     "PaymentProvider",
@@ -338,15 +372,20 @@ __all__ = (
     "PaymentTypeName",
     "PepHit",
     "PreAuthRequest",
+    "ProcessEvent",
     "ReclaimRequest",
+    "ReconcileEvent",
     "Recurrence",
     "RecurrenceInput",
     "RecurrenceUnit",
+    "RedirectParameters",
     "RefreshEvent",
     "RefreshProcess",
     "RefreshRequest",
     "RefreshResult",
+    "RefundEvent",
     "RefundRequest",
+    "ReverseEvent",
     "SegmentedName",
     "SortOrder",
     "ThirdPartyScore",

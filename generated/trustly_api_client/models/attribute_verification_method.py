@@ -24,8 +24,11 @@ class AttributeVerificationMethod(IntEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
-        # Numeric codes sometimes arrive as text (form-encoded notifications).
-        if isinstance(value, str) and value.lstrip("-").isdigit():
+        # Numeric codes sometimes arrive as text (form-encoded notifications) or as whole
+        # doubles (200.0) where Trustly types them as numbers.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str) and value.lstrip("-").isdigit() and len(value) <= 20:
             value = int(value)
             if value in cls._value2member_map_:
                 return cls._value2member_map_[value]

@@ -8,11 +8,10 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import (
-    InvalidFieldError,
+    UNSET,
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="CountryList")
@@ -22,41 +21,41 @@ T = TypeVar("T", bound="CountryList")
 class CountryList:
     """
     Attributes:
-        countries (list[Country]):
+        countries (list[Country] | Unset):
     """
 
-    countries: list[Country]
+    countries: list[Country] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        if isinstance(self.countries, Unset):
-            raise InvalidFieldError("countries", "is required")
         if self.countries is None:
             expect(None, object, "countries")
-        countries = []
-        for countries_item_data in self.countries:
-            countries_item = countries_item_data.to_dict()
-            countries.append(countries_item)
+        countries: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.countries, Unset):
+            countries = []
+            for countries_item_data in self.countries:
+                countries_item = countries_item_data.to_dict()
+                countries.append(countries_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "countries": countries,
-            }
-        )
+        field_dict.update({})
+        if countries is not UNSET:
+            field_dict["countries"] = countries
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        countries = []
-        _countries = required(d, "countries")
-        for countries_item_data in _countries:
-            countries_item = Country.from_dict(countries_item_data)
+        _countries = d.pop("countries", UNSET)
+        countries: list[Country] | Unset = UNSET
+        if _countries is not UNSET:
+            countries = []
+            for countries_item_data in _countries:
+                countries_item = Country.from_dict(countries_item_data)
 
-            countries.append(countries_item)
+                countries.append(countries_item)
 
         country_list = cls(
             countries=countries,

@@ -27,7 +27,8 @@ T = TypeVar("T", bound="Customer")
 
 @_attrs_define
 class Customer:
-    """
+    """A customer stored at Trustly, as the customers endpoints return it.
+
     Attributes:
         customer_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
         external_id (str | Unset):

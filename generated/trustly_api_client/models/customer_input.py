@@ -26,6 +26,7 @@ class CustomerInput:
 
     Attributes:
         customer_id (None | str | Unset):
+        merchant_id (None | str | Unset):
         external_id (None | str | Unset):
         name (None | str | Unset):
         tax_id (None | str | Unset):
@@ -46,6 +47,7 @@ class CustomerInput:
     """
 
     customer_id: None | str | Unset = UNSET
+    merchant_id: None | str | Unset = UNSET
     external_id: None | str | Unset = UNSET
     name: None | str | Unset = UNSET
     tax_id: None | str | Unset = UNSET
@@ -71,6 +73,12 @@ class CustomerInput:
             customer_id = UNSET
         else:
             customer_id = self.customer_id
+
+        merchant_id: None | str | Unset
+        if isinstance(self.merchant_id, Unset):
+            merchant_id = UNSET
+        else:
+            merchant_id = self.merchant_id
 
         external_id: None | str | Unset
         if isinstance(self.external_id, Unset):
@@ -185,6 +193,8 @@ class CustomerInput:
         field_dict.update({})
         if customer_id is not UNSET:
             field_dict["customerId"] = customer_id
+        if merchant_id is not UNSET:
+            field_dict["merchantId"] = merchant_id
         if external_id is not UNSET:
             field_dict["externalId"] = external_id
         if name is not UNSET:
@@ -234,6 +244,15 @@ class CustomerInput:
             return cast(None | str | Unset, data)
 
         customer_id = _parse_customer_id(d.pop("customerId", UNSET))
+
+        def _parse_merchant_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        merchant_id = _parse_merchant_id(d.pop("merchantId", UNSET))
 
         def _parse_external_id(data: object) -> None | str | Unset:
             if data is None:
@@ -409,6 +428,7 @@ class CustomerInput:
 
         customer_input = cls(
             customer_id=customer_id,
+            merchant_id=merchant_id,
             external_id=external_id,
             name=name,
             tax_id=tax_id,
@@ -436,6 +456,7 @@ class CustomerInput:
             self,
             (
                 "customer_id",
+                "merchant_id",
                 "external_id",
                 "name",
                 "tax_id",

@@ -8,11 +8,10 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import (
-    InvalidFieldError,
+    UNSET,
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="CustomerList")
@@ -22,41 +21,41 @@ T = TypeVar("T", bound="CustomerList")
 class CustomerList:
     """
     Attributes:
-        customers (list[Customer]):
+        customers (list[Customer] | Unset):
     """
 
-    customers: list[Customer]
+    customers: list[Customer] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        if isinstance(self.customers, Unset):
-            raise InvalidFieldError("customers", "is required")
         if self.customers is None:
             expect(None, object, "customers")
-        customers = []
-        for customers_item_data in self.customers:
-            customers_item = customers_item_data.to_dict()
-            customers.append(customers_item)
+        customers: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.customers, Unset):
+            customers = []
+            for customers_item_data in self.customers:
+                customers_item = customers_item_data.to_dict()
+                customers.append(customers_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "customers": customers,
-            }
-        )
+        field_dict.update({})
+        if customers is not UNSET:
+            field_dict["customers"] = customers
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        customers = []
-        _customers = required(d, "customers")
-        for customers_item_data in _customers:
-            customers_item = Customer.from_dict(customers_item_data)
+        _customers = d.pop("customers", UNSET)
+        customers: list[Customer] | Unset = UNSET
+        if _customers is not UNSET:
+            customers = []
+            for customers_item_data in _customers:
+                customers_item = Customer.from_dict(customers_item_data)
 
-            customers.append(customers_item)
+                customers.append(customers_item)
 
         customer_list = cls(
             customers=customers,

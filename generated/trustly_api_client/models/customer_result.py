@@ -22,7 +22,7 @@ T = TypeVar("T", bound="CustomerResult")
 class CustomerResult:
     """
     Attributes:
-        customer (Customer):
+        customer (Customer): A customer stored at Trustly, as the customers endpoints return it.
     """
 
     customer: Customer

@@ -27,12 +27,14 @@ class DepositRequest:
     """
     Attributes:
         merchant_reference (str):
+        split_token (str | Unset): The token from the Authorize event.
         amount (Decimal | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
         instant_payout_request (bool | Unset): Try a real-time rail first and fall back to ACH.
         external_tier (str | Unset):
     """
 
     merchant_reference: str
+    split_token: str | Unset = UNSET
     amount: Decimal | Unset = UNSET
     instant_payout_request: bool | Unset = UNSET
     external_tier: str | Unset = UNSET
@@ -44,6 +46,10 @@ class DepositRequest:
         merchant_reference = self.merchant_reference
         if not isinstance(merchant_reference, Unset):
             expect(merchant_reference, str, "merchantReference")
+
+        split_token = self.split_token
+        if not isinstance(split_token, Unset):
+            expect(split_token, str, "splitToken")
 
         amount: Any = self.amount
         if not isinstance(amount, Unset):
@@ -66,6 +72,8 @@ class DepositRequest:
                 "merchantReference": merchant_reference,
             }
         )
+        if split_token is not UNSET:
+            field_dict["splitToken"] = split_token
         if amount is not UNSET:
             field_dict["amount"] = amount
         if instant_payout_request is not UNSET:
@@ -80,6 +88,8 @@ class DepositRequest:
         d = dict(src_dict)
         merchant_reference = required(d, "merchantReference")
 
+        split_token = d.pop("splitToken", UNSET)
+
         amount: Any = d.pop("amount", UNSET)
         if not isinstance(amount, Unset) and amount is not None:
             amount = decode_money(amount, "amount")
@@ -90,6 +100,7 @@ class DepositRequest:
 
         deposit_request = cls(
             merchant_reference=merchant_reference,
+            split_token=split_token,
             amount=amount,
             instant_payout_request=instant_payout_request,
             external_tier=external_tier,
@@ -103,6 +114,7 @@ class DepositRequest:
             self,
             (
                 "merchant_reference",
+                "split_token",
                 "amount",
                 "instant_payout_request",
                 "external_tier",

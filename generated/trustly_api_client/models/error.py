@@ -8,11 +8,13 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.error_code import ErrorCode
 from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
     decode_time,
+    encode_enum,
     encode_time,
     expect,
     model_repr,
@@ -27,14 +29,14 @@ class Error:
     """One problem Trustly reports.
 
     Attributes:
-        code (int): Trustly's error code, e.g. 200 invalid parameter, 210 duplicate request, 375 access denied.
+        code (ErrorCode): Trustly's error code. Trustly adds codes over time; an unknown one is kept as UNKNOWN.
         message (str):
         domain (str | Unset): The Java exception class on Trustly's side, e.g. `...InvalidParameterException`.
         location (str | Unset): The request field the error is about, when there is one.
         occurred_at (datetime | Unset): Milliseconds since the Unix epoch.
     """
 
-    code: int
+    code: ErrorCode
     message: str
     domain: str | Unset = UNSET
     location: str | Unset = UNSET
@@ -44,9 +46,9 @@ class Error:
     def to_dict(self) -> dict[str, Any]:
         if isinstance(self.code, Unset):
             raise InvalidFieldError("code", "is required")
-        code = self.code
+        code: Any = self.code
         if not isinstance(code, Unset):
-            expect(code, int, "code")
+            code = encode_enum(code, ErrorCode, "code")
 
         if isinstance(self.message, Unset):
             raise InvalidFieldError("message", "is required")
@@ -88,7 +90,7 @@ class Error:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        code = required(d, "code")
+        code = ErrorCode(required(d, "code"))
 
         message = required(d, "message")
 

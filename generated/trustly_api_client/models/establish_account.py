@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.account_profile import AccountProfile
 from ..models.account_type import AccountType
 from ..types import (
     UNSET,
@@ -24,17 +25,31 @@ class EstablishAccount:
     """A bank account entered by hand, for payouts without the Lightbox.
 
     Attributes:
+        name_on_account (str | Unset):
+        name (str | Unset):
         routing_number (str | Unset):
         account_number (str | Unset):
         type_ (AccountType | Unset):
+        profile (AccountProfile | Unset):
     """
 
+    name_on_account: str | Unset = UNSET
+    name: str | Unset = UNSET
     routing_number: str | Unset = UNSET
     account_number: str | Unset = UNSET
     type_: AccountType | Unset = UNSET
+    profile: AccountProfile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        name_on_account = self.name_on_account
+        if not isinstance(name_on_account, Unset):
+            expect(name_on_account, str, "nameOnAccount")
+
+        name = self.name
+        if not isinstance(name, Unset):
+            expect(name, str, "name")
+
         routing_number = self.routing_number
         if not isinstance(routing_number, Unset):
             expect(routing_number, str, "routingNumber")
@@ -47,21 +62,35 @@ class EstablishAccount:
         if not isinstance(type_, Unset):
             type_ = encode_enum(type_, AccountType, "type")
 
+        profile: Any = self.profile
+        if not isinstance(profile, Unset):
+            profile = encode_enum(profile, AccountProfile, "profile")
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
+        if name_on_account is not UNSET:
+            field_dict["nameOnAccount"] = name_on_account
+        if name is not UNSET:
+            field_dict["name"] = name
         if routing_number is not UNSET:
             field_dict["routingNumber"] = routing_number
         if account_number is not UNSET:
             field_dict["accountNumber"] = account_number
         if type_ is not UNSET:
             field_dict["type"] = type_
+        if profile is not UNSET:
+            field_dict["profile"] = profile
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        name_on_account = d.pop("nameOnAccount", UNSET)
+
+        name = d.pop("name", UNSET)
+
         routing_number = d.pop("routingNumber", UNSET)
 
         account_number = d.pop("accountNumber", UNSET)
@@ -73,10 +102,20 @@ class EstablishAccount:
         else:
             type_ = AccountType(_type_)
 
+        _profile = d.pop("profile", UNSET)
+        profile: AccountProfile | Unset
+        if isinstance(_profile, Unset):
+            profile = UNSET
+        else:
+            profile = AccountProfile(_profile)
+
         establish_account = cls(
+            name_on_account=name_on_account,
+            name=name,
             routing_number=routing_number,
             account_number=account_number,
             type_=type_,
+            profile=profile,
         )
 
         establish_account.additional_properties = d
@@ -86,9 +125,12 @@ class EstablishAccount:
         return model_repr(
             self,
             (
+                "name_on_account",
+                "name",
                 "routing_number",
                 "account_number",
                 "type_",
+                "profile",
             ),
         )
 

@@ -38,6 +38,8 @@ class EstablishData:
         merchant_reference (str | Unset):
         description (str | Unset):
         payment_type (PaymentType | Unset): The kind of payment, as a numeric code on payments, transactions and events.
+            INSTANT is
+            deprecated for new integrations: Trustly recommends DEFERRED (authorize, then capture).
         currency (Currency | Unset): ISO 4217 currency code.
         amount (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
         kyc_type (KycType | Unset):
@@ -47,7 +49,8 @@ class EstablishData:
         data (str | Unset):
         request_signature (str | Unset):
         verification (Verification | Unset):
-        customer (Customer | Unset):
+        customer (PaymentCustomer | Unset): The customer a payment was made for, as embedded in payments and Establish
+            Data.
         account (Account | Unset): A bank account as Trustly reports it.
         metadata (EstablishMetadata | Unset):
         trustly_ab_request (TrustlyAbRequest | Unset):
@@ -69,7 +72,7 @@ class EstablishData:
     data: str | Unset = UNSET
     request_signature: str | Unset = UNSET
     verification: Verification | Unset = UNSET
-    customer: Customer | Unset = UNSET
+    customer: PaymentCustomer | Unset = UNSET
     account: Account | Unset = UNSET
     metadata: EstablishMetadata | Unset = UNSET
     trustly_ab_request: TrustlyAbRequest | Unset = UNSET
@@ -150,7 +153,7 @@ class EstablishData:
 
         customer: Any = self.customer
         if not isinstance(customer, Unset):
-            expect(customer, Customer, "customer")
+            expect(customer, PaymentCustomer, "customer")
             try:
                 customer = customer.to_dict()
             except InvalidFieldError as error:
@@ -286,11 +289,11 @@ class EstablishData:
             verification = Verification.from_dict(_verification)
 
         _customer = d.pop("customer", UNSET)
-        customer: Customer | Unset
+        customer: PaymentCustomer | Unset
         if isinstance(_customer, Unset):
             customer = UNSET
         else:
-            customer = Customer.from_dict(_customer)
+            customer = PaymentCustomer.from_dict(_customer)
 
         _account = d.pop("account", UNSET)
         account: Account | Unset
@@ -386,7 +389,7 @@ class EstablishData:
 # Models that refer to each other are imported here, once this class exists: at the top the
 # imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
 from ..models.account import Account  # noqa: E402
-from ..models.customer import Customer  # noqa: E402
 from ..models.establish_metadata import EstablishMetadata  # noqa: E402
+from ..models.payment_customer import PaymentCustomer  # noqa: E402
 from ..models.trustly_ab_request import TrustlyAbRequest  # noqa: E402
 from ..models.verification import Verification  # noqa: E402

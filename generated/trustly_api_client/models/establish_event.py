@@ -46,6 +46,8 @@ class EstablishEvent:
         merchant_id (str | Unset):
         merchant_reference (str | Unset):
         payment_type (PaymentType | Unset): The kind of payment, as a numeric code on payments, transactions and events.
+            INSTANT is
+            deprecated for new integrations: Trustly recommends DEFERRED (authorize, then capture).
         transaction_type (TransactionType | Unset): What a transaction record does.
         status (TransactionStatus | Unset): Where a transaction is in its lifecycle.
         status_message (str | Unset):

@@ -44,6 +44,7 @@ class EstablishRequest:
             minimum_balance (Decimal | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
             payment_type (PaymentTypeName | Unset): The kind of payment by name, as Establish Data takes it. Trustly's
                 default is Retrieval.
+                Instant is deprecated for new integrations: use Deferred (authorize, then capture).
             time_zone (str | Unset):
             transaction_id (str | Unset):
             recurrence (RecurrenceInput | Unset): The schedule of a Recurring payment, sent with the Establish Data.

@@ -37,7 +37,9 @@ class Payment:
 
     Attributes:
         payment_id (str): A Trustly identifier. Numeric-looking but opaque; always a string.
-        payment_type (PaymentType): The kind of payment, as a numeric code on payments, transactions and events.
+        payment_type (PaymentType): The kind of payment, as a numeric code on payments, transactions and events. INSTANT
+            is
+            deprecated for new integrations: Trustly recommends DEFERRED (authorize, then capture).
         merchant (Merchant | Unset):
         merchant_id (str | Unset):
         merchant_reference (str | Unset):
@@ -45,7 +47,8 @@ class Payment:
         fingerprint (str | Unset):
         verification (Verification | Unset):
         account (Account | Unset): A bank account as Trustly reports it.
-        customer (Customer | Unset):
+        customer (PaymentCustomer | Unset): The customer a payment was made for, as embedded in payments and Establish
+            Data.
         address (Address | Unset):
         payment_provider (PaymentProvider | Unset): A bank or other institution a customer pays from.
         payment_provider_subtype (PaymentProviderSubtype | Unset):
@@ -81,7 +84,7 @@ class Payment:
     fingerprint: str | Unset = UNSET
     verification: Verification | Unset = UNSET
     account: Account | Unset = UNSET
-    customer: Customer | Unset = UNSET
+    customer: PaymentCustomer | Unset = UNSET
     address: Address | Unset = UNSET
     payment_provider: PaymentProvider | Unset = UNSET
     payment_provider_subtype: PaymentProviderSubtype | Unset = UNSET
@@ -163,7 +166,7 @@ class Payment:
 
         customer: Any = self.customer
         if not isinstance(customer, Unset):
-            expect(customer, Customer, "customer")
+            expect(customer, PaymentCustomer, "customer")
             try:
                 customer = customer.to_dict()
             except InvalidFieldError as error:
@@ -413,11 +416,11 @@ class Payment:
             account = Account.from_dict(_account)
 
         _customer = d.pop("customer", UNSET)
-        customer: Customer | Unset
+        customer: PaymentCustomer | Unset
         if isinstance(_customer, Unset):
             customer = UNSET
         else:
-            customer = Customer.from_dict(_customer)
+            customer = PaymentCustomer.from_dict(_customer)
 
         _address = d.pop("address", UNSET)
         address: Address | Unset
@@ -625,9 +628,9 @@ class Payment:
 # imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
 from ..models.account import Account  # noqa: E402
 from ..models.address import Address  # noqa: E402
-from ..models.customer import Customer  # noqa: E402
 from ..models.merchant import Merchant  # noqa: E402
 from ..models.payment_auth import PaymentAuth  # noqa: E402
+from ..models.payment_customer import PaymentCustomer  # noqa: E402
 from ..models.payment_provider import PaymentProvider  # noqa: E402
 from ..models.recurrence import Recurrence  # noqa: E402
 from ..models.verification import Verification  # noqa: E402

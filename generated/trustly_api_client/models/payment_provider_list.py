@@ -9,11 +9,9 @@ from attrs import field as _attrs_field
 
 from ..types import (
     UNSET,
-    InvalidFieldError,
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="PaymentProviderList")
@@ -23,25 +21,25 @@ T = TypeVar("T", bound="PaymentProviderList")
 class PaymentProviderList:
     """
     Attributes:
-        payment_providers (list[PaymentProvider]):
+        payment_providers (list[PaymentProvider] | Unset):
         start_index (int | Unset):
         items_per_page (int | Unset):
     """
 
-    payment_providers: list[PaymentProvider]
+    payment_providers: list[PaymentProvider] | Unset = UNSET
     start_index: int | Unset = UNSET
     items_per_page: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        if isinstance(self.payment_providers, Unset):
-            raise InvalidFieldError("paymentProviders", "is required")
         if self.payment_providers is None:
             expect(None, object, "paymentProviders")
-        payment_providers = []
-        for payment_providers_item_data in self.payment_providers:
-            payment_providers_item = payment_providers_item_data.to_dict()
-            payment_providers.append(payment_providers_item)
+        payment_providers: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.payment_providers, Unset):
+            payment_providers = []
+            for payment_providers_item_data in self.payment_providers:
+                payment_providers_item = payment_providers_item_data.to_dict()
+                payment_providers.append(payment_providers_item)
 
         start_index = self.start_index
         if not isinstance(start_index, Unset):
@@ -53,11 +51,9 @@ class PaymentProviderList:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "paymentProviders": payment_providers,
-            }
-        )
+        field_dict.update({})
+        if payment_providers is not UNSET:
+            field_dict["paymentProviders"] = payment_providers
         if start_index is not UNSET:
             field_dict["startIndex"] = start_index
         if items_per_page is not UNSET:
@@ -68,12 +64,14 @@ class PaymentProviderList:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        payment_providers = []
-        _payment_providers = required(d, "paymentProviders")
-        for payment_providers_item_data in _payment_providers:
-            payment_providers_item = PaymentProvider.from_dict(payment_providers_item_data)
+        _payment_providers = d.pop("paymentProviders", UNSET)
+        payment_providers: list[PaymentProvider] | Unset = UNSET
+        if _payment_providers is not UNSET:
+            payment_providers = []
+            for payment_providers_item_data in _payment_providers:
+                payment_providers_item = PaymentProvider.from_dict(payment_providers_item_data)
 
-            payment_providers.append(payment_providers_item)
+                payment_providers.append(payment_providers_item)
 
         start_index = d.pop("startIndex", UNSET)
 

@@ -5,6 +5,7 @@ from typing import Any
 
 class PaymentTypeName(StrEnum):
     """The kind of payment by name, as Establish Data takes it. Trustly's default is Retrieval.
+    Instant is deprecated for new integrations: use Deferred (authorize, then capture).
 
     Open enum: a value Trustly adds later comes back as a member named ``UNKNOWN`` that
     compares equal to its text, instead of raising.
@@ -26,7 +27,10 @@ class PaymentTypeName(StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
-        # Numeric codes sometimes arrive as JSON numbers; match them to their text form.
+        # Numeric codes sometimes arrive as JSON numbers (2, or 2.0 where Trustly types them as
+        # doubles); match them to their text form.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
             if value in cls._value2member_map_:

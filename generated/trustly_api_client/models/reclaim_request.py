@@ -10,13 +10,11 @@ from attrs import field as _attrs_field
 
 from ..types import (
     UNSET,
-    InvalidFieldError,
     Unset,
     decode_money,
     encode_amount,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="ReclaimRequest")
@@ -26,51 +24,47 @@ T = TypeVar("T", bound="ReclaimRequest")
 class ReclaimRequest:
     """
     Attributes:
-        amount (Decimal): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
         merchant_reference (str | Unset):
+        amount (Decimal | Unset): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
     """
 
-    amount: Decimal
     merchant_reference: str | Unset = UNSET
+    amount: Decimal | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        if isinstance(self.amount, Unset):
-            raise InvalidFieldError("amount", "is required")
+        merchant_reference = self.merchant_reference
+        if not isinstance(merchant_reference, Unset):
+            expect(merchant_reference, str, "merchantReference")
+
         amount: Any = self.amount
         if not isinstance(amount, Unset):
             expect(amount, (Decimal, str), "amount", nullable=False)
             if amount is not None:
                 amount = encode_amount(amount, "amount")
 
-        merchant_reference = self.merchant_reference
-        if not isinstance(merchant_reference, Unset):
-            expect(merchant_reference, str, "merchantReference")
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "amount": amount,
-            }
-        )
+        field_dict.update({})
         if merchant_reference is not UNSET:
             field_dict["merchantReference"] = merchant_reference
+        if amount is not UNSET:
+            field_dict["amount"] = amount
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        amount: Any = required(d, "amount")
+        merchant_reference = d.pop("merchantReference", UNSET)
+
+        amount: Any = d.pop("amount", UNSET)
         if not isinstance(amount, Unset) and amount is not None:
             amount = decode_money(amount, "amount")
 
-        merchant_reference = d.pop("merchantReference", UNSET)
-
         reclaim_request = cls(
-            amount=amount,
             merchant_reference=merchant_reference,
+            amount=amount,
         )
 
         reclaim_request.additional_properties = d
@@ -80,8 +74,8 @@ class ReclaimRequest:
         return model_repr(
             self,
             (
-                "amount",
                 "merchant_reference",
+                "amount",
             ),
         )
 

@@ -10,6 +10,10 @@ class RecurrenceUnit(StrEnum):
     compares equal to its text, instead of raising.
     """
 
+    CODE_1 = "1"
+    CODE_2 = "2"
+    CODE_3 = "3"
+    CODE_4 = "4"
     DAY = "Day"
     MONTH = "Month"
     WEEK = "Week"
@@ -24,7 +28,10 @@ class RecurrenceUnit(StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
-        # Numeric codes sometimes arrive as JSON numbers; match them to their text form.
+        # Numeric codes sometimes arrive as JSON numbers (2, or 2.0 where Trustly types them as
+        # doubles); match them to their text form.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
             if value in cls._value2member_map_:

@@ -9,11 +9,9 @@ from attrs import field as _attrs_field
 
 from ..types import (
     UNSET,
-    InvalidFieldError,
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="TransactionList")
@@ -23,25 +21,25 @@ T = TypeVar("T", bound="TransactionList")
 class TransactionList:
     """
     Attributes:
-        transactions (list[Transaction]):
+        transactions (list[Transaction] | Unset):
         start_index (int | Unset):
         items_per_page (int | Unset):
     """
 
-    transactions: list[Transaction]
+    transactions: list[Transaction] | Unset = UNSET
     start_index: int | Unset = UNSET
     items_per_page: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        if isinstance(self.transactions, Unset):
-            raise InvalidFieldError("transactions", "is required")
         if self.transactions is None:
             expect(None, object, "transactions")
-        transactions = []
-        for transactions_item_data in self.transactions:
-            transactions_item = transactions_item_data.to_dict()
-            transactions.append(transactions_item)
+        transactions: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.transactions, Unset):
+            transactions = []
+            for transactions_item_data in self.transactions:
+                transactions_item = transactions_item_data.to_dict()
+                transactions.append(transactions_item)
 
         start_index = self.start_index
         if not isinstance(start_index, Unset):
@@ -53,11 +51,9 @@ class TransactionList:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "transactions": transactions,
-            }
-        )
+        field_dict.update({})
+        if transactions is not UNSET:
+            field_dict["transactions"] = transactions
         if start_index is not UNSET:
             field_dict["startIndex"] = start_index
         if items_per_page is not UNSET:
@@ -68,12 +64,14 @@ class TransactionList:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        transactions = []
-        _transactions = required(d, "transactions")
-        for transactions_item_data in _transactions:
-            transactions_item = Transaction.from_dict(transactions_item_data)
+        _transactions = d.pop("transactions", UNSET)
+        transactions: list[Transaction] | Unset = UNSET
+        if _transactions is not UNSET:
+            transactions = []
+            for transactions_item_data in _transactions:
+                transactions_item = Transaction.from_dict(transactions_item_data)
 
-            transactions.append(transactions_item)
+                transactions.append(transactions_item)
 
         start_index = d.pop("startIndex", UNSET)
 

@@ -25,13 +25,13 @@ class UserVerificationResult:
     Attributes:
         result (UserVerificationResultCode | Unset):
         reasons (list[UserVerificationReason] | Unset):
-        screening_result (list[list[AdverseMediaHit | PepHit | WatchlistHit]] | Unset): Screening hits, grouped as
-            Trustly returns them (a list of lists).
+        screening_result (list[list[AdverseMediaHit | OtherScreeningHit | PepHit | WatchlistHit]] | Unset): Screening
+            hits, grouped as Trustly returns them (a list of lists).
     """
 
     result: UserVerificationResultCode | Unset = UNSET
     reasons: list[UserVerificationReason] | Unset = UNSET
-    screening_result: list[list[AdverseMediaHit | PepHit | WatchlistHit]] | Unset = UNSET
+    screening_result: list[list[AdverseMediaHit | OtherScreeningHit | PepHit | WatchlistHit]] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,6 +60,8 @@ class UserVerificationResult:
                     if isinstance(screening_result_item_item_data, WatchlistHit):
                         screening_result_item_item = screening_result_item_item_data.to_dict()
                     elif isinstance(screening_result_item_item_data, AdverseMediaHit):
+                        screening_result_item_item = screening_result_item_item_data.to_dict()
+                    elif isinstance(screening_result_item_item_data, PepHit):
                         screening_result_item_item = screening_result_item_item_data.to_dict()
                     else:
                         screening_result_item_item = screening_result_item_item_data.to_dict()
@@ -100,7 +102,7 @@ class UserVerificationResult:
                 reasons.append(reasons_item)
 
         _screening_result = d.pop("screeningResult", UNSET)
-        screening_result: list[list[AdverseMediaHit | PepHit | WatchlistHit]] | Unset = UNSET
+        screening_result: list[list[AdverseMediaHit | OtherScreeningHit | PepHit | WatchlistHit]] | Unset = UNSET
         if _screening_result is not UNSET:
             screening_result = []
             for screening_result_item_data in _screening_result:
@@ -108,7 +110,9 @@ class UserVerificationResult:
                 _screening_result_item = screening_result_item_data
                 for screening_result_item_item_data in _screening_result_item:
 
-                    def _parse_screening_result_item_item(data: object) -> AdverseMediaHit | PepHit | WatchlistHit:
+                    def _parse_screening_result_item_item(
+                        data: object,
+                    ) -> AdverseMediaHit | OtherScreeningHit | PepHit | WatchlistHit:
                         try:
                             if not isinstance(data, dict):
                                 raise TypeError()
@@ -125,11 +129,19 @@ class UserVerificationResult:
                             return componentsschemas_screening_hit_type_1
                         except (TypeError, ValueError, AttributeError, KeyError):
                             pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            componentsschemas_screening_hit_type_2 = PepHit.from_dict(data)
+
+                            return componentsschemas_screening_hit_type_2
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
                         if not isinstance(data, dict):
                             raise TypeError()
-                        componentsschemas_screening_hit_type_2 = PepHit.from_dict(data)
+                        componentsschemas_screening_hit_type_3 = OtherScreeningHit.from_dict(data)
 
-                        return componentsschemas_screening_hit_type_2
+                        return componentsschemas_screening_hit_type_3
 
                     screening_result_item_item = _parse_screening_result_item_item(screening_result_item_item_data)
 
@@ -176,6 +188,7 @@ class UserVerificationResult:
 # Models that refer to each other are imported here, once this class exists: at the top the
 # imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
 from ..models.adverse_media_hit import AdverseMediaHit  # noqa: E402
+from ..models.other_screening_hit import OtherScreeningHit  # noqa: E402
 from ..models.pep_hit import PepHit  # noqa: E402
 from ..models.user_verification_reason import UserVerificationReason  # noqa: E402
 from ..models.watchlist_hit import WatchlistHit  # noqa: E402

@@ -13,10 +13,12 @@ from typing import (
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.gender import Gender
 from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    encode_enum,
     expect,
     model_repr,
     required,
@@ -41,7 +43,7 @@ class WatchlistHit:
         caution (str | Unset):
         url (str | Unset):
         address (str | Unset):
-        gender (str | Unset):
+        gender (Gender | Unset): Gender as a screening list records it.
         designation_date (datetime.date | Unset):
         trusted_entity (str | Unset):
     """
@@ -58,7 +60,7 @@ class WatchlistHit:
     caution: str | Unset = UNSET
     url: str | Unset = UNSET
     address: str | Unset = UNSET
-    gender: str | Unset = UNSET
+    gender: Gender | Unset = UNSET
     designation_date: datetime.date | Unset = UNSET
     trusted_entity: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -118,9 +120,9 @@ class WatchlistHit:
         if not isinstance(address, Unset):
             expect(address, str, "address")
 
-        gender = self.gender
+        gender: Any = self.gender
         if not isinstance(gender, Unset):
-            expect(gender, str, "gender")
+            gender = encode_enum(gender, Gender, "gender")
 
         if self.designation_date is None:
             expect(None, object, "designationDate")
@@ -204,7 +206,12 @@ class WatchlistHit:
 
         address = d.pop("address", UNSET)
 
-        gender = d.pop("gender", UNSET)
+        _gender = d.pop("gender", UNSET)
+        gender: Gender | Unset
+        if isinstance(_gender, Unset):
+            gender = UNSET
+        else:
+            gender = Gender(_gender)
 
         _designation_date = d.pop("designationDate", UNSET)
         designation_date: datetime.date | Unset

@@ -365,7 +365,8 @@ class Ledger:
         original = self.transaction(transaction_id)
         if original["transactionType"] != DEPOSIT or original["status"] not in (PROCESSED, COMPLETED):
             raise ApiError(400, 200, "only a processed or completed deposit can be reclaimed", "transactionId")
-        amount = Decimal(form["amount"])
+        # Without an amount, Trustly reclaims the whole deposit.
+        amount = Decimal(form["amount"]) if form.get("amount") else Decimal(original["amount"])
         if amount < Decimal("0.99") or amount > Decimal(original["amount"]):
             raise invalid("amount", "a reclaim is between 0.99 and the deposited amount")
         child = self.new_child(original, RECLAIM, amount, form.get("merchantReference"))

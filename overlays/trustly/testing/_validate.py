@@ -74,6 +74,9 @@ class Route:
         self.body_required = bool(op.get("requestBody", {}).get("required"))
         self.content_type: str | None = next(iter(content), None)
         self.body_schema: dict[str, Any] | None = content[self.content_type]["schema"] if self.content_type else None
+        # The media type the evidence leaves open is accepted too, so a client switched to it works here.
+        alternate = op.get("x-trustly-alternate-content-type")
+        self.content_types = {t for t in (self.content_type, alternate) if t is not None}
         self.response_schema: dict[str, Any] = op["responses"]["200"]["content"]["application/json"]["schema"]
 
     def response_problem(self, data: Any) -> str | None:
@@ -164,11 +167,12 @@ class Route:
             if self.body_required:
                 raise invalid("body", "a request body is required")
             return None
-        if content_type.split(";")[0].strip().lower() != self.content_type:
-            raise ApiError(415, 200, f"the body must be {self.content_type}", "Content-Type")
+        sent = content_type.split(";")[0].strip().lower()
+        if sent not in self.content_types:
+            raise ApiError(415, 200, f"the body must be {' or '.join(sorted(self.content_types))}", "Content-Type")
         try:
             text = body.decode("utf-8")
-            if self.content_type == "application/json":
+            if sent == "application/json":
                 data: Any = json.loads(text)
             else:
                 schema = self.resolve(self.body_schema)

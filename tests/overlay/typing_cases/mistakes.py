@@ -1,5 +1,7 @@
 """Each line with an error comment is a mistake the type checkers must report (mypy, pyright strict)."""
 
+# ruff: noqa: I001, F401, E501 (the mistakes are written as users write them, one per line)
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,7 +23,9 @@ def mistakes(client: trustly.TrustlyClient, t: datetime) -> None:
         return_url="https://r",
         cancel_url="https://c",
     )
-    EstablishRequest(merchant_id="1", merchant_referance="o", currency=Currency.USD, return_url="r", cancel_url="c")  # error: a typo
+    EstablishRequest(
+        merchant_id="1", merchant_referance="o", currency=Currency.USD, return_url="r", cancel_url="c"
+    )  # error: a typo
     client.transactions.refund("1", body={"amount": "1.00"})  # error: a dict body
     client.transactions.list_all(transaction_stauts=[TransactionStatus.COMPLETED])  # error: a misspelt filter
     client.transactions.list_all(transaction_status=TransactionStatus.COMPLETED)  # error: a bare member for a list

@@ -17,6 +17,8 @@ from ...models.account import Account
 from ...models.account_feedback_request import AccountFeedbackRequest
 from ...models.account_request import AccountRequest
 from ...models.acknowledgement import Acknowledgement
+from ...models.error import Error
+from ...models.error_message import ErrorMessage
 from ...models.error_response import ErrorResponse
 from ...types import (
     UNSET,

@@ -8,6 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.account_feedback_request import AccountFeedbackRequest
 from ...models.acknowledgement import Acknowledgement
+from ...models.error import Error
 from ...models.error_response import ErrorResponse
 from ...types import Response
 
@@ -33,11 +34,53 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Acknowledgement | ErrorResponse | None:
+) -> Acknowledgement | Error | ErrorResponse | ErrorResponse | None:
     if response.status_code == 200:
         response_200 = Acknowledgement.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+
+        def _parse_response_400(data: object) -> Error | ErrorResponse:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_400_type_0 = Error.from_dict(data)
+
+                return response_400_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_400_type_1 = ErrorResponse.from_dict(data)
+
+            return response_400_type_1
+
+        response_400 = _parse_response_400(response.json())
+
+        return response_400
+
+    if response.status_code == 500:
+
+        def _parse_response_500(data: object) -> Error | ErrorResponse:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_500_type_0 = Error.from_dict(data)
+
+                return response_500_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_500_type_1 = ErrorResponse.from_dict(data)
+
+            return response_500_type_1
+
+        response_500 = _parse_response_500(response.json())
+
+        return response_500
 
     if 400 <= response.status_code <= 499:
         response_4xx = ErrorResponse.from_dict(response.json())
@@ -57,7 +100,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Acknowledgement | ErrorResponse]:
+) -> Response[Acknowledgement | Error | ErrorResponse | ErrorResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -70,7 +113,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AccountFeedbackRequest,
-) -> Response[Acknowledgement | ErrorResponse]:
+) -> Response[Acknowledgement | Error | ErrorResponse | ErrorResponse]:
     """Report the outcome of a payment made outside Trustly
 
      Tell Trustly how a payment from a verified account ended so that its risk scores improve.
@@ -83,7 +126,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Acknowledgement | ErrorResponse]
+        Response[Acknowledgement | Error | ErrorResponse | ErrorResponse]
     """
 
     kwargs = _get_kwargs(
@@ -101,7 +144,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: AccountFeedbackRequest,
-) -> Acknowledgement | ErrorResponse | None:
+) -> Acknowledgement | Error | ErrorResponse | ErrorResponse | None:
     """Report the outcome of a payment made outside Trustly
 
      Tell Trustly how a payment from a verified account ended so that its risk scores improve.
@@ -114,7 +157,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Acknowledgement | ErrorResponse
+        Acknowledgement | Error | ErrorResponse | ErrorResponse
     """
 
     return sync_detailed(
@@ -127,7 +170,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AccountFeedbackRequest,
-) -> Response[Acknowledgement | ErrorResponse]:
+) -> Response[Acknowledgement | Error | ErrorResponse | ErrorResponse]:
     """Report the outcome of a payment made outside Trustly
 
      Tell Trustly how a payment from a verified account ended so that its risk scores improve.
@@ -140,7 +183,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Acknowledgement | ErrorResponse]
+        Response[Acknowledgement | Error | ErrorResponse | ErrorResponse]
     """
 
     kwargs = _get_kwargs(
@@ -156,7 +199,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: AccountFeedbackRequest,
-) -> Acknowledgement | ErrorResponse | None:
+) -> Acknowledgement | Error | ErrorResponse | ErrorResponse | None:
     """Report the outcome of a payment made outside Trustly
 
      Tell Trustly how a payment from a verified account ended so that its risk scores improve.
@@ -169,7 +212,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Acknowledgement | ErrorResponse
+        Acknowledgement | Error | ErrorResponse | ErrorResponse
     """
 
     return (

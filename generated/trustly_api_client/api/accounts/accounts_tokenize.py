@@ -8,6 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.account import Account
 from ...models.account_request import AccountRequest
+from ...models.error_message import ErrorMessage
 from ...models.error_response import ErrorResponse
 from ...types import UNSET, Response, Unset
 
@@ -41,11 +42,32 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Account | ErrorResponse | None:
+) -> Account | ErrorMessage | ErrorResponse | ErrorResponse | None:
     if response.status_code == 200:
         response_200 = Account.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+
+        def _parse_response_400(data: object) -> ErrorMessage | ErrorResponse:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_400_type_0 = ErrorMessage.from_dict(data)
+
+                return response_400_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_400_type_1 = ErrorResponse.from_dict(data)
+
+            return response_400_type_1
+
+        response_400 = _parse_response_400(response.json())
+
+        return response_400
 
     if 400 <= response.status_code <= 499:
         response_4xx = ErrorResponse.from_dict(response.json())
@@ -65,7 +87,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Account | ErrorResponse]:
+) -> Response[Account | ErrorMessage | ErrorResponse | ErrorResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -79,7 +101,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: AccountRequest,
     verify_account: bool | Unset = False,
-) -> Response[Account | ErrorResponse]:
+) -> Response[Account | ErrorMessage | ErrorResponse | ErrorResponse]:
     """Tokenize a bank account
 
      Turn account and routing numbers into a Trustly account token, optionally verifying the account.
@@ -93,7 +115,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Account | ErrorResponse]
+        Response[Account | ErrorMessage | ErrorResponse | ErrorResponse]
     """
 
     kwargs = _get_kwargs(
@@ -113,7 +135,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: AccountRequest,
     verify_account: bool | Unset = False,
-) -> Account | ErrorResponse | None:
+) -> Account | ErrorMessage | ErrorResponse | ErrorResponse | None:
     """Tokenize a bank account
 
      Turn account and routing numbers into a Trustly account token, optionally verifying the account.
@@ -127,7 +149,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Account | ErrorResponse
+        Account | ErrorMessage | ErrorResponse | ErrorResponse
     """
 
     return sync_detailed(
@@ -142,7 +164,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: AccountRequest,
     verify_account: bool | Unset = False,
-) -> Response[Account | ErrorResponse]:
+) -> Response[Account | ErrorMessage | ErrorResponse | ErrorResponse]:
     """Tokenize a bank account
 
      Turn account and routing numbers into a Trustly account token, optionally verifying the account.
@@ -156,7 +178,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Account | ErrorResponse]
+        Response[Account | ErrorMessage | ErrorResponse | ErrorResponse]
     """
 
     kwargs = _get_kwargs(
@@ -174,7 +196,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: AccountRequest,
     verify_account: bool | Unset = False,
-) -> Account | ErrorResponse | None:
+) -> Account | ErrorMessage | ErrorResponse | ErrorResponse | None:
     """Tokenize a bank account
 
      Turn account and routing numbers into a Trustly account token, optionally verifying the account.
@@ -188,7 +210,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Account | ErrorResponse
+        Account | ErrorMessage | ErrorResponse | ErrorResponse
     """
 
     return (

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from ...models.country_code import CountryCode
 from ...models.country_list import CountryList
+from ...models.error_message import ErrorMessage
 from ...models.error_response import ErrorResponse
 from ...models.payment_provider_subtype import PaymentProviderSubtype
 from ...types import (

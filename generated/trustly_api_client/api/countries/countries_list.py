@@ -8,6 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.country_code import CountryCode
 from ...models.country_list import CountryList
+from ...models.error_message import ErrorMessage
 from ...models.error_response import ErrorResponse
 from ...models.payment_provider_subtype import PaymentProviderSubtype
 from ...types import UNSET, Response, Unset
@@ -52,11 +53,32 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> CountryList | ErrorResponse | None:
+) -> CountryList | ErrorMessage | ErrorResponse | ErrorResponse | None:
     if response.status_code == 200:
         response_200 = CountryList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+
+        def _parse_response_400(data: object) -> ErrorMessage | ErrorResponse:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_400_type_0 = ErrorMessage.from_dict(data)
+
+                return response_400_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_400_type_1 = ErrorResponse.from_dict(data)
+
+            return response_400_type_1
+
+        response_400 = _parse_response_400(response.json())
+
+        return response_400
 
     if 400 <= response.status_code <= 499:
         response_4xx = ErrorResponse.from_dict(response.json())
@@ -76,7 +98,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[CountryList | ErrorResponse]:
+) -> Response[CountryList | ErrorMessage | ErrorResponse | ErrorResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -92,7 +114,7 @@ def sync_detailed(
     payment_type: str | Unset = UNSET,
     payment_provider_sub_type: PaymentProviderSubtype | Unset = UNSET,
     enabled: bool | Unset = UNSET,
-) -> Response[CountryList | ErrorResponse]:
+) -> Response[CountryList | ErrorMessage | ErrorResponse | ErrorResponse]:
     """List countries
 
      The countries Trustly serves, with currencies, payment types and provider subtypes enabled in each.
@@ -108,7 +130,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CountryList | ErrorResponse]
+        Response[CountryList | ErrorMessage | ErrorResponse | ErrorResponse]
     """
 
     kwargs = _get_kwargs(
@@ -132,7 +154,7 @@ def sync(
     payment_type: str | Unset = UNSET,
     payment_provider_sub_type: PaymentProviderSubtype | Unset = UNSET,
     enabled: bool | Unset = UNSET,
-) -> CountryList | ErrorResponse | None:
+) -> CountryList | ErrorMessage | ErrorResponse | ErrorResponse | None:
     """List countries
 
      The countries Trustly serves, with currencies, payment types and provider subtypes enabled in each.
@@ -148,7 +170,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CountryList | ErrorResponse
+        CountryList | ErrorMessage | ErrorResponse | ErrorResponse
     """
 
     return sync_detailed(
@@ -167,7 +189,7 @@ async def asyncio_detailed(
     payment_type: str | Unset = UNSET,
     payment_provider_sub_type: PaymentProviderSubtype | Unset = UNSET,
     enabled: bool | Unset = UNSET,
-) -> Response[CountryList | ErrorResponse]:
+) -> Response[CountryList | ErrorMessage | ErrorResponse | ErrorResponse]:
     """List countries
 
      The countries Trustly serves, with currencies, payment types and provider subtypes enabled in each.
@@ -183,7 +205,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CountryList | ErrorResponse]
+        Response[CountryList | ErrorMessage | ErrorResponse | ErrorResponse]
     """
 
     kwargs = _get_kwargs(
@@ -205,7 +227,7 @@ async def asyncio(
     payment_type: str | Unset = UNSET,
     payment_provider_sub_type: PaymentProviderSubtype | Unset = UNSET,
     enabled: bool | Unset = UNSET,
-) -> CountryList | ErrorResponse | None:
+) -> CountryList | ErrorMessage | ErrorResponse | ErrorResponse | None:
     """List countries
 
      The countries Trustly serves, with currencies, payment types and provider subtypes enabled in each.
@@ -221,7 +243,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CountryList | ErrorResponse
+        CountryList | ErrorMessage | ErrorResponse | ErrorResponse
     """
 
     return (

@@ -36,11 +36,32 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> CustomerLookup | ErrorResponse | None:
+) -> CustomerLookup | CustomerLookup | ErrorResponse | ErrorResponse | None:
     if response.status_code == 200:
         response_200 = CustomerLookup.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+
+        def _parse_response_400(data: object) -> CustomerLookup | ErrorResponse:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_400_type_0 = CustomerLookup.from_dict(data)
+
+                return response_400_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_400_type_1 = ErrorResponse.from_dict(data)
+
+            return response_400_type_1
+
+        response_400 = _parse_response_400(response.json())
+
+        return response_400
 
     if 400 <= response.status_code <= 499:
         response_4xx = ErrorResponse.from_dict(response.json())
@@ -60,7 +81,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[CustomerLookup | ErrorResponse]:
+) -> Response[CustomerLookup | CustomerLookup | ErrorResponse | ErrorResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -74,7 +95,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     email: str,
     phone: str | Unset = UNSET,
-) -> Response[CustomerLookup | ErrorResponse]:
+) -> Response[CustomerLookup | CustomerLookup | ErrorResponse | ErrorResponse]:
     """Check whether a person is known to Trustly
 
      Tell whether an e-mail address (and optionally a phone number) belongs to someone Trustly knows.
@@ -88,7 +109,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CustomerLookup | ErrorResponse]
+        Response[CustomerLookup | CustomerLookup | ErrorResponse | ErrorResponse]
     """
 
     kwargs = _get_kwargs(
@@ -108,7 +129,7 @@ def sync(
     client: AuthenticatedClient | Client,
     email: str,
     phone: str | Unset = UNSET,
-) -> CustomerLookup | ErrorResponse | None:
+) -> CustomerLookup | CustomerLookup | ErrorResponse | ErrorResponse | None:
     """Check whether a person is known to Trustly
 
      Tell whether an e-mail address (and optionally a phone number) belongs to someone Trustly knows.
@@ -122,7 +143,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CustomerLookup | ErrorResponse
+        CustomerLookup | CustomerLookup | ErrorResponse | ErrorResponse
     """
 
     return sync_detailed(
@@ -137,7 +158,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     email: str,
     phone: str | Unset = UNSET,
-) -> Response[CustomerLookup | ErrorResponse]:
+) -> Response[CustomerLookup | CustomerLookup | ErrorResponse | ErrorResponse]:
     """Check whether a person is known to Trustly
 
      Tell whether an e-mail address (and optionally a phone number) belongs to someone Trustly knows.
@@ -151,7 +172,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CustomerLookup | ErrorResponse]
+        Response[CustomerLookup | CustomerLookup | ErrorResponse | ErrorResponse]
     """
 
     kwargs = _get_kwargs(
@@ -169,7 +190,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     email: str,
     phone: str | Unset = UNSET,
-) -> CustomerLookup | ErrorResponse | None:
+) -> CustomerLookup | CustomerLookup | ErrorResponse | ErrorResponse | None:
     """Check whether a person is known to Trustly
 
      Tell whether an e-mail address (and optionally a phone number) belongs to someone Trustly knows.
@@ -183,7 +204,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CustomerLookup | ErrorResponse
+        CustomerLookup | CustomerLookup | ErrorResponse | ErrorResponse
     """
 
     return (

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from ...models.dispute_recovery_request import DisputeRecoveryRequest
+from ...models.error import Error
 from ...models.error_response import ErrorResponse
 from ...models.transaction import Transaction
 from ...types import (

@@ -7,6 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.dispute_recovery_request import DisputeRecoveryRequest
+from ...models.error import Error
 from ...models.error_response import ErrorResponse
 from ...models.transaction import Transaction
 from ...types import Response
@@ -35,11 +36,32 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | Transaction | None:
+) -> Error | ErrorResponse | ErrorResponse | Transaction | None:
     if response.status_code == 200:
         response_200 = Transaction.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+
+        def _parse_response_400(data: object) -> Error | ErrorResponse:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_400_type_0 = Error.from_dict(data)
+
+                return response_400_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_400_type_1 = ErrorResponse.from_dict(data)
+
+            return response_400_type_1
+
+        response_400 = _parse_response_400(response.json())
+
+        return response_400
 
     if 400 <= response.status_code <= 499:
         response_4xx = ErrorResponse.from_dict(response.json())
@@ -59,7 +81,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | Transaction]:
+) -> Response[Error | ErrorResponse | ErrorResponse | Transaction]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -73,7 +95,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: DisputeRecoveryRequest,
     idempotency_key: str,
-) -> Response[ErrorResponse | Transaction]:
+) -> Response[Error | ErrorResponse | ErrorResponse | Transaction]:
     """Recover a returned collection
 
      Ask Trustly to collect again an amount that the customer's bank returned.
@@ -87,7 +109,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | Transaction]
+        Response[Error | ErrorResponse | ErrorResponse | Transaction]
     """
 
     kwargs = _get_kwargs(
@@ -107,7 +129,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: DisputeRecoveryRequest,
     idempotency_key: str,
-) -> ErrorResponse | Transaction | None:
+) -> Error | ErrorResponse | ErrorResponse | Transaction | None:
     """Recover a returned collection
 
      Ask Trustly to collect again an amount that the customer's bank returned.
@@ -121,7 +143,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | Transaction
+        Error | ErrorResponse | ErrorResponse | Transaction
     """
 
     return sync_detailed(
@@ -136,7 +158,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: DisputeRecoveryRequest,
     idempotency_key: str,
-) -> Response[ErrorResponse | Transaction]:
+) -> Response[Error | ErrorResponse | ErrorResponse | Transaction]:
     """Recover a returned collection
 
      Ask Trustly to collect again an amount that the customer's bank returned.
@@ -150,7 +172,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | Transaction]
+        Response[Error | ErrorResponse | ErrorResponse | Transaction]
     """
 
     kwargs = _get_kwargs(
@@ -168,7 +190,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: DisputeRecoveryRequest,
     idempotency_key: str,
-) -> ErrorResponse | Transaction | None:
+) -> Error | ErrorResponse | ErrorResponse | Transaction | None:
     """Recover a returned collection
 
      Ask Trustly to collect again an amount that the customer's bank returned.
@@ -182,7 +204,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | Transaction
+        Error | ErrorResponse | ErrorResponse | Transaction
     """
 
     return (

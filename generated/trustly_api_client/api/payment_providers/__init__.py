@@ -54,7 +54,7 @@ class PaymentProviders:
         countries: list[CountryCode] | Unset = UNSET,
         payment_type: str | Unset = UNSET,
         start_index: int | Unset = UNSET,
-        count: int | Unset = UNSET,
+        count: int | Unset = 25,
     ) -> dict[str, Any]:
         try:
             _countries = as_list(countries, CountryCode, "countries")
@@ -83,7 +83,7 @@ class PaymentProviders:
         countries: list[CountryCode] | Unset = UNSET,
         payment_type: str | Unset = UNSET,
         start_index: int | Unset = UNSET,
-        count: int | Unset = UNSET,
+        count: int | Unset = 25,
     ) -> PaymentProviderList:
         """List payment providers.
 
@@ -131,7 +131,7 @@ class AsyncPaymentProviders:
         countries: list[CountryCode] | Unset = UNSET,
         payment_type: str | Unset = UNSET,
         start_index: int | Unset = UNSET,
-        count: int | Unset = UNSET,
+        count: int | Unset = 25,
     ) -> dict[str, Any]:
         try:
             _countries = as_list(countries, CountryCode, "countries")
@@ -160,7 +160,7 @@ class AsyncPaymentProviders:
         countries: list[CountryCode] | Unset = UNSET,
         payment_type: str | Unset = UNSET,
         start_index: int | Unset = UNSET,
-        count: int | Unset = UNSET,
+        count: int | Unset = 25,
     ) -> PaymentProviderList:
         """List payment providers.
 

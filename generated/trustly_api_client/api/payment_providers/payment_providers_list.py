@@ -17,7 +17,7 @@ def _get_kwargs(
     countries: list[CountryCode] | Unset = UNSET,
     payment_type: str | Unset = UNSET,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -89,7 +89,7 @@ def sync_detailed(
     countries: list[CountryCode] | Unset = UNSET,
     payment_type: str | Unset = UNSET,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
 ) -> Response[ErrorResponse | PaymentProviderList]:
     """List payment providers
 
@@ -100,7 +100,7 @@ def sync_detailed(
         countries (list[CountryCode] | Unset):
         payment_type (str | Unset):
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,7 +130,7 @@ def sync(
     countries: list[CountryCode] | Unset = UNSET,
     payment_type: str | Unset = UNSET,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
 ) -> ErrorResponse | PaymentProviderList | None:
     """List payment providers
 
@@ -141,7 +141,7 @@ def sync(
         countries (list[CountryCode] | Unset):
         payment_type (str | Unset):
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -166,7 +166,7 @@ async def asyncio_detailed(
     countries: list[CountryCode] | Unset = UNSET,
     payment_type: str | Unset = UNSET,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
 ) -> Response[ErrorResponse | PaymentProviderList]:
     """List payment providers
 
@@ -177,7 +177,7 @@ async def asyncio_detailed(
         countries (list[CountryCode] | Unset):
         payment_type (str | Unset):
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -205,7 +205,7 @@ async def asyncio(
     countries: list[CountryCode] | Unset = UNSET,
     payment_type: str | Unset = UNSET,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
 ) -> ErrorResponse | PaymentProviderList | None:
     """List payment providers
 
@@ -216,7 +216,7 @@ async def asyncio(
         countries (list[CountryCode] | Unset):
         payment_type (str | Unset):
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

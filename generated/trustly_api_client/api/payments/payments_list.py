@@ -18,7 +18,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     payment_type: list[PaymentType] | Unset = UNSET,
@@ -169,7 +169,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     payment_type: list[PaymentType] | Unset = UNSET,
@@ -200,7 +200,7 @@ def sync_detailed(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         payment_type (list[PaymentType] | Unset):
@@ -270,7 +270,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     payment_type: list[PaymentType] | Unset = UNSET,
@@ -301,7 +301,7 @@ def sync(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         payment_type (list[PaymentType] | Unset):
@@ -366,7 +366,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     payment_type: list[PaymentType] | Unset = UNSET,
@@ -397,7 +397,7 @@ async def asyncio_detailed(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         payment_type (list[PaymentType] | Unset):
@@ -465,7 +465,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     payment_type: list[PaymentType] | Unset = UNSET,
@@ -496,7 +496,7 @@ async def asyncio(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         payment_type (list[PaymentType] | Unset):

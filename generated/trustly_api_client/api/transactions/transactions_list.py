@@ -20,7 +20,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     transaction_type: list[TransactionType] | Unset = UNSET,
@@ -244,7 +244,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     transaction_type: list[TransactionType] | Unset = UNSET,
@@ -295,7 +295,7 @@ def sync_detailed(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         transaction_type (list[TransactionType] | Unset):
@@ -405,7 +405,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     transaction_type: list[TransactionType] | Unset = UNSET,
@@ -456,7 +456,7 @@ def sync(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         transaction_type (list[TransactionType] | Unset):
@@ -561,7 +561,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     transaction_type: list[TransactionType] | Unset = UNSET,
@@ -612,7 +612,7 @@ async def asyncio_detailed(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         transaction_type (list[TransactionType] | Unset):
@@ -720,7 +720,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     start_index: int | Unset = UNSET,
-    count: int | Unset = UNSET,
+    count: int | Unset = 25,
     order_by: OrderBy | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     transaction_type: list[TransactionType] | Unset = UNSET,
@@ -771,7 +771,7 @@ async def asyncio(
 
     Args:
         start_index (int | Unset):
-        count (int | Unset):
+        count (int | Unset):  Default: 25.
         order_by (OrderBy | Unset):
         sort_order (SortOrder | Unset):
         transaction_type (list[TransactionType] | Unset):

@@ -37,6 +37,9 @@ class Operation:
     tag: str
     retry: RetryClass
     content_type: str | None
+    """The body media type the client sends by default."""
+    alternate_content_type: str | None = None
+    """Another body media type the operation may take, from `x-trustly-alternate-content-type`."""
 
 
 OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
@@ -48,11 +51,12 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
             "gadgets",
             RetryClass.UNSAFE,
             "application/x-www-form-urlencoded",
+            None,
         ),
         "widgets_create": Operation(
-            "widgets_create", "POST", "/widgets", "widgets", RetryClass.IDEMPOTENT, "application/json"
+            "widgets_create", "POST", "/widgets", "widgets", RetryClass.IDEMPOTENT, "application/json", None
         ),
-        "widgets_get": Operation("widgets_get", "GET", "/widgets/{widgetId}", "widgets", RetryClass.SAFE, None),
-        "widgets_list": Operation("widgets_list", "GET", "/widgets", "widgets", RetryClass.SAFE, None),
+        "widgets_get": Operation("widgets_get", "GET", "/widgets/{widgetId}", "widgets", RetryClass.SAFE, None, None),
+        "widgets_list": Operation("widgets_list", "GET", "/widgets", "widgets", RetryClass.SAFE, None, None),
     }
 )
