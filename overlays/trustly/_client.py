@@ -237,7 +237,7 @@ class _ClientBase:
 
             key = self._settings.credentials.reveal_key()
             return {**request, "json": sign_body(request["json"], self.access_id, key)}
-        return with_merchant_reference(op.operation_id, request)
+        return with_merchant_reference(op, request)
 
     def verify_redirect(self, url: str, *, merchant_reference: str | None = None) -> RedirectParameters:
         """Check a returnUrl / cancelUrl redirect's signature with this client's key; return its parameters."""

@@ -16,6 +16,7 @@ import httpx
 if TYPE_CHECKING:
     from trustly_api_client.api import Api, AsyncApi
     from trustly_api_client.models import Transaction, TransactionList
+    from trustly_api_client.operations import Operation
 
 __all__ = [
     "GENERATED_REFERENCE_PREFIX",
@@ -40,16 +41,19 @@ GENERATED_REFERENCE_PREFIX = "trustly-py-"
 _REFERENCED = {"transactions_refund": "refund", "transactions_reclaim": "reclaim", "transactions_cancel": "cancel"}
 
 
-def with_merchant_reference(operation_id: str, request: dict[str, Any]) -> dict[str, Any]:
+def with_merchant_reference(op: Operation, request: dict[str, Any]) -> dict[str, Any]:
     """`request` with a generated merchantReference when a refund, reclaim or cancel carries none."""
-    kind = _REFERENCED.get(operation_id)
+    kind = _REFERENCED.get(op.operation_id)
     if kind is None:
         return request
-    body = request.get("data")
+    key = next((k for k in ("json", "data") if k in request), None)
+    if key is None:  # no body at all (a cancel): one in the operation's own media type
+        key = "json" if op.content_type == "application/json" else "data"
+    body = request.get(key)
     if isinstance(body, dict) and body.get("merchantReference"):
         return request
     reference = f"{GENERATED_REFERENCE_PREFIX}{kind}-{os.urandom(16).hex()}"
-    return {**request, "data": {**(body if isinstance(body, dict) else {}), "merchantReference": reference}}
+    return {**request, key: {**(body if isinstance(body, dict) else {}), "merchantReference": reference}}
 
 
 def _pick(page: TransactionList, merchant_reference: str) -> Transaction | None:

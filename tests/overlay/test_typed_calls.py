@@ -6,6 +6,7 @@ filter, every body, every money and time field) are covered by matrices.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -39,6 +40,9 @@ PAGE = httpx.Response(200, json={"transactions": [TRANSACTION]})
 
 
 def _form(request: httpx.Request) -> dict[str, list[str]]:
+    """The body's fields, whichever media type the operation sends."""
+    if request.headers.get("Content-Type", "").startswith("application/json"):
+        return {k: [str(v)] for k, v in json.loads(request.content).items()}
     return parse_qs(request.content.decode(), keep_blank_values=True)
 
 

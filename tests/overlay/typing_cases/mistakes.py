@@ -1,6 +1,6 @@
 """Each line with an error comment is a mistake the type checkers must report (mypy, pyright strict)."""
 
-# ruff: noqa: I001, F401, E501 (the mistakes are written as users write them, one per line)
+# ruff: noqa: I001, F401 (the mistakes are written as users write them, one per line)
 
 from __future__ import annotations
 
