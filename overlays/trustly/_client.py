@@ -212,7 +212,7 @@ class _ClientBase:
 
     def sign_establish_data(
         self, request: EstablishRequest | Mapping[str, Any], algorithm: Algorithm = "HmacSHA1"
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         """The signed Establish Data to hand to Trustly's JavaScript library (the Lightbox).
 
         Build the request as an `EstablishRequest`; the result is its serialised form with this

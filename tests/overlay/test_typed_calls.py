@@ -218,3 +218,31 @@ def test_an_invalid_request_error_does_not_echo_bank_numbers() -> None:
     with pytest.raises(trustly.InvalidRequestError) as caught:
         client.transactions.list(account_number=123456789012)  # type: ignore[arg-type]
     assert caught.value.field == "accountNumber" and "123456789012" not in str(caught.value)
+
+
+# -- Docs in the signature --------------------------------------------------------------------
+
+
+def test_every_method_documents_its_arguments_errors_and_retry_class() -> None:
+    import inspect
+
+    from trustly_api_client.api import Api
+    from trustly_api_client.operations import OPERATIONS
+
+    client = make_client(Recorder(PAGE))
+    checked = 0
+    for operation in OPERATIONS.values():
+        prefix = f"{operation.tag}_"
+        name = operation.operation_id.removeprefix(prefix)
+        method = getattr(getattr(client, operation.tag), name)
+        doc = inspect.getdoc(method) or ""
+        assert f"Retry class: {operation.retry.value}." in doc, operation.operation_id
+        assert "InvalidRequestError" in doc and "APIStatusError" in doc
+        if operation.retry.value != "safe":
+            assert "AmbiguousOutcomeError" in doc
+        for parameter in inspect.signature(method).parameters:
+            assert f"{parameter} (" in doc, (operation.operation_id, parameter)
+        checked += 1
+    assert checked == len(OPERATIONS) == 31
+    assert isinstance(client, Api)
+    assert "body (CaptureRequest)" in (inspect.getdoc(client.transactions.capture) or "")

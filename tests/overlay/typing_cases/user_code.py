@@ -29,7 +29,7 @@ def establish(client: trustly.TrustlyClient) -> str:
         cancel_url="https://shop.example/cancel",
         customer=CustomerInput(name="John Smith", enroll_date=datetime(2024, 5, 1, tzinfo=UTC)),
     )
-    lightbox: dict[str, object] = client.sign_establish_data(request)
+    lightbox = client.sign_establish_data(request)
     assert "requestSignature" in lightbox
     established = client.transactions.establish(body=request)
     return established.url
