@@ -305,17 +305,17 @@ class Response(Generic[T]):
 
 
 __all__ = [
-    "MAX_AMOUNT_DIGITS",
-    "UNSET",
-    "as_list",
     "File",
     "FileTypes",
     "InvalidFieldError",
+    "MAX_AMOUNT_DIGITS",
     "RequestFiles",
     "Response",
     "TimeUnit",
     "Timestamp",
+    "UNSET",
     "Unset",
+    "as_list",
     "decode_money",
     "decode_time",
     "encode_amount",
