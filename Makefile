@@ -13,11 +13,15 @@ NPM_STAMP := node_modules/.installed
 WHEELHOUSE := .cache/wheelhouse
 WHEELHOUSE_STAMP := $(WHEELHOUSE)/.installed
 SPEC := spec/trustly-openapi.yaml
-# Runtime dependencies mirrored into the local test index, as an internal index mirrors PyPI.
-RUNTIME_PINS := httpx==0.28.1 attrs==26.1.0
+# What an internal index must mirror for `pip install "trustly-api-client[testing,cli]"`: the
+# runtime dependencies and those of every extra (pyproject.toml), plus pytest, which runs the
+# `testing` extra's plugin. Versions, transitive ones included, come from requirements-dev.txt,
+# so the mirror holds exactly what the tests ran with.
+MIRRORED := httpx attrs pyyaml jsonschema trustme click rich psycopg[binary] pytest
+DOCS := build/docs
 PYTEST_ARGS ?=
 
-.PHONY: help install generate golden-update check-generated lint lint-spec typecheck pytest test check build publish demo bench clean
+.PHONY: help install generate golden-update check-generated lint lint-spec typecheck docs pytest test check build publish demo bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -32,8 +36,9 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(WHEELHOUSE_STAMP): $(VENV_STAMP) Makefile
-	$(PY) -m pip download --quiet --only-binary=:all: --dest $(WHEELHOUSE) $(RUNTIME_PINS)
+$(WHEELHOUSE_STAMP): $(VENV_STAMP) Makefile requirements-dev.txt
+	rm -rf $(WHEELHOUSE)
+	$(PY) -m pip download --quiet --only-binary=:all: --dest $(WHEELHOUSE) -c requirements-dev.txt $(MIRRORED)
 	touch $@
 
 install: $(VENV_STAMP) $(NPM_STAMP) $(WHEELHOUSE_STAMP)  ## Create .venv and node_modules with the pinned tools
@@ -51,34 +56,40 @@ check-generated: generate  ## Fail if regeneration changes or adds any file
 		if [ -n "$$untracked" ]; then echo "$$untracked"; echo "make generate created files that are not committed" >&2; exit 1; fi
 
 lint: $(VENV_STAMP)  ## ruff on the handwritten code
-	$(BIN)/ruff check overlays tests generator bench examples
-	$(BIN)/ruff format --check overlays tests generator bench examples
+	$(BIN)/ruff check overlays tests generator bench examples docs
+	$(BIN)/ruff format --check overlays tests generator bench examples docs
 
 lint-spec: $(NPM_STAMP)  ## redocly and spectral on the spec
 	$(NPX)/redocly lint --config redocly.yaml $(SPEC)
 	$(NPX)/spectral lint --ruleset .spectral.yaml --fail-severity warn $(SPEC)
 
 typecheck: $(VENV_STAMP)  ## mypy --strict on the overlay and the generated package
-	$(BIN)/mypy --strict overlays generated examples
+	$(BIN)/mypy --strict overlays generated examples docs
+
+docs: $(VENV_STAMP)  ## Offline HTML API reference (pdoc) in build/docs; fails on a public symbol without a docstring
+	rm -rf $(DOCS)
+	PYTHONPATH=overlays:generated $(PY) -W error docs/build.py --output $(DOCS)
 
 pytest: install  ## Run the test suite only
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint lint-spec typecheck check-generated pytest  ## Everything CI runs: lints, types, regeneration, tests
+test: lint lint-spec typecheck check-generated docs pytest  ## Everything CI runs: lints, types, regeneration, docs, tests
 
 check: test  ## Same as test
 
-build: $(VENV_STAMP)  ## Build the wheel and sdist into dist/
+build: $(VENV_STAMP) $(WHEELHOUSE_STAMP)  ## Wheel and sdist into dist/, and in dist/wheelhouse every dependency an index must mirror
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist .
+	mkdir -p dist/wheelhouse
+	cp $(WHEELHOUSE)/*.whl dist/wheelhouse/
 
 publish:  ## Build and upload to INDEX_URL (needs TWINE_USERNAME and TWINE_PASSWORD)
 	@test -n "$${INDEX_URL:-}" || { echo "publish: set INDEX_URL to the index's upload URL" >&2; exit 2; }
 	@test -n "$${TWINE_USERNAME:-}" || { echo "publish: set TWINE_USERNAME" >&2; exit 2; }
 	@test -n "$${TWINE_PASSWORD:-}" || { echo "publish: set TWINE_PASSWORD" >&2; exit 2; }
 	$(MAKE) --no-print-directory build
-	$(BIN)/twine check --strict dist/*
-	$(BIN)/twine upload --non-interactive --disable-progress-bar --repository-url "$$INDEX_URL" dist/*
+	$(BIN)/twine check --strict dist/*.whl dist/*.tar.gz
+	$(BIN)/twine upload --non-interactive --disable-progress-bar --repository-url "$$INDEX_URL" dist/*.whl dist/*.tar.gz
 
 demo: install  ## The end-to-end merchant flow against the local Trustly simulator
 	PYTHONPATH=overlays:generated $(PY) examples/merchant_flow.py

@@ -6,6 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# The plugin users get from the `testing` extra (not installed here, so no entry point), and pytester.
+pytest_plugins = ["trustly.testing.pytest_plugin", "pytester"]
+
 ACCESS_ID = "merchant-access-id"
 ACCESS_KEY = "s3cr3t-access-key-never-logged"
 BASE_URL = "http://127.0.0.1:8765/api/v1"

@@ -45,10 +45,20 @@ def _refuse_unknown(model: Any, prefix: str = "") -> None:
             _refuse_unknown(value, f"{prefix}{_wire_name(field.name)}.")
 
 
+def _refuse_floats(data: Mapping[str, Any], prefix: str = "") -> None:
+    # Reading a response accepts JSON numbers as money; a request never takes a float.
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            _refuse_floats(value, f"{prefix}{key}.")
+        elif isinstance(value, float):
+            raise InvalidRequestError(f"{prefix}{key}", f"floats are not accepted ({value!r}); pass a Decimal or str")
+
+
 def establish_body(request: EstablishRequest | Mapping[str, Any]) -> dict[str, Any]:
     """The Establish Data as it goes on the wire; a Mapping (Trustly's field names) is read strictly."""
     try:
         if isinstance(request, Mapping):
+            _refuse_floats(request)
             request = EstablishRequest.from_dict(request)
             _refuse_unknown(request)
         if not isinstance(request, EstablishRequest):

@@ -39,6 +39,7 @@ class Page(Generic[T]):
 
     @property
     def next_start_index(self) -> int | None:
+        """Where the next page starts, or None when this page was short (the last one)."""
         return self.start_index + len(self.items) if len(self.items) >= self.page_size else None
 
 

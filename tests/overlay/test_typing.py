@@ -92,11 +92,18 @@ def _pyright(path: Path, tmp_path: Path) -> list[dict[str, object]]:
     return diagnostics
 
 
-def _readme_script(tmp_path: Path) -> Path:
+def _readme_scripts(tmp_path: Path) -> list[Path]:
+    """The README's examples as the user would have them: one script, plus each `# test_*.py` file."""
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
-    script = tmp_path / "readme_examples.py"
-    script.write_text("\n\n".join(blocks))
-    return script
+    folder = tmp_path / "readme"
+    folder.mkdir()
+    script = folder / "readme_examples.py"
+    script.write_text("\n\n".join(b for b in blocks if not b.startswith("# test_")))
+    files = [script]
+    for block in (b for b in blocks if b.startswith("# test_")):
+        files.append(folder / block.splitlines()[0].removeprefix("# ").strip())
+        files[-1].write_text(block)
+    return files
 
 
 # -- Correct code -----------------------------------------------------------------------------
@@ -108,12 +115,12 @@ def test_user_code_has_no_any_from_our_package_under_mypy(tmp_path: Path) -> Non
 
 
 def test_readme_and_examples_type_check_under_mypy(tmp_path: Path) -> None:
-    code, output = _mypy(tmp_path, _readme_script(tmp_path), ROOT / "examples" / "merchant_flow.py")
+    code, output = _mypy(tmp_path, *_readme_scripts(tmp_path), ROOT / "examples" / "merchant_flow.py")
     assert code == 0, output
 
 
 def test_user_code_and_readme_type_check_under_pyright_strict(tmp_path: Path) -> None:
-    for path in (CASES / "user_code.py", _readme_script(tmp_path)):
+    for path in (CASES / "user_code.py", *_readme_scripts(tmp_path)):
         errors = _pyright(path, tmp_path)
         assert errors == [], (path.name, errors)
 

@@ -38,6 +38,7 @@ class AccountActivity:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         selected_account = self.selected_account
         if not isinstance(selected_account, Unset):
             expect(selected_account, bool, "selectedAccount")
@@ -87,6 +88,7 @@ class AccountActivity:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         selected_account = d.pop("selectedAccount", UNSET)
 
@@ -134,6 +136,7 @@ class AccountActivity:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -38,6 +38,7 @@ class AccountBalance:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         account: Any = self.account
         if not isinstance(account, Unset):
             expect(account, Account, "account")
@@ -78,6 +79,7 @@ class AccountBalance:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _account = d.pop("account", UNSET)
         account: Account | Unset
@@ -119,6 +121,7 @@ class AccountBalance:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -53,6 +53,7 @@ class AccountFeedback:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.status, Unset):
             raise InvalidFieldError("status", "is required")
         status: Any = self.status
@@ -120,6 +121,7 @@ class AccountFeedback:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         status = FeedbackStatus(required(d, "status"))
 
@@ -179,6 +181,7 @@ class AccountFeedback:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

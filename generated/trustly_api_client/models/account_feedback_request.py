@@ -33,6 +33,7 @@ class AccountFeedbackRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.merchant_id, Unset):
             raise InvalidFieldError("merchantId", "is required")
         merchant_id = self.merchant_id
@@ -73,6 +74,7 @@ class AccountFeedbackRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         merchant_id = required(d, "merchantId")
 
@@ -101,6 +103,7 @@ class AccountFeedbackRequest:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

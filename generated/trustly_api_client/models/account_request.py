@@ -31,6 +31,7 @@ class AccountRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.merchant_id, Unset):
             raise InvalidFieldError("merchantId", "is required")
         merchant_id = self.merchant_id
@@ -60,6 +61,7 @@ class AccountRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         merchant_id = required(d, "merchantId")
 
@@ -84,6 +86,7 @@ class AccountRequest:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

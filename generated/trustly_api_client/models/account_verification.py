@@ -49,6 +49,7 @@ class AccountVerification:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         verified = self.verified
         if not isinstance(verified, Unset):
             expect(verified, bool, "verified")
@@ -107,6 +108,7 @@ class AccountVerification:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         verified = d.pop("verified", UNSET)
 
@@ -172,6 +174,7 @@ class AccountVerification:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -38,6 +38,7 @@ class AddressInput:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         address1: None | str | Unset
         if isinstance(self.address1, Unset):
             address1 = UNSET
@@ -94,6 +95,7 @@ class AddressInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
 
         def _parse_address1(data: object) -> None | str | Unset:
@@ -177,6 +179,7 @@ class AddressInput:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

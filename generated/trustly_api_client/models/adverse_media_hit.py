@@ -50,6 +50,7 @@ class AdverseMediaHit:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.screening_type, Unset):
             raise InvalidFieldError("screeningType", "is required")
         if self.screening_type is None:
@@ -112,6 +113,7 @@ class AdverseMediaHit:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         screening_type = cast(Literal["2"], required(d, "screeningType"))
         if screening_type != "2":
@@ -167,6 +169,7 @@ class AdverseMediaHit:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -42,6 +42,7 @@ class AttributeDetail:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         name: Any = self.name
         if not isinstance(name, Unset):
             name = encode_enum(name, AttributeName, "name")
@@ -91,6 +92,7 @@ class AttributeDetail:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _name = d.pop("name", UNSET)
         name: AttributeName | Unset
@@ -146,6 +148,7 @@ class AttributeDetail:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

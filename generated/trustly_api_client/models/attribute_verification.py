@@ -42,6 +42,7 @@ class AttributeVerification:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         trusted_entity = self.trusted_entity
         if not isinstance(trusted_entity, Unset):
             expect(trusted_entity, str, "trustedEntity")
@@ -82,6 +83,7 @@ class AttributeVerification:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         trusted_entity = d.pop("trustedEntity", UNSET)
 
@@ -130,6 +132,7 @@ class AttributeVerification:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -29,6 +29,7 @@ class BalanceResult:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.account_balance, Unset):
             raise InvalidFieldError("accountBalance", "is required")
         account_balance: Any = self.account_balance
@@ -51,6 +52,7 @@ class BalanceResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         account_balance = AccountBalance.from_dict(required(d, "accountBalance"))
 
@@ -66,6 +68,7 @@ class BalanceResult:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -37,6 +37,7 @@ class BankAccount:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         account_number = self.account_number
         if not isinstance(account_number, Unset):
             expect(account_number, str, "accountNumber")
@@ -75,6 +76,7 @@ class BankAccount:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         account_number = d.pop("accountNumber", UNSET)
 
@@ -111,6 +113,7 @@ class BankAccount:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

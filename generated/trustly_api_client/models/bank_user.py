@@ -49,6 +49,7 @@ class BankUser:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         fingerprint = self.fingerprint
         if not isinstance(fingerprint, Unset):
             expect(fingerprint, str, "fingerprint")
@@ -134,6 +135,7 @@ class BankUser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         fingerprint = d.pop("fingerprint", UNSET)
 
@@ -207,6 +209,7 @@ class BankUser:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

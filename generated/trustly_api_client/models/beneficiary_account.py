@@ -33,6 +33,7 @@ class BeneficiaryAccount:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         account_number = self.account_number
         if not isinstance(account_number, Unset):
             expect(account_number, str, "accountNumber")
@@ -63,6 +64,7 @@ class BeneficiaryAccount:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         account_number = d.pop("accountNumber", UNSET)
 
@@ -96,6 +98,7 @@ class BeneficiaryAccount:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

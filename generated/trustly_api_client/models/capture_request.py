@@ -76,6 +76,7 @@ class CaptureRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.merchant_reference, Unset):
             raise InvalidFieldError("merchantReference", "is required")
         merchant_reference = self.merchant_reference
@@ -226,6 +227,7 @@ class CaptureRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         merchant_reference = required(d, "merchantReference")
 
@@ -335,6 +337,7 @@ class CaptureRequest:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -34,6 +34,7 @@ class ClcMetadata:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         property_id = self.property_id
         if not isinstance(property_id, Unset):
             expect(property_id, int, "propertyId")
@@ -66,6 +67,7 @@ class ClcMetadata:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         property_id = d.pop("propertyId", UNSET)
 
@@ -98,6 +100,7 @@ class ClcMetadata:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

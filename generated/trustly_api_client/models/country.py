@@ -44,6 +44,7 @@ class Country:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         numeric_code = self.numeric_code
         if not isinstance(numeric_code, Unset):
             expect(numeric_code, int, "numericCode")
@@ -112,6 +113,7 @@ class Country:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         numeric_code = d.pop("numericCode", UNSET)
 
@@ -174,6 +176,7 @@ class Country:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

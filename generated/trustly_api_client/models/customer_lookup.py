@@ -30,6 +30,7 @@ class CustomerLookup:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         is_in_trustly_network = self.is_in_trustly_network
         if not isinstance(is_in_trustly_network, Unset):
             expect(is_in_trustly_network, bool, "isInTrustlyNetwork")
@@ -55,6 +56,7 @@ class CustomerLookup:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         is_in_trustly_network = d.pop("isInTrustlyNetwork", UNSET)
 
@@ -86,6 +88,7 @@ class CustomerLookup:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

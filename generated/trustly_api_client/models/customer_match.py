@@ -35,6 +35,7 @@ class CustomerMatch:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         attribute = self.attribute
         if not isinstance(attribute, Unset):
             expect(attribute, str, "attribute")
@@ -61,6 +62,7 @@ class CustomerMatch:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         attribute = d.pop("attribute", UNSET)
 
@@ -99,6 +101,7 @@ class CustomerMatch:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

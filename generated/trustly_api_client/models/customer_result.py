@@ -29,6 +29,7 @@ class CustomerResult:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.customer, Unset):
             raise InvalidFieldError("customer", "is required")
         customer: Any = self.customer
@@ -51,6 +52,7 @@ class CustomerResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         customer = Customer.from_dict(required(d, "customer"))
 
@@ -66,6 +68,7 @@ class CustomerResult:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

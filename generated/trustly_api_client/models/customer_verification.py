@@ -28,6 +28,7 @@ class CustomerVerification:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if self.matches is None:
             expect(None, object, "matches")
         matches: list[dict[str, Any]] | Unset = UNSET
@@ -47,6 +48,7 @@ class CustomerVerification:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _matches = d.pop("matches", UNSET)
         matches: list[CustomerMatch] | Unset = UNSET
@@ -69,6 +71,7 @@ class CustomerVerification:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

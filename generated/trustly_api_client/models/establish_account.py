@@ -42,6 +42,7 @@ class EstablishAccount:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         name_on_account = self.name_on_account
         if not isinstance(name_on_account, Unset):
             expect(name_on_account, str, "nameOnAccount")
@@ -86,6 +87,7 @@ class EstablishAccount:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         name_on_account = d.pop("nameOnAccount", UNSET)
 
@@ -136,6 +138,7 @@ class EstablishAccount:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

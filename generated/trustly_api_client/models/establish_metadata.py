@@ -40,6 +40,7 @@ class EstablishMetadata:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         lang = self.lang
         if not isinstance(lang, Unset):
             expect(lang, str, "lang")
@@ -82,6 +83,7 @@ class EstablishMetadata:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         lang = d.pop("lang", UNSET)
 
@@ -133,6 +135,7 @@ class EstablishMetadata:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

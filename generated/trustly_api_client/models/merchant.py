@@ -30,6 +30,7 @@ class Merchant:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         merchant_id = self.merchant_id
         if not isinstance(merchant_id, Unset):
             expect(merchant_id, str, "merchantId")
@@ -50,6 +51,7 @@ class Merchant:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         merchant_id = d.pop("merchantId", UNSET)
 
@@ -74,6 +76,7 @@ class Merchant:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -76,6 +76,7 @@ class PaymentCustomer:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         customer_id = self.customer_id
         if not isinstance(customer_id, Unset):
             expect(customer_id, str, "customerId")
@@ -230,6 +231,7 @@ class PaymentCustomer:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         customer_id = d.pop("customerId", UNSET)
 
@@ -353,6 +355,7 @@ class PaymentCustomer:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -49,6 +49,7 @@ class PaymentProvider:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         payment_provider_id = self.payment_provider_id
         if not isinstance(payment_provider_id, Unset):
             expect(payment_provider_id, str, "paymentProviderId")
@@ -115,6 +116,7 @@ class PaymentProvider:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         payment_provider_id = d.pop("paymentProviderId", UNSET)
 
@@ -182,6 +184,7 @@ class PaymentProvider:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

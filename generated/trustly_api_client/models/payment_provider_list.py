@@ -32,6 +32,7 @@ class PaymentProviderList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if self.payment_providers is None:
             expect(None, object, "paymentProviders")
         payment_providers: list[dict[str, Any]] | Unset = UNSET
@@ -63,6 +64,7 @@ class PaymentProviderList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _payment_providers = d.pop("paymentProviders", UNSET)
         payment_providers: list[PaymentProvider] | Unset = UNSET
@@ -98,6 +100,7 @@ class PaymentProviderList:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

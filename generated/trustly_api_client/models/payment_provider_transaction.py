@@ -50,6 +50,7 @@ class PaymentProviderTransaction:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         payment_provider_transaction_id = self.payment_provider_transaction_id
         if not isinstance(payment_provider_transaction_id, Unset):
             expect(payment_provider_transaction_id, str, "paymentProviderTransactionId")
@@ -128,6 +129,7 @@ class PaymentProviderTransaction:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         payment_provider_transaction_id = d.pop("paymentProviderTransactionId", UNSET)
 
@@ -193,6 +195,7 @@ class PaymentProviderTransaction:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -48,6 +48,7 @@ class PepHit:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.screening_type, Unset):
             raise InvalidFieldError("screeningType", "is required")
         if self.screening_type is None:
@@ -106,6 +107,7 @@ class PepHit:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         screening_type = cast(Literal["3"], required(d, "screeningType"))
         if screening_type != "3":
@@ -157,6 +159,7 @@ class PepHit:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -55,6 +55,7 @@ class Recurrence:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         recurrence_id = self.recurrence_id
         if not isinstance(recurrence_id, Unset):
             expect(recurrence_id, str, "recurrenceId")
@@ -133,6 +134,7 @@ class Recurrence:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         recurrence_id = d.pop("recurrenceId", UNSET)
 
@@ -204,6 +206,7 @@ class Recurrence:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -51,6 +51,7 @@ class RecurrenceInput:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         start_date: Any = self.start_date
         if not isinstance(start_date, Unset):
             expect(start_date, (datetime, int), "startDate", nullable=False)
@@ -115,6 +116,7 @@ class RecurrenceInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         start_date: Any = d.pop("startDate", UNSET)
         if not isinstance(start_date, Unset) and start_date is not None:
@@ -176,6 +178,7 @@ class RecurrenceInput:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -56,6 +56,7 @@ class RedirectParameters:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.transaction_id, Unset):
             raise InvalidFieldError("transactionId", "is required")
         transaction_id = self.transaction_id
@@ -129,6 +130,7 @@ class RedirectParameters:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         transaction_id = required(d, "transactionId")
 
@@ -195,6 +197,7 @@ class RedirectParameters:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

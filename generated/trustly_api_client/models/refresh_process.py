@@ -29,6 +29,7 @@ class RefreshProcess:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.process_id, Unset):
             raise InvalidFieldError("processId", "is required")
         process_id = self.process_id
@@ -47,6 +48,7 @@ class RefreshProcess:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         process_id = required(d, "processId")
 
@@ -62,6 +64,7 @@ class RefreshProcess:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

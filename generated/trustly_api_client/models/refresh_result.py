@@ -29,6 +29,7 @@ class RefreshResult:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.refresh, Unset):
             raise InvalidFieldError("refresh", "is required")
         refresh: Any = self.refresh
@@ -51,6 +52,7 @@ class RefreshResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         refresh = RefreshProcess.from_dict(required(d, "refresh"))
 
@@ -66,6 +68,7 @@ class RefreshResult:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

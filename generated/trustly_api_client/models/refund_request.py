@@ -33,6 +33,7 @@ class RefundRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         merchant_reference = self.merchant_reference
         if not isinstance(merchant_reference, Unset):
             expect(merchant_reference, str, "merchantReference")
@@ -55,6 +56,7 @@ class RefundRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         merchant_reference = d.pop("merchantReference", UNSET)
 
@@ -81,6 +83,7 @@ class RefundRequest:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

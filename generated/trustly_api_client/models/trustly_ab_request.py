@@ -36,6 +36,7 @@ class TrustlyAbRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         success_url = self.success_url
         if not isinstance(success_url, Unset):
             expect(success_url, str, "successURL")
@@ -74,6 +75,7 @@ class TrustlyAbRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         success_url = d.pop("successURL", UNSET)
 
@@ -110,6 +112,7 @@ class TrustlyAbRequest:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

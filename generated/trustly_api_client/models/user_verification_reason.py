@@ -32,6 +32,7 @@ class UserVerificationReason:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         code: Any = self.code
         if not isinstance(code, Unset):
             code = encode_enum(code, UserVerificationErrorCode, "code")
@@ -52,6 +53,7 @@ class UserVerificationReason:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _code = d.pop("code", UNSET)
         code: UserVerificationErrorCode | Unset
@@ -81,6 +83,7 @@ class UserVerificationReason:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -35,6 +35,7 @@ class UserVerificationResult:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         result: Any = self.result
         if not isinstance(result, Unset):
             result = encode_enum(result, UserVerificationResultCode, "result")
@@ -84,6 +85,7 @@ class UserVerificationResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _result = d.pop("result", UNSET)
         result: UserVerificationResultCode | Unset
@@ -170,6 +172,7 @@ class UserVerificationResult:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

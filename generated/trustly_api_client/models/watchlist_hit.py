@@ -66,6 +66,7 @@ class WatchlistHit:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.screening_type, Unset):
             raise InvalidFieldError("screeningType", "is required")
         if self.screening_type is None:
@@ -174,6 +175,7 @@ class WatchlistHit:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         screening_type = cast(Literal["1"], required(d, "screeningType"))
         if screening_type != "1":
@@ -267,6 +269,7 @@ class WatchlistHit:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

@@ -9,14 +9,24 @@ with SimulatorServer(sim) as server:                      # or tls=True for HTTP
 ```
 
 Needs the `testing` extra (`pip install "trustly-api-client[testing]"`) for pyyaml, jsonschema and
-trustme; the client itself does not depend on them. Run `python -m trustly.testing` to serve one
-by hand.
+trustme; the client itself does not depend on them. `trustly simulator` (or
+`python -m trustly.testing`) serves one by hand; `trustly.testing.pytest_plugin` holds the pytest
+fixtures.
+
+Names load on first use, so that the pytest plugin inside this package can be imported (by every
+pytest run in an environment with this package) without the `testing` extra's dependencies.
 """
 
-from ._faults import Fault, FaultPlan
-from ._server import SimulatorServer
-from ._simulator import Reply, Simulator
-from ._transport import AsyncSimulatorTransport, SimulatorTransport
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._faults import Fault, FaultPlan
+    from ._server import SimulatorServer
+    from ._simulator import Reply, Simulator
+    from ._transport import AsyncSimulatorTransport, SimulatorTransport
 
 __all__ = [
     "AsyncSimulatorTransport",
@@ -27,3 +37,26 @@ __all__ = [
     "SimulatorServer",
     "SimulatorTransport",
 ]
+
+_MODULES = {
+    "AsyncSimulatorTransport": "._transport",
+    "Fault": "._faults",
+    "FaultPlan": "._faults",
+    "Reply": "._simulator",
+    "Simulator": "._simulator",
+    "SimulatorServer": "._server",
+    "SimulatorTransport": "._transport",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

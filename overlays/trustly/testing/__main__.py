@@ -1,40 +1,68 @@
-"""`python -m trustly.testing` (or `trustly-simulator`): serve a simulator by hand.
+"""Serve a simulator by hand: `trustly simulator` (the `cli` extra), or without it
+`python -m trustly.testing` (and the older `trustly-simulator`, kept as an alias).
 
-    python -m trustly.testing --port 8089 --notification-url http://127.0.0.1:8000/hooks/trustly
+    trustly simulator --port 8089 --notification-url http://127.0.0.1:8000/hooks/trustly
 
-Prints the base URL and credentials, then serves until interrupted. Authorize an established
-transaction (the Lightbox step) with `POST /simulator/authorize/{transactionId}`.
+Prints the base URL, the Lightbox URL and the variables that point the client and the `trustly`
+command at it, then serves until interrupted. Authorize an established transaction (the
+Lightbox step) with `POST /simulator/authorize/{transactionId}`.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from ._server import SimulatorServer
 from ._simulator import Simulator
 
-__all__ = ["main"]
+__all__ = ["DEFAULT_ACCESS_ID", "DEFAULT_ACCESS_KEY", "main", "serve"]
+
+DEFAULT_ACCESS_ID = "simulator-access-id"
+DEFAULT_ACCESS_KEY = "simulator-access-key"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="trustly-simulator", description="A local Trustly on 127.0.0.1.")
-    parser.add_argument("--port", type=int, default=8089)
-    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a throwaway CA")
-    parser.add_argument("--notification-url", default=None)
-    parser.add_argument("--access-id", default="simulator-access-id")
-    parser.add_argument("--access-key", default="simulator-access-key")
-    parser.add_argument("--time-scale", type=float, default=1.0, help="seconds per simulated minute")
-    args = parser.parse_args(argv)
+def serve(
+    *,
+    port: int = 8089,
+    tls: bool = False,
+    notification_url: str | None = None,
+    access_id: str = DEFAULT_ACCESS_ID,
+    access_key: str = DEFAULT_ACCESS_KEY,
+    time_scale: float = 1.0,
+    echo: Callable[[str], None] = print,
+) -> int:
+    """Serve a simulator on 127.0.0.1 until Ctrl-C (or SIGINT); return 0.
+
+    `echo` receives each line of the banner; the first is always `Trustly simulator at BASE_URL`.
+    """
     sim = Simulator(
-        access_id=args.access_id,
-        access_key=args.access_key,
-        notification_url=args.notification_url,
-        time_scale=args.time_scale,
+        access_id=access_id, access_key=access_key, notification_url=notification_url, time_scale=time_scale
     )
-    with SimulatorServer(sim, port=args.port, tls=args.tls) as server:
-        print(f"Trustly simulator at {server.base_url}")
-        print(f"  access id {sim.access_id}, merchant id {sim.merchant_id} (access key as given)")
+    with (
+        tempfile.TemporaryDirectory(prefix="trustly-simulator-") as scratch,
+        SimulatorServer(sim, port=port, tls=tls) as server,
+    ):
+        root = server.base_url.removesuffix("/api/v1")
+        echo(f"Trustly simulator at {server.base_url}")
+        echo(f"  merchant id    {sim.merchant_id}")
+        echo(f"  Lightbox       {root}/lightbox/{{transactionId}} (the url establish returns)")
+        echo(f"  authorize      POST {root}/simulator/authorize/{{transactionId}}")
+        echo(f"  notifications  {notification_url or 'kept in memory (no --notification-url)'}")
+        echo("Point the client or the trustly command at it:")
+        echo(f"  export TRUSTLY_ENVIRONMENT={server.base_url}")
+        echo(f"  export TRUSTLY_ACCESS_ID={access_id}")
+        # A key the user chose may be a real one: never echo it.
+        shown_key = access_key if access_key == DEFAULT_ACCESS_KEY else "<the --access-key you gave>"
+        echo(f"  export TRUSTLY_ACCESS_KEY={shown_key}")
+        if tls:
+            bundle = Path(scratch) / "simulator-ca.pem"
+            bundle.write_bytes(server.ca_pem())
+            echo(f"  export TRUSTLY_CA_BUNDLE={bundle}  # TrustlyClient(verify=...) takes the same file")
+        echo("Serving until Ctrl-C.")
         try:
             while True:
                 time.sleep(3600)
@@ -42,6 +70,27 @@ def main(argv: list[str] | None = None) -> int:
             pass
     sim.close()
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m trustly.testing`: the same as `trustly simulator`, without the `cli` extra."""
+    parser = argparse.ArgumentParser(prog="python -m trustly.testing", description="A local Trustly on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8089, help="0 picks a free port")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a throwaway CA")
+    parser.add_argument("--notification-url", default=None)
+    parser.add_argument("--access-id", default=DEFAULT_ACCESS_ID)
+    parser.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
+    parser.add_argument("--time-scale", type=float, default=1.0, help="seconds per simulated minute")
+    args = parser.parse_args(argv)
+    return serve(
+        port=args.port,
+        tls=args.tls,
+        notification_url=args.notification_url,
+        access_id=args.access_id,
+        access_key=args.access_key,
+        time_scale=args.time_scale,
+        echo=lambda line: print(line, flush=True),
+    )
 
 
 if __name__ == "__main__":

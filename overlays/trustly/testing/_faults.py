@@ -57,14 +57,17 @@ class FaultPlan:
         self._queued: dict[str, list[Fault]] = {}
 
     def add(self, operation_id: str, fault: Fault, *, times: int = 1) -> None:
+        """Make the next `times` calls of `operation_id` (e.g. "transactions_capture") meet `fault`."""
         with self._lock:
             self._queued.setdefault(operation_id, []).extend([fault] * times)
 
     def take(self, operation_id: str) -> Fault | None:
+        """The fault for this call of `operation_id`, used up by taking it; None when none is queued."""
         with self._lock:
             queue = self._queued.get(operation_id)
             return queue.pop(0) if queue else None
 
     def clear(self) -> None:
+        """Drop every queued fault."""
         with self._lock:
             self._queued.clear()

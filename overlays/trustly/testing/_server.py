@@ -58,7 +58,18 @@ class SimulatorServer:
         self._ca.configure_trust(context)
         return context
 
+    def ca_pem(self) -> bytes:
+        """The PEM certificate of this server's throwaway CA (TLS servers only), for a CA bundle file.
+
+        Give its path to a client as `verify=` (or to the `trustly` command as TRUSTLY_CA_BUNDLE).
+        """
+        if self._ca is None:
+            raise RuntimeError("this server does not use TLS")
+        pem: bytes = self._ca.cert_pem.bytes()
+        return pem
+
     def start(self) -> SimulatorServer:
+        """Start serving in a background thread; return self once the socket listens."""
         server_context = None
         if self._tls:
             import trustme
@@ -75,6 +86,7 @@ class SimulatorServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving and close every connection."""
         loop = self._loop
         if loop is not None and self._thread is not None:
             loop.call_soon_threadsafe(loop.stop)

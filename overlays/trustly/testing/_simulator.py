@@ -136,6 +136,7 @@ class Simulator:
         self.notifier.flush()
 
     def close(self) -> None:
+        """Stop the settlement timers and the notification thread; call it when the simulator is done."""
         for timer in self._timers:
             timer.cancel()
         self.notifier.close()

@@ -43,6 +43,7 @@ class SimulatorTransport(httpx.BaseTransport):
         self.simulator = simulator
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer `request` from the simulator, turning an injected fault into what httpx would raise."""
         reply = _call(self.simulator, request)
         fault = reply.fault
         if fault is not None and fault.kind in ("drop_before", "drop_after"):
@@ -63,6 +64,7 @@ class AsyncSimulatorTransport(httpx.AsyncBaseTransport):
         self.simulator = simulator
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer `request` from the simulator, turning an injected fault into what httpx would raise."""
         await request.aread()
         reply = _call(self.simulator, request)
         fault = reply.fault

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
-from ._inbox import Claim, new_token
+from ._inbox import Claim, Inbox, new_token
 
 __all__ = ["InMemoryInbox", "InMemoryReplayStore", "ReplayStore"]
 
@@ -29,7 +29,7 @@ class ReplayStore(Protocol):
         ...
 
 
-class InMemoryReplayStore:
+class InMemoryReplayStore(ReplayStore):
     """A bounded, thread-safe ReplayStore for one process. Entries expire after `ttl` seconds.
 
     The default keeps a day: longer than Trustly's 12 hours of redelivery and the handler's
@@ -73,7 +73,7 @@ class _Row:
     last_error: str | None = None
 
 
-class InMemoryInbox:
+class InMemoryInbox(Inbox):
     """An `Inbox` in this process's memory: thread-safe, lost on exit. For tests and one process."""
 
     def __init__(self) -> None:

@@ -13,7 +13,7 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ._inbox import Claim, new_token
+from ._inbox import Claim, Inbox, new_token
 
 if TYPE_CHECKING:
     import psycopg
@@ -37,7 +37,7 @@ CREATE INDEX IF NOT EXISTS {table}_due ON {table} (received_at) WHERE done_at IS
 """
 
 
-class PostgresInbox:
+class PostgresInbox(Inbox):
     """An `Inbox` in PostgreSQL, reached with a libpq connection string (`conninfo`).
 
     For example `PostgresInbox("postgresql://trustly@db.internal/shop")` or

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ._inbox import Claim, new_token
+from ._inbox import Claim, Inbox, new_token
 
 __all__ = ["SQLiteInbox"]
 
@@ -37,7 +37,7 @@ CREATE INDEX IF NOT EXISTS {table}_due ON {table} (done_at, available_at, receiv
 """
 
 
-class SQLiteInbox:
+class SQLiteInbox(Inbox):
     """An `Inbox` in the SQLite database at `path` (created with its table on first use).
 
     `busy_timeout` is how long (seconds) a writer waits for another process's transaction.

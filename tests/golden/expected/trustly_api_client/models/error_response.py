@@ -28,6 +28,7 @@ class ErrorResponse:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if self.errors is None:
             expect(None, object, "errors")
         errors: list[dict[str, Any]] | Unset = UNSET
@@ -47,6 +48,7 @@ class ErrorResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _errors = d.pop("errors", UNSET)
         errors: list[Error] | Unset = UNSET
@@ -69,6 +71,7 @@ class ErrorResponse:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

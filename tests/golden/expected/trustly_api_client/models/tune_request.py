@@ -35,6 +35,7 @@ class TuneRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.amount, Unset):
             raise InvalidFieldError("amount", "is required")
         amount: Any = self.amount
@@ -61,6 +62,7 @@ class TuneRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         amount: Any = required(d, "amount")
         if not isinstance(amount, Unset) and amount is not None:
@@ -87,6 +89,7 @@ class TuneRequest:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:

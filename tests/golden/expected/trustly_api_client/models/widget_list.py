@@ -29,6 +29,7 @@ class WidgetList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
         if isinstance(self.widgets, Unset):
             raise InvalidFieldError("widgets", "is required")
         if self.widgets is None:
@@ -50,6 +51,7 @@ class WidgetList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         widgets = []
         _widgets = required(d, "widgets")
@@ -70,6 +72,7 @@ class WidgetList:
 
     @property
     def additional_keys(self) -> list[str]:
+        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
         return list(self.additional_properties.keys())
 
     def __getitem__(self, key: str) -> Any:
