@@ -3,10 +3,11 @@
     python examples/merchant_flow.py
 
 What a merchant backend does, step by step, with the real client over HTTP:
-sign the Establish Data, establish, let the customer authorize at the bank (simulated),
-verify the redirect and the Authorize notification, capture with the split token, follow it
-through Processed to Completed (the simulator's clock jumps over the days ACH settlement takes),
-refund part of it and list the transactions with auto-paging.
+build typed Establish Data (Decimal money, datetime times), sign it and establish, let the
+customer authorize at the bank (simulated), verify the redirect and the Authorize notification,
+capture with the split token, follow it through Processed to Completed (the simulator's clock
+jumps over the days ACH settlement takes), refund part of it and list the transactions with
+auto-paging.
 
 To run it against the Trustly sandbox instead, replace the simulator with
 `TrustlyClient(environment=Environment.SANDBOX)` and real credentials, and authorize in the Lightbox.
@@ -17,13 +18,23 @@ from __future__ import annotations
 import queue
 import threading
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 
 import trustly
-from trustly.models import AuthorizeEvent, CaptureRequest, EstablishRequest, Event, RefundRequest
+from trustly.models import (
+    AuthorizeEvent,
+    CaptureRequest,
+    Currency,
+    CustomerInput,
+    EstablishRequest,
+    Event,
+    PaymentTypeName,
+    RefundRequest,
+)
 from trustly.testing import Simulator, SimulatorServer
 from trustly.webhooks import InboxWorker, InMemoryInbox, WebhookHandler
 
@@ -69,24 +80,30 @@ def main() -> int:
         print(f"Trustly simulator at {server.base_url}; notifications to {notification_url}")
         order = f"order-{uuid.uuid4().hex[:8]}"
 
-        # 1. Establish Data, signed on the server so the access key never reaches the browser.
-        establish_data = client.sign_establish_data(
-            {
-                "merchantId": simulator.merchant_id,
-                "merchantReference": order,
-                "paymentType": "Deferred",
-                "currency": "USD",
-                "amount": trustly.format_amount(Decimal("49.90")),
-                "description": "Order with the demo shop",
-                "returnUrl": "https://shop.example/trustly/return",
-                "cancelUrl": "https://shop.example/trustly/cancel",
-                "customer": {"externalId": "customer-42", "name": "John Smith", "email": "john@example.com"},
-            }
+        # 1. Establish Data, typed; the client signs exactly the values it sends.
+        request = EstablishRequest(
+            merchant_id=simulator.merchant_id,
+            merchant_reference=order,
+            payment_type=PaymentTypeName.DEFERRED,
+            currency=Currency.USD,
+            amount=Decimal("49.9"),
+            description="Order with the demo shop",
+            return_url="https://shop.example/trustly/return",
+            cancel_url="https://shop.example/trustly/cancel",
+            customer=CustomerInput(
+                external_id="customer-42",
+                name="John Smith",
+                email="john@example.com",
+                enroll_date=datetime(2024, 5, 1, tzinfo=UTC),
+            ),
         )
-        print(f"1. signed Establish Data for {order}: requestSignature {establish_data['requestSignature'][:6]}...")
+        # For the Lightbox, the browser gets this signed data; the key never leaves the server.
+        lightbox_data = client.sign_establish_data(request)
+        print(f"1. Establish Data for {order}: amount {lightbox_data['amount']}, signed over the values sent")
 
-        established = client.transactions.establish(body=EstablishRequest.from_dict(establish_data))
-        transaction_id = str(established.transaction_id)
+        established = client.transactions.establish(body=request)  # signed on the way out
+        transaction_id = established.transaction_id
+        assert isinstance(transaction_id, str)
         print(f"2. established transaction {transaction_id}, Lightbox at {established.url}")
 
         # 2. The customer logs in at the Demo Bank (the simulator's stand-in for the Lightbox).
@@ -105,33 +122,34 @@ def main() -> int:
         capture = client.transactions.capture(
             transaction_id,
             body=CaptureRequest(
-                merchant_reference=f"{order}-capture-1", amount="49.90", split_token=authorize.split_token
+                merchant_reference=f"{order}-capture-1", amount=Decimal("49.90"), split_token=authorize.split_token
             ),
         )
-        print(f"5. capture {capture.transaction_id}: {capture.status.name}, {capture.amount} {capture.currency}")
+        print(f"5. capture {capture.transaction_id}: {capture.status}, {capture.amount} {capture.currency}")
 
         # 4. ACH takes days; the simulator's clock jumps over them.
         simulator.advance(hours=1)
         processed = wait_for(events, "Process", capture.transaction_id)
-        status = client.transactions.get(capture.transaction_id).status.name
+        status = client.transactions.get(capture.transaction_id).status
         print(f"6. an hour later: Process notification {processed.event_id}, capture {status}")
         simulator.advance(days=3)
         completed = wait_for(events, "Completed", capture.transaction_id)
-        status = client.transactions.get(capture.transaction_id).status.name
+        status = client.transactions.get(capture.transaction_id).status
         print(f"7. three days later: Completed notification {completed.event_id}, capture {status}: the money moved")
 
-        # 5. Refunds are accepted once the capture is completed.
-        refund = client.transactions.refund(
-            capture.transaction_id, body=RefundRequest(merchant_reference=f"{order}-refund-1", amount="10.00")
-        )
-        status = client.transactions.get(capture.transaction_id).status.name
-        print(f"8. refund {refund.transaction_id}: {refund.status.name}, {refund.amount}; the capture is now {status}")
+        # 5. Refunds are accepted once the capture is completed. No merchantReference given: the
+        # client generates one, so reconcile() can find the refund after an ambiguous outcome.
+        refund = client.transactions.refund(capture.transaction_id, body=RefundRequest(amount=Decimal("10.00")))
+        status = client.transactions.get(capture.transaction_id).status
+        print(f"8. refund {refund.transaction_id}: {refund.status}, {refund.amount}; the capture is now {status}")
+        print(f"   {refund!r}")
 
         print("9. transactions, newest first (auto-paging 2 at a time):")
-        for transaction in client.transactions.list_all(page_size=2):
+        since = datetime(2020, 1, 1, tzinfo=UTC)
+        for transaction in client.transactions.list_all(page_size=2, created_at_start=since):
             print(
-                f"   {transaction.transaction_id}  {transaction.transaction_type.name:<9} "
-                f"{transaction.status.name:<10} {transaction.amount} {transaction.currency}"
+                f"   {transaction.transaction_id}  {transaction.transaction_type:<9} {transaction.status:<10} "
+                f"{transaction.amount} {transaction.currency}  {transaction.created_at:%H:%M:%S} UTC"
             )
     simulator.close()
     endpoint.shutdown()

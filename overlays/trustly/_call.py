@@ -17,7 +17,7 @@ import enum
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -125,6 +125,10 @@ class NeedsLookup(Exception):
         self.duplicate = duplicate
 
 
+Completer = Callable[[Operation, dict[str, Any]], dict[str, Any]]
+"""Fills in what the client adds to a checked request (the establish signature, references)."""
+
+
 class _Call:
     """The state of one logical call across its attempts."""
 
@@ -140,7 +144,9 @@ class _Call:
         "started",
     )
 
-    def __init__(self, operation_id: str, request: dict[str, Any], policy: CallPolicy) -> None:
+    def __init__(
+        self, operation_id: str, request: dict[str, Any], policy: CallPolicy, complete: Completer | None = None
+    ) -> None:
         self.phase = Phase.PREPARING
         self.op = OPERATIONS[operation_id]
         self.policy = policy
@@ -150,6 +156,9 @@ class _Call:
         self.maybe_applied = False  # an earlier attempt may have reached Trustly
         self.correlation_id = os.urandom(16).hex()
         self.request = prepare_request(self.op, request)
+        if complete is not None:
+            # Signing and generated references happen here, once: every attempt sends these bytes.
+            self.request = complete(self.op, self.request)
         switched = policy.content_types.get(operation_id)
         if switched is not None:
             self.request = encode_as(self.request, switched)
@@ -275,9 +284,12 @@ class _Call:
             "retry_after": retry_after,
         }
         try:
-            return make_status_error(**fields)
+            error = make_status_error(**fields)
         except Exception:
-            return make_status_error(**fields, errors=())
+            error = make_status_error(**fields, errors=())
+        if isinstance(error, DuplicateRequestError):  # so that `reconcile()` can look it up
+            error.merchant_reference, error.transaction_id = self.merchant_reference, self.transaction_id
+        return error
 
     def is_own_duplicate(self, error: TrustlyError) -> bool:
         """True when a 210 answers a retry of ours: the earlier attempt was applied."""

@@ -17,7 +17,7 @@ from trustly_api_client.api import Api, AsyncApi
 from trustly_api_client.operations import Operation
 
 if TYPE_CHECKING:
-    from trustly_api_client.models import RedirectParameters, Transaction
+    from trustly_api_client.models import EstablishRequest, RedirectParameters, Transaction
 
     from ._resources import (
         AsyncPaymentProvidersResource,
@@ -32,9 +32,9 @@ from ._auth import CORRELATION_HEADER, without_key_frames
 from ._call import CallPolicy, lookup_keys
 from ._encoding import check_content_types
 from ._environment import Environment
-from ._errors import AmbiguousOutcomeError, InvalidRequestError
+from ._errors import AmbiguousOutcomeError, DuplicateRequestError, InvalidRequestError
 from ._pool import AsyncPool, SyncPool
-from ._reconcile import as_response, find_transaction, find_transaction_async
+from ._reconcile import as_response, find_transaction, find_transaction_async, with_merchant_reference
 from ._sender import AsyncSender, InFlightLimit, SyncSender
 from ._settings import (
     DEFAULT_DEADLINE,
@@ -48,7 +48,7 @@ from ._settings import (
     check_max_retries,
     check_timeout,
 )
-from ._signatures import Algorithm, sign_establish_data, verify_redirect
+from ._signatures import Algorithm, verify_redirect
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 
-def _reference(error: AmbiguousOutcomeError) -> str:
+def _reference(error: AmbiguousOutcomeError | DuplicateRequestError) -> str:
     if not error.merchant_reference:
         raise InvalidRequestError("merchant_reference", "the request carried no merchantReference to look up")
     return error.merchant_reference
@@ -82,17 +82,41 @@ class _ClientBase:
         """The accessId requests are authenticated with."""
         return self._settings.credentials.access_id
 
-    def sign_establish_data(self, data: Mapping[str, Any], algorithm: Algorithm = "HmacSHA1") -> dict[str, Any]:
-        """Establish Data for the Lightbox or `transactions.establish`, with this client's accessId and signature.
+    def sign_establish_data(
+        self, request: EstablishRequest | Mapping[str, Any], algorithm: Algorithm = "HmacSHA1"
+    ) -> dict[str, object]:
+        """The signed Establish Data to hand to Trustly's JavaScript library (the Lightbox).
 
-        `data` uses Trustly's field names (`merchantId`, `amount`, `customer`: {...}, ...).
+        Build the request as an `EstablishRequest`; the result is its serialised form with this
+        client's `accessId` and a `requestSignature` over exactly those values, the same body
+        `transactions.establish(body=request)` would send. A dict with Trustly's field names is
+        also accepted and read strictly (a misspelt or missing field is an InvalidRequestError).
+
+        Raises:
+            InvalidRequestError: a field cannot be sent as given (named in `.field`).
         """
+        from ._establish import establish_body, sign_body  # loads the establish models on first use
+
         try:
-            return sign_establish_data(
-                {**data, "accessId": self.access_id}, self._settings.credentials.reveal_key(), algorithm
-            )
+            body = establish_body(request)
+            body.pop("requestSignature", None)
+            return sign_body(body, self.access_id, self._settings.credentials.reveal_key(), algorithm)
         except Exception as error:
             raise without_key_frames(error)  # noqa: B904 - the same error, its key-holding frames dropped
+
+    def _complete(self, op: Operation, request: dict[str, Any]) -> dict[str, Any]:
+        """What the client adds to a checked request: the establish signature and generated references."""
+        if op.operation_id == "transactions_establish" and isinstance(request.get("json"), dict):
+            from ._establish import sign_body
+
+            try:
+                return {
+                    **request,
+                    "json": sign_body(request["json"], self.access_id, self._settings.credentials.reveal_key()),
+                }
+            except Exception as error:
+                raise without_key_frames(error)  # noqa: B904 - the same error, its key-holding frames dropped
+        return with_merchant_reference(op, request)
 
     def verify_redirect(self, url: str, *, merchant_reference: str | None = None) -> RedirectParameters:
         """Check a returnUrl / cancelUrl redirect's signature with this client's key; return its parameters."""
@@ -214,7 +238,7 @@ class TrustlyClient(_ClientBase, Api):
         self._settings = settings
         self._pool = pool
         self._policy = policy
-        super().__init__(SyncSender(pool.get, policy, lookup=self._look_up))
+        super().__init__(SyncSender(pool.get, policy, lookup=self._look_up, complete=self._complete))
 
     def with_options(
         self,
@@ -233,11 +257,13 @@ class TrustlyClient(_ClientBase, Api):
         copy._init(self._settings, self._pool, policy)
         return copy
 
-    def reconcile(self, error: AmbiguousOutcomeError) -> Transaction | None:
-        """Look up the transaction an ambiguous request would have created.
+    def reconcile(self, error: AmbiguousOutcomeError | DuplicateRequestError) -> Transaction | None:
+        """Look up the transaction an ambiguous (or refused-as-duplicate) request would have created.
 
         Returns it if the request was applied, None if Trustly has no such transaction (it is
-        then safe to send the request again with the same merchantReference).
+        then safe to send the request again with the same merchantReference). Refunds, reclaims
+        and cancels sent without a merchantReference get a generated one, so they can always be
+        looked up.
         """
         reference = _reference(error)
         return find_transaction(self, reference, error.transaction_id)
@@ -335,7 +361,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         self._pool = pool
         self._policy = policy
         self._in_flight = in_flight
-        super().__init__(AsyncSender(pool.get, policy, self._look_up, in_flight))
+        super().__init__(AsyncSender(pool.get, policy, self._look_up, in_flight, complete=self._complete))
 
     def with_options(
         self,
@@ -351,8 +377,8 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         copy._init(self._settings, self._pool, policy, self._in_flight)
         return copy
 
-    async def reconcile(self, error: AmbiguousOutcomeError) -> Transaction | None:
-        """Look up the transaction an ambiguous request would have created (see `TrustlyClient.reconcile`)."""
+    async def reconcile(self, error: AmbiguousOutcomeError | DuplicateRequestError) -> Transaction | None:
+        """Look up the transaction an ambiguous or duplicate request created (see `TrustlyClient.reconcile`)."""
         return await find_transaction_async(self, _reference(error), error.transaction_id)
 
     async def _look_up(

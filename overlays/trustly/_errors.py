@@ -245,7 +245,14 @@ class InternalServerError(APIStatusError):
 
 
 class DuplicateRequestError(APIStatusError):
-    """Trustly code 210: a request with this merchantReference was already applied and this one was ignored."""
+    """Trustly code 210: a request with this merchantReference was already applied and this one was ignored.
+
+    `merchant_reference` and `transaction_id` are those of the ignored request, so
+    `client.reconcile(error)` can find the transaction the first one created.
+    """
+
+    merchant_reference: str | None = None
+    transaction_id: str | None = None
 
 
 class ResponseValidationError(TrustlyError):

@@ -8,21 +8,52 @@ by the same keys so the caller can decide whether to try again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 if TYPE_CHECKING:
     from trustly_api_client.api import Api, AsyncApi
     from trustly_api_client.models import Transaction, TransactionList
+    from trustly_api_client.operations import Operation
 
-__all__ = ["RESOLVABLE", "as_response", "find_transaction", "find_transaction_async"]
+__all__ = [
+    "GENERATED_REFERENCE_PREFIX",
+    "RESOLVABLE",
+    "as_response",
+    "find_transaction",
+    "find_transaction_async",
+    "with_merchant_reference",
+]
 
 # Operations whose success body is the Transaction they create; a 210 answer to our retry of
 # one of them can be replaced by that transaction.
 RESOLVABLE = frozenset({"transactions_capture", "transactions_capture_pre_auth", "transactions_deposit"})
 
 _PAGE = 100
+
+GENERATED_REFERENCE_PREFIX = "trustly-py-"
+"""Start of the merchantReference the client generates: `trustly-py-<operation>-<32 hex digits>`."""
+
+# Trustly does not de-duplicate these by merchantReference, but it records the reference, so a
+# generated one still lets `reconcile()` find the transaction after an ambiguous outcome.
+_REFERENCED = {"transactions_refund": "refund", "transactions_reclaim": "reclaim", "transactions_cancel": "cancel"}
+
+
+def with_merchant_reference(op: Operation, request: dict[str, Any]) -> dict[str, Any]:
+    """`request` with a generated merchantReference when a refund, reclaim or cancel carries none."""
+    kind = _REFERENCED.get(op.operation_id)
+    if kind is None:
+        return request
+    key = next((k for k in ("json", "data") if k in request), None)
+    if key is None:  # no body at all (a cancel): one in the operation's own media type
+        key = "json" if op.content_type == "application/json" else "data"
+    body = request.get(key)
+    if isinstance(body, dict) and body.get("merchantReference"):
+        return request
+    reference = f"{GENERATED_REFERENCE_PREFIX}{kind}-{os.urandom(16).hex()}"
+    return {**request, key: {**(body if isinstance(body, dict) else {}), "merchantReference": reference}}
 
 
 def _pick(page: TransactionList, merchant_reference: str) -> Transaction | None:

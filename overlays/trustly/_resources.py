@@ -6,26 +6,23 @@ the generated resources load their models.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
-from trustly_api_client.api.payment_providers import AsyncPaymentProviders, PaymentProviders
-from trustly_api_client.api.payments import AsyncPayments, Payments
-from trustly_api_client.api.transactions import AsyncTransactions, Transactions
+from trustly_api_client.api.payment_providers import (
+    AsyncPaymentProviders,
+    PaymentProviders,
+    PaymentProvidersListFilters,
+)
+from trustly_api_client.api.payments import AsyncPayments, Payments, PaymentsListFilters
+from trustly_api_client.api.transactions import AsyncTransactions, Transactions, TransactionsListFilters
 from trustly_api_client.types import Unset
 
+from ._errors import InvalidRequestError
 from ._pagination import MAX_PAGE_SIZE, Page, aiterate, apages, check_paging, iterate, pages
 
 if TYPE_CHECKING:
     from trustly_api_client.models import Payment, PaymentProvider, Transaction
-
-T = TypeVar("T")
-
-
-def _items(listed: list[T] | Unset) -> list[T]:
-    """A page's items; Trustly may leave the list out of an empty page, which ends the paging."""
-    return listed if isinstance(listed, list) else []
-
 
 __all__ = [
     "AsyncPaymentProvidersResource",
@@ -35,6 +32,22 @@ __all__ = [
     "PaymentsResource",
     "TransactionsResource",
 ]
+
+
+T = TypeVar("T")
+
+
+def _items(listed: list[T] | Unset) -> list[T]:
+    """A page's items; Trustly may leave the list out of an empty page, which ends the paging."""
+    return listed if isinstance(listed, list) else []
+
+
+def _check_filters(filters: Mapping[str, Any], allowed: type) -> None:
+    # The type checker reports a misspelt filter; at run time it is refused here, at the call,
+    # not when the iterator is first advanced.
+    for name in filters:
+        if name not in allowed.__annotations__:
+            raise InvalidRequestError(name, f"is not a filter of list (see {allowed.__name__})")
 
 
 def _transaction_id(t: Transaction) -> object:
@@ -53,18 +66,27 @@ class TransactionsResource(Transactions):
     """`client.transactions`, with auto-paging. Filters are those of `list`."""
 
     def pages(
-        self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Any
+        self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Unpack[TransactionsListFilters]
     ) -> Iterator[Page[Transaction]]:
         """Each page in turn, starting at `start_index`."""
         check_paging(page_size, None, start_index)
+        _check_filters(filters, TransactionsListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
         return pages(
             lambda s, c: _items(self.list(start_index=s, count=c, **filters).transactions), page_size, start_index
         )
 
     def list_all(
-        self, *, page_size: int = MAX_PAGE_SIZE, max_items: int | None = None, start_index: int = 0, **filters: Any
+        self,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        max_items: int | None = None,
+        start_index: int = 0,
+        **filters: Unpack[TransactionsListFilters],
     ) -> Iterator[Transaction]:
         """Every matching transaction, fetching `page_size` at a time, up to `max_items` in all."""
+        _check_filters(filters, TransactionsListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
         fetch = lambda s, c: _items(self.list(start_index=s, count=c, **filters).transactions)  # noqa: E731
         return iterate(fetch, _transaction_id, page_size, max_items, start_index)
 
@@ -72,14 +94,25 @@ class TransactionsResource(Transactions):
 class PaymentsResource(Payments):
     """`client.payments`, with auto-paging. Filters are those of `list`."""
 
-    def pages(self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Any) -> Iterator[Page[Payment]]:
+    def pages(
+        self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Unpack[PaymentsListFilters]
+    ) -> Iterator[Page[Payment]]:
         check_paging(page_size, None, start_index)
-        return pages(lambda s, c: self.list(start_index=s, count=c, **filters).payments, page_size, start_index)
+        _check_filters(filters, PaymentsListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
+        return pages(lambda s, c: _items(self.list(start_index=s, count=c, **filters).payments), page_size, start_index)
 
     def list_all(
-        self, *, page_size: int = MAX_PAGE_SIZE, max_items: int | None = None, start_index: int = 0, **filters: Any
+        self,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        max_items: int | None = None,
+        start_index: int = 0,
+        **filters: Unpack[PaymentsListFilters],
     ) -> Iterator[Payment]:
-        fetch = lambda s, c: self.list(start_index=s, count=c, **filters).payments  # noqa: E731
+        _check_filters(filters, PaymentsListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
+        fetch = lambda s, c: _items(self.list(start_index=s, count=c, **filters).payments)  # noqa: E731
         return iterate(fetch, _payment_id, page_size, max_items, start_index)
 
 
@@ -87,15 +120,24 @@ class PaymentProvidersResource(PaymentProviders):
     """`client.payment_providers`, with auto-paging. Filters are those of `list`."""
 
     def pages(
-        self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Any
+        self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Unpack[PaymentProvidersListFilters]
     ) -> Iterator[Page[PaymentProvider]]:
         check_paging(page_size, None, start_index)
+        _check_filters(filters, PaymentProvidersListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
         fetch = lambda s, c: _items(self.list(start_index=s, count=c, **filters).payment_providers)  # noqa: E731
         return pages(fetch, page_size, start_index)
 
     def list_all(
-        self, *, page_size: int = MAX_PAGE_SIZE, max_items: int | None = None, start_index: int = 0, **filters: Any
+        self,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        max_items: int | None = None,
+        start_index: int = 0,
+        **filters: Unpack[PaymentProvidersListFilters],
     ) -> Iterator[PaymentProvider]:
+        _check_filters(filters, PaymentProvidersListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
         fetch = lambda s, c: _items(self.list(start_index=s, count=c, **filters).payment_providers)  # noqa: E731
         return iterate(fetch, _provider_id, page_size, max_items, start_index)
 
@@ -104,9 +146,11 @@ class AsyncTransactionsResource(AsyncTransactions):
     """`client.transactions` of the async client, with auto-paging."""
 
     def pages(
-        self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Any
+        self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Unpack[TransactionsListFilters]
     ) -> AsyncIterator[Page[Transaction]]:
         check_paging(page_size, None, start_index)
+        _check_filters(filters, TransactionsListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
 
         async def fetch(s: int, c: int) -> list[Transaction]:
             return _items((await self.list(start_index=s, count=c, **filters)).transactions)
@@ -114,8 +158,16 @@ class AsyncTransactionsResource(AsyncTransactions):
         return apages(fetch, page_size, start_index)
 
     def list_all(
-        self, *, page_size: int = MAX_PAGE_SIZE, max_items: int | None = None, start_index: int = 0, **filters: Any
+        self,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        max_items: int | None = None,
+        start_index: int = 0,
+        **filters: Unpack[TransactionsListFilters],
     ) -> AsyncIterator[Transaction]:
+        _check_filters(filters, TransactionsListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
+
         async def fetch(s: int, c: int) -> list[Transaction]:
             return _items((await self.list(start_index=s, count=c, **filters)).transactions)
 
@@ -126,20 +178,30 @@ class AsyncPaymentsResource(AsyncPayments):
     """`client.payments` of the async client, with auto-paging."""
 
     def pages(
-        self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Any
+        self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Unpack[PaymentsListFilters]
     ) -> AsyncIterator[Page[Payment]]:
         check_paging(page_size, None, start_index)
+        _check_filters(filters, PaymentsListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
 
         async def fetch(s: int, c: int) -> list[Payment]:
-            return (await self.list(start_index=s, count=c, **filters)).payments
+            return _items((await self.list(start_index=s, count=c, **filters)).payments)
 
         return apages(fetch, page_size, start_index)
 
     def list_all(
-        self, *, page_size: int = MAX_PAGE_SIZE, max_items: int | None = None, start_index: int = 0, **filters: Any
+        self,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        max_items: int | None = None,
+        start_index: int = 0,
+        **filters: Unpack[PaymentsListFilters],
     ) -> AsyncIterator[Payment]:
+        _check_filters(filters, PaymentsListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
+
         async def fetch(s: int, c: int) -> list[Payment]:
-            return (await self.list(start_index=s, count=c, **filters)).payments
+            return _items((await self.list(start_index=s, count=c, **filters)).payments)
 
         return aiterate(fetch, _payment_id, page_size, max_items, start_index)
 
@@ -148,9 +210,11 @@ class AsyncPaymentProvidersResource(AsyncPaymentProviders):
     """`client.payment_providers` of the async client, with auto-paging."""
 
     def pages(
-        self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Any
+        self, *, page_size: int = MAX_PAGE_SIZE, start_index: int = 0, **filters: Unpack[PaymentProvidersListFilters]
     ) -> AsyncIterator[Page[PaymentProvider]]:
         check_paging(page_size, None, start_index)
+        _check_filters(filters, PaymentProvidersListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
 
         async def fetch(s: int, c: int) -> list[PaymentProvider]:
             return _items((await self.list(start_index=s, count=c, **filters)).payment_providers)
@@ -158,8 +222,16 @@ class AsyncPaymentProvidersResource(AsyncPaymentProviders):
         return apages(fetch, page_size, start_index)
 
     def list_all(
-        self, *, page_size: int = MAX_PAGE_SIZE, max_items: int | None = None, start_index: int = 0, **filters: Any
+        self,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        max_items: int | None = None,
+        start_index: int = 0,
+        **filters: Unpack[PaymentProvidersListFilters],
     ) -> AsyncIterator[PaymentProvider]:
+        _check_filters(filters, PaymentProvidersListFilters)
+        self._list_request(start_index=start_index, count=page_size, **filters)
+
         async def fetch(s: int, c: int) -> list[PaymentProvider]:
             return _items((await self.list(start_index=s, count=c, **filters)).payment_providers)
 

@@ -28,7 +28,7 @@ from trustly_api_client.types import InvalidFieldError
 
 from . import _logging
 from ._auth import CORRELATION_EXTENSION
-from ._call import CallPolicy, NeedsLookup, Phase, _Call
+from ._call import CallPolicy, Completer, NeedsLookup, Phase, _Call
 from ._errors import InvalidRequestError, ResponseTooLargeError, ResponseValidationError, TrustlyError
 from ._validation import check_path_arguments
 
@@ -41,12 +41,14 @@ Lookup = Callable[[Operation, dict[str, Any], str, float], httpx.Response | None
 AsyncLookup = Callable[[Operation, dict[str, Any], str, float], Awaitable[httpx.Response | None]]
 
 
-def _start(operation_id: str, build: Build, arguments: dict[str, Any], policy: CallPolicy) -> _Call:
+def _start(
+    operation_id: str, build: Build, arguments: dict[str, Any], policy: CallPolicy, complete: Completer | None
+) -> _Call:
     op = OPERATIONS.get(operation_id)
     if op is None:
         raise InvalidRequestError("operation_id", f"{operation_id!r} is not an operation of this API")
     check_path_arguments(op, arguments)
-    return _Call(operation_id, build(**arguments), policy)
+    return _Call(operation_id, build(**arguments), policy, complete)
 
 
 def _untyped(operation_id: str, call: _Call | None, exc: Exception) -> TrustlyError:
@@ -109,16 +111,21 @@ class SyncSender:
     """The `Sender` behind `TrustlyClient`."""
 
     def __init__(
-        self, get_client: Callable[[], httpx.Client], policy: CallPolicy, lookup: Lookup | None = None
+        self,
+        get_client: Callable[[], httpx.Client],
+        policy: CallPolicy,
+        lookup: Lookup | None = None,
+        complete: Completer | None = None,
     ) -> None:
         self._get_client = get_client
         self._policy = policy
         self.lookup = lookup
+        self._complete = complete
 
     def send(self, operation_id: str, build: Build, /, **arguments: Any) -> httpx.Response:
         call: _Call | None = None
         try:
-            call = _start(operation_id, build, arguments, self._policy)
+            call = _start(operation_id, build, arguments, self._policy, self._complete)
             return self._send(call)
         except TrustlyError:
             raise
@@ -235,16 +242,18 @@ class AsyncSender:
         policy: CallPolicy,
         lookup: AsyncLookup | None = None,
         in_flight: InFlightLimit | None = None,
+        complete: Completer | None = None,
     ) -> None:
         self._get_client = get_client
         self._policy = policy
         self.lookup = lookup
         self._in_flight = in_flight if in_flight is not None else InFlightLimit(None)
+        self._complete = complete
 
     async def send(self, operation_id: str, build: Build, /, **arguments: Any) -> httpx.Response:
         call: _Call | None = None
         try:
-            call = _start(operation_id, build, arguments, self._policy)
+            call = _start(operation_id, build, arguments, self._policy, self._complete)
             return await self._send(call)
         except TrustlyError:
             raise

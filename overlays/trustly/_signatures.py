@@ -104,7 +104,11 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _render(field: str, value: Any) -> str | None:
-    """A value as Trustly's signer writes it, or None when it leaves the field out (empty, false, 0)."""
+    """A wire value as Trustly's signer writes it, or None when it leaves the field out (empty, false, 0).
+
+    The values are those of the serialised body (JSON strings, integers, booleans), so the rule
+    is JavaScript's, as in Trustly's sample signer: the string "0.00" is signed, the number 0 is not.
+    """
     if isinstance(value, Enum):
         value = value.value
     if value is None or value is False or value == "":
@@ -112,16 +116,19 @@ def _render(field: str, value: Any) -> str | None:
     if value is True:
         return "true"
     if isinstance(value, float):
-        raise InvalidRequestError(field, f"floats cannot be signed exactly ({value!r}); pass a Decimal or str")
-    if isinstance(value, int | Decimal) and value == 0:
+        raise InvalidRequestError(field, f"floats cannot be signed exactly ({value!r}); pass the text that is sent")
+    if isinstance(value, Decimal):
+        # Decimal("10.5") would be signed as 10.5 while the body says 10.50: sign the wire text.
+        raise InvalidRequestError(field, f"sign the text that is sent, e.g. format_amount({value!r}), not a Decimal")
+    if isinstance(value, int) and value == 0:
         return None
-    if isinstance(value, int | Decimal | str):
+    if isinstance(value, int | str):
         return str(value)
     raise InvalidRequestError(field, f"cannot sign a {type(value).__name__}")
 
 
 def establish_string_to_sign(data: Mapping[str, Any]) -> str:
-    """The exact string Trustly signs for this Establish Data (nested or dotted keys)."""
+    """The exact string Trustly signs for this Establish Data as sent (nested or dotted keys)."""
     flat = _flatten(data)
     pairs = []
     for field in ESTABLISH_SIGNED_FIELDS:
@@ -132,7 +139,12 @@ def establish_string_to_sign(data: Mapping[str, Any]) -> str:
 
 
 def sign_establish_data(data: Mapping[str, Any], access_key: str, algorithm: Algorithm = "HmacSHA1") -> dict[str, Any]:
-    """A copy of the Establish Data with `requestSignature` set. `accessId` must be in `data`."""
+    """A copy of wire-form Establish Data with `requestSignature` set. `accessId` must be in `data`.
+
+    The low-level form, for data that is already exactly what will be sent (the simulator uses
+    it on received bodies). Clients use `client.sign_establish_data(EstablishRequest(...))`,
+    which serialises first and so cannot sign something other than what is sent.
+    """
     if not data.get("accessId"):
         raise InvalidRequestError("accessId", "the Establish Data must carry the accessId it is signed for")
     signed = dict(data)

@@ -46,7 +46,10 @@ def format_amount(value: object, field: str = "amount") -> str:
 
 def _is_amount_field(key: str) -> bool:
     last = key.rsplit(".", 1)[-1]
-    return last == "amount" or last.endswith("Amount") or last in ("amountMin", "amountMax")
+    # displayAmount is the text shown to the customer, not an amount that is charged.
+    return (
+        last == "amount" or (last.endswith("Amount") and last != "displayAmount") or last in ("amountMin", "amountMax")
+    )
 
 
 def _is_url_field(key: str) -> bool:

@@ -48,10 +48,11 @@ class Ids:
 def every_operation(client: trustly.TrustlyClient, ids: Ids) -> dict[str, Callable[[], object]]:
     """operation id -> a zero-argument call of it with valid arguments."""
     account = BankAccount(account_number="1000000006", routing_number="124003116")
+    # The client adds requestSignature over exactly these values.
     establish = ids.establish or {
         "accessId": client.access_id, "merchantId": ids.merchant_id, "merchantReference": "contract-1",
         "currency": "USD", "amount": "10.00", "paymentType": "Deferred",
-        "returnUrl": "https://shop.example/r", "cancelUrl": "https://shop.example/c", "requestSignature": "sig",
+        "returnUrl": "https://shop.example/r", "cancelUrl": "https://shop.example/c",
     }  # fmt: skip
     t = client.transactions
     return {

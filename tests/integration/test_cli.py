@@ -349,14 +349,20 @@ def test_establish_sign_needs_no_environment(
     monkeypatch.setenv("TRUSTLY_ACCESS_ID", ACCESS_ID)
     monkeypatch.setenv("TRUSTLY_ACCESS_KEY", ACCESS_KEY)
     source = tmp_path / "establish.json"
-    source.write_text(json.dumps({"merchantId": "1", "merchantReference": "r", "amount": "1.00"}))
+    data = {"merchantId": "1", "merchantReference": "r", "amount": "1.00", "currency": "USD"}
+    source.write_text(json.dumps({**data, "returnUrl": "https://s.example/r", "cancelUrl": "https://s.example/c"}))
     result = cli("establish", "sign", str(source))
     assert result.code == 0 and result.json()["accessId"] == ACCESS_ID and result.json()["requestSignature"]
 
 
 @pytest.mark.parametrize(
     ("content", "code", "fragment"),
-    [("{not json", 2, "not JSON"), ("[1, 2]", 2, "a JSON object"), ('{"amount": 1.5}', 4, "floats")],
+    [
+        ("{not json", 2, "not JSON"),
+        ("[1, 2]", 2, "a JSON object"),
+        ('{"amount": 1.5}', 4, "floats"),
+        ('{"merchantId": "1", "merchantReferance": "r"}', 4, "is required but missing"),
+    ],
 )
 def test_establish_sign_refuses_bad_input(
     cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, code: int, fragment: str

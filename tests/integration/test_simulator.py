@@ -272,7 +272,9 @@ def test_the_simulator_command_serves_by_hand() -> None:
             process.stdout.close()
 
 
-def test_establish_checks_the_request_signature(client: trustly.TrustlyClient, sim: Simulator) -> None:
+def test_establish_checks_the_request_signature(
+    client: trustly.TrustlyClient, sim: Simulator, server: SimulatorServer
+) -> None:
     from trustly.models import EstablishRequest
 
     data = {
@@ -281,13 +283,16 @@ def test_establish_checks_the_request_signature(client: trustly.TrustlyClient, s
     }  # fmt: skip
     sha512 = client.sign_establish_data(data, "HmacSHA512")
     assert client.transactions.establish(body=EstablishRequest.from_dict(sha512)).transaction_id
-    for forged in ("HmacSHA512:AAAA", "bm90IGl0", ""):
-        with pytest.raises(trustly.AuthenticationError) as caught:
+    # The client refuses to send a signature that does not cover the body ...
+    for forged in ("HmacSHA512:AAAA", "bm90IGl0"):
+        with pytest.raises(trustly.InvalidRequestError) as refused:
             client.transactions.establish(body=EstablishRequest.from_dict({**sha512, "requestSignature": forged}))
-        assert caught.value.code == 300
+        assert refused.value.field == "requestSignature"
+    # ... and the simulator refuses one that arrives anyway, as Trustly does.
     tampered = {**client.sign_establish_data(data), "amount": "100.00"}
-    with pytest.raises(trustly.AuthenticationError):
-        client.transactions.establish(body=EstablishRequest.from_dict(tampered))
+    for body in ({**sha512, "requestSignature": "bm90IGl0"}, {**sha512, "requestSignature": ""}, tampered):
+        answer = httpx.post(f"{server.base_url}/establish", json=body, auth=(ACCESS_ID, ACCESS_KEY), timeout=10)
+        assert answer.status_code == 401 and answer.json()["errors"][0]["code"] in (300, 375)
 
 
 class _Picky(Endpoint):

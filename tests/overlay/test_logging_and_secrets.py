@@ -6,6 +6,7 @@ import base64
 import logging
 import subprocess
 import sys
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ import pytest
 import trustly
 from tests.conftest import ACCESS_ID, ACCESS_KEY, TRANSACTION
 from tests.overlay.conftest import Recorder, make_client
-from trustly.models import RefundRequest
+from trustly.models import Currency, EstablishRequest, RefundRequest
 
 AUTH_VALUE = base64.b64encode(f"{ACCESS_ID}:{ACCESS_KEY}".encode()).decode()
 
@@ -56,7 +57,16 @@ def test_no_secret_in_any_log_repr_or_error(caplog: pytest.LogCaptureFixture, sl
             call()
         except trustly.TrustlyError as error:
             errors.append(error)
-    signed = client.sign_establish_data({"merchantId": "m", "amount": "1.00", "merchantReference": "x"})
+    signed = client.sign_establish_data(
+        EstablishRequest(
+            merchant_id="m",
+            merchant_reference="x",
+            currency=Currency.USD,
+            amount=Decimal("1.00"),
+            return_url="https://shop.example/r",
+            cancel_url="https://shop.example/c",
+        )
+    )
     signature_holder.append(signed["requestSignature"])
     assert [type(e).__name__ for e in errors] == [
         "AuthenticationError",

@@ -89,16 +89,20 @@ def test_vector_1_sha512() -> None:
 
 
 def test_dotted_keys_sign_like_nested_ones() -> None:
-    dotted = {"accessId": "1", "customer.name": "A B", "customer.address.city": "X", "amount": Decimal("5.00")}
+    dotted = {"accessId": "1", "customer.name": "A B", "customer.address.city": "X", "amount": "5.00"}
     nested = {"accessId": "1", "customer": {"name": "A B", "address": {"city": "X"}}, "amount": "5.00"}
     assert establish_string_to_sign(dotted) == establish_string_to_sign(nested)
     assert establish_string_to_sign(nested) == "accessId=1&amount=5.00&customer.name=A B&customer.address.city=X"
 
 
-def test_signing_refuses_floats_and_needs_the_access_id() -> None:
+def test_signing_refuses_floats_and_decimals_and_needs_the_access_id() -> None:
     with pytest.raises(InvalidRequestError, match="floats") as caught:
         establish_string_to_sign({"accessId": "1", "amount": 1.5})
     assert caught.value.field == "amount"
+    # Decimal("10.5") would be signed as 10.5 while the body carries 10.50: only wire text is signed.
+    with pytest.raises(InvalidRequestError, match="text that is sent") as caught:
+        establish_string_to_sign({"accessId": "1", "minimumBalance": Decimal("0")})
+    assert caught.value.field == "minimumBalance"
     with pytest.raises(InvalidRequestError, match="accessId"):
         sign_establish_data({"amount": "1.00"}, KEY)
 

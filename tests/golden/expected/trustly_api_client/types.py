@@ -202,7 +202,10 @@ _E = TypeVar("_E", bound=Enum)
 def encode_enum(value: object, enum: type[_E], field: str) -> Any:
     """The wire value of an enum member; anything else (a plain string included) is refused."""
     if not isinstance(value, enum):
-        raise InvalidFieldError(field, f"expected a {enum.__name__} member, not {value!r}")
+        kind = "a plain string" if isinstance(value, str) else type(value).__name__
+        raise InvalidFieldError(
+            field, f"expected a {enum.__name__} member (e.g. {enum.__name__}.{next(iter(enum)).name}), not {kind}"
+        )
     return value.value
 
 
@@ -213,9 +216,10 @@ def expect(value: object, types: type | tuple[type, ...], field: str, *, nullabl
             return
         raise InvalidFieldError(field, "None is not a value for this field; leave it out (UNSET) to not send it")
     if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-        raise InvalidFieldError(field, f"expected {_names(types)}, not a bool ({value!r})")
+        raise InvalidFieldError(field, f"expected {_names(types)}, not a bool")
     if not isinstance(value, types):
-        raise InvalidFieldError(field, f"expected {_names(types)}, not {type(value).__name__} ({value!r})")
+        # The value itself stays out of the message: it may be an account number.
+        raise InvalidFieldError(field, f"expected {_names(types)}, not {type(value).__name__}")
 
 
 def as_list(value: Any, item_type: type | tuple[type, ...], field: str) -> Any:
@@ -225,9 +229,7 @@ def as_list(value: Any, item_type: type | tuple[type, ...], field: str) -> Any:
     if isinstance(value, Enum) and isinstance(value, item_type):
         return [value]
     if not isinstance(value, list | tuple):
-        raise InvalidFieldError(
-            field, f"expected a list of {_names(item_type)}, not {type(value).__name__} ({value!r})"
-        )
+        raise InvalidFieldError(field, f"expected a list of {_names(item_type)}, not {type(value).__name__}")
     for item in value:
         expect(item, item_type, field)
     return list(value)
@@ -303,17 +305,17 @@ class Response(Generic[T]):
 
 
 __all__ = [
-    "MAX_AMOUNT_DIGITS",
-    "UNSET",
-    "as_list",
     "File",
     "FileTypes",
     "InvalidFieldError",
+    "MAX_AMOUNT_DIGITS",
     "RequestFiles",
     "Response",
     "TimeUnit",
     "Timestamp",
+    "UNSET",
     "Unset",
+    "as_list",
     "decode_money",
     "decode_time",
     "encode_amount",
