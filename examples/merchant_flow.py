@@ -24,7 +24,7 @@ import httpx
 import trustly
 from trustly.models import AuthorizeEvent, CaptureRequest, EstablishRequest, Event, RefundRequest
 from trustly.testing import Simulator, SimulatorServer
-from trustly.webhooks import WebhookHandler
+from trustly.webhooks import InboxWorker, InMemoryInbox, WebhookHandler
 
 ACCESS_KEY = "demo-access-key"
 
@@ -51,7 +51,11 @@ def wait_for(events: queue.Queue[Event], event_type: str, object_id: str, timeou
 
 def main() -> int:
     events: queue.Queue[Event] = queue.Queue()
-    webhooks = WebhookHandler(access_key=ACCESS_KEY, access_id="demo-access-id", on_event=events.put)
+    # The endpoint stores each verified notification; a worker hands every event to us once.
+    # (Several processes or hosts: SQLiteInbox / PostgresInbox instead of the in-memory inbox.)
+    inbox = InMemoryInbox()
+    webhooks = WebhookHandler(access_key=ACCESS_KEY, access_id="demo-access-id", inbox=inbox)
+    worker = InboxWorker(inbox, events.put, poll_interval=0.05).start()
     notification_url, endpoint = start_notification_endpoint(webhooks)
 
     simulator = Simulator(
@@ -121,6 +125,7 @@ def main() -> int:
             )
     simulator.close()
     endpoint.shutdown()
+    worker.stop()
     print("done")
     return 0
 

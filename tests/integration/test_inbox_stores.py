@@ -174,3 +174,23 @@ def test_async_worker(inbox: Inbox) -> None:
         InboxWorker(inbox, on_event)  # type: ignore[arg-type]
     assert asyncio.run(AsyncInboxWorker(inbox, on_event).run_until_idle()) == 1
     assert seen == ["1002593570"]
+
+
+def test_postgres_repr_hides_the_connection_string(postgres: str) -> None:
+    inbox = PostgresInbox(postgres + " password=hunter2", table="inbox_repr")
+    try:
+        assert "hunter2" not in repr(inbox) and "host=" not in repr(inbox)
+    finally:
+        inbox.close()
+
+
+def test_workers_purge_old_completed_events(inbox: Inbox) -> None:
+    inbox.put("old", signed(fresh())[0], "application/x-www-form-urlencoded")
+    InboxWorker(inbox, lambda event: None).run_until_idle()
+    time.sleep(0.05)
+    worker = InboxWorker(inbox, lambda event: None, retention=0.01, poll_interval=0.01).start()
+    deadline = time.monotonic() + 5
+    while inbox.counts()["done"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    worker.stop()
+    assert inbox.counts() == {"pending": 0, "leased": 0, "done": 0}

@@ -329,3 +329,39 @@ def test_report_hardening_figures() -> None:
 
 def test_urlencode_helper_matches_trustly_encoding() -> None:
     assert urlencode({"timeZone": "Etc/UTC"}) == "timeZone=Etc%2FUTC"
+
+
+def test_secrets_stay_out_of_logs_and_reprs(caplog: pytest.LogCaptureFixture) -> None:
+    body, headers = signed(fresh())
+    token = headers["Authorization"].split()[1]
+    signature = trustly.notification_signature(body, KEY)
+    app = handler()
+    with caplog.at_level("DEBUG", logger="trustly"):
+        for case_body, case_headers in [
+            (body, headers),
+            (body, {"Authorization": headers["Authorization"] + "x"}),
+            (body + b"&status=9", headers),
+            (b"a" * 70_000, headers),
+            (body.decode(), headers),
+            *[(b, h) for _, b, h, _ in MALFORMED],
+        ]:
+            app.handle(case_body, case_headers)  # type: ignore[arg-type]
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert caplog.records, "refusals are logged"
+    for secret in (KEY, token, signature):
+        assert secret not in text
+        assert secret not in repr(app)
+
+
+def test_an_unreachable_inbox_answers_503_so_trustly_redelivers() -> None:
+    class Down:
+        def put(self, event_id: str, body: bytes, content_type: str) -> bool:
+            raise OSError("connection refused by db.internal:5432 password=hunter2")
+
+    app = WebhookHandler(access_key=KEY, access_id=ACCESS_ID, inbox=Down())  # type: ignore[arg-type]
+    body, headers = signed(fresh())
+    assert app.handle(body, headers)[0] == 503
+    with pytest.raises(trustly.ConfigurationError):
+        WebhookHandler(access_key=KEY, access_id=ACCESS_ID)
+    with pytest.raises(trustly.ConfigurationError):
+        WebhookHandler(access_key=KEY, access_id=ACCESS_ID, inbox=Down(), on_event=print)  # type: ignore[arg-type]

@@ -136,6 +136,24 @@ class _Settings:
         self.max_retry_delay = max_retry_delay
 
 
+class _Purger:
+    """Forgets old completed events at most every 10 minutes, from whichever worker comes by."""
+
+    def __init__(self, inbox: Inbox, retention: float | None) -> None:
+        self._inbox = inbox
+        self._retention = retention
+        self._next = 0.0
+
+    def maybe_purge(self) -> None:
+        if self._retention is None or time.monotonic() < self._next:
+            return
+        self._next = time.monotonic() + 600
+        try:
+            self._inbox.purge(self._retention)
+        except Exception as exc:
+            _log.error("trustly webhook worker: purge failed: %s", _describe(exc))
+
+
 def _event_of(claim: Claim) -> Event:
     return model_event(event_fields(claim.body, claim.content_type))
 
@@ -164,8 +182,7 @@ class InboxWorker:
         self.inbox = inbox
         self._on_event = on_event
         self._settings = _Settings(lease, poll_interval, retry_delay, max_retry_delay)
-        self._retention = retention
-        self._next_purge = 0.0
+        self._purger = _Purger(inbox, retention)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -216,7 +233,7 @@ class InboxWorker:
     def run(self) -> None:
         """Process events until `stop()`; sleep `poll_interval` whenever none is due."""
         while not self._stop.is_set():
-            self._maybe_purge()
+            self._purger.maybe_purge()
             try:
                 busy = self.process_next()
             except Exception as exc:  # the store is unreachable: keep the worker alive and retry
@@ -224,15 +241,6 @@ class InboxWorker:
                 busy = False
             if not busy:
                 self._stop.wait(self._settings.poll_interval)
-
-    def _maybe_purge(self) -> None:
-        if self._retention is None or time.monotonic() < self._next_purge:
-            return
-        self._next_purge = time.monotonic() + 600
-        try:
-            self.inbox.purge(self._retention)
-        except Exception as exc:
-            _log.error("trustly webhook worker: purge failed: %s", _describe(exc))
 
     def start(self) -> InboxWorker:
         """Run in a daemon thread; returns self (use `stop()` to end it)."""
@@ -261,12 +269,14 @@ class AsyncInboxWorker:
         poll_interval: float = 0.5,
         retry_delay: float = 5.0,
         max_retry_delay: float = 300.0,
+        retention: float | None = DEFAULT_RETENTION,
     ) -> None:
         if not is_coroutine_function(on_event):
             raise TypeError("on_event is not a coroutine function: use InboxWorker")
         self.inbox = inbox
         self._on_event = on_event
         self._settings = _Settings(lease, poll_interval, retry_delay, max_retry_delay)
+        self._purger = _Purger(inbox, retention)
         self._stopping = False
 
     async def process_next(self) -> bool:
@@ -311,6 +321,7 @@ class AsyncInboxWorker:
         """Process events until `stop()` (or cancellation)."""
         self._stopping = False
         while not self._stopping:
+            await asyncio.to_thread(self._purger.maybe_purge)
             try:
                 busy = await self.process_next()
             except Exception as exc:

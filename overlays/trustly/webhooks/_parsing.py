@@ -6,8 +6,9 @@ an extra field (`message=x&status=4`), so one signature fits both. The parser th
 form body only when its fields are exactly what the verified string says: no duplicate keys, no
 key without `=`, no empty segment, and the fields, joined again, must give the decoded string
 that was verified. A re-cut body then either repeats a key (refused) or only adds fields that the
-original body did not carry; `eventId`, `eventType`, `objectId`, `createdAt` and `accessId` are
-always in the original and cannot be forged that way.
+original body did not carry: `eventId`, `eventType`, `objectId` and `createdAt` are in every
+original and cannot be forged that way, and an added `accessId` must still match the signature's.
+For money decisions on other fields, confirm with `client.transactions.get(event.object_id)`.
 """
 
 from __future__ import annotations
