@@ -13,6 +13,8 @@ NPM_STAMP := node_modules/.installed
 WHEELHOUSE := .cache/wheelhouse
 WHEELHOUSE_STAMP := $(WHEELHOUSE)/.installed
 SPEC := spec/trustly-openapi.yaml
+# Trustly's published OpenAPI file our spec last followed, named by the date it was published or fetched.
+BASELINE ?= $(lastword $(sort $(wildcard spec/upstream/trustly-north-america-openapi.*.yml)))
 # What an internal index must mirror for `pip install "trustly-api-client[testing,cli]"`: the
 # runtime dependencies and those of every extra (pyproject.toml), plus pytest, which runs the
 # `testing` extra's plugin. Versions, transitive ones included, come from requirements-dev.txt,
@@ -21,7 +23,7 @@ MIRRORED := httpx attrs pyyaml jsonschema trustme click rich psycopg[binary] pyt
 DOCS := build/docs
 PYTEST_ARGS ?=
 
-.PHONY: help install generate golden-update check-generated lint lint-spec typecheck docs pytest test check build publish demo bench clean
+.PHONY: help install generate golden-update check-generated lint lint-spec spec-drift typecheck docs pytest test check build publish demo bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -63,6 +65,10 @@ lint-spec: $(NPM_STAMP)  ## redocly and spectral on the spec
 	$(NPX)/redocly lint --config redocly.yaml $(SPEC)
 	$(NPX)/spectral lint --ruleset .spectral.yaml --fail-severity warn $(SPEC)
 
+spec-drift: $(VENV_STAMP)  ## What a newer published Trustly file (UPSTREAM=path) changed, and what our spec lacks
+	@test -n "$${UPSTREAM:-}" || { echo "spec-drift: set UPSTREAM to the newly published Trustly OpenAPI file" >&2; exit 2; }
+	$(PY) generator/spec_drift.py --upstream "$(UPSTREAM)" --baseline "$(BASELINE)" --spec $(SPEC)
+
 typecheck: $(VENV_STAMP)  ## mypy --strict on the overlay and the generated package
 	$(BIN)/mypy --strict overlays generated examples docs
 
@@ -94,8 +100,8 @@ publish:  ## Build and upload to INDEX_URL (needs TWINE_USERNAME and TWINE_PASSW
 demo: install  ## The end-to-end merchant flow against the local Trustly simulator
 	PYTHONPATH=overlays:generated $(PY) examples/merchant_flow.py
 
-bench: install  ## Benchmarks against raw httpx, printed as a table (reported, not pass/fail)
-	$(PY) bench/run.py
+bench: install  ## Per-call and async budgets vs raw httpx, aiohttp and the default generator (a table, JSON in .bench/)
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:  ## Remove build output and caches (keeps .venv and node_modules)
 	rm -rf dist build .cache .mypy_cache .pytest_cache .ruff_cache

@@ -11,11 +11,13 @@ import pytest
 
 import trustly
 from trustly.models import Event
-from trustly.testing import Simulator, SimulatorServer
+from trustly.testing import Realism, Simulator, SimulatorServer
 from trustly.webhooks import WebhookHandler
 
 ACCESS_ID = "it-access-id"
 ACCESS_KEY = "it-access-key-secret"
+REALISM = Realism()
+"""Every simulator that a client talks to in this suite answers as untidily as Trustly may."""
 
 
 class _Quiet(WSGIRequestHandler):
@@ -61,7 +63,9 @@ def endpoint() -> Iterator[Endpoint]:
 
 @pytest.fixture
 def sim(endpoint: Endpoint) -> Iterator[Simulator]:
-    s = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url, time_scale=0.005)
+    s = Simulator(
+        access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url, time_scale=0.005, realism=REALISM
+    )
     yield s
     s.close()
 

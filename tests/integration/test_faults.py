@@ -26,7 +26,7 @@ from trustly.models import (
 from trustly.testing import Fault, Simulator, SimulatorServer
 
 from ..conftest import REPORT
-from .conftest import ACCESS_ID, ACCESS_KEY
+from .conftest import ACCESS_ID, ACCESS_KEY, REALISM
 from .flows import authorized, captured, establish
 
 pytestmark = pytest.mark.integration
@@ -103,7 +103,7 @@ OPERATIONS: dict[str, Scenario] = {
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[tuple[Simulator, SimulatorServer]]:
-    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, time_scale=0.001)
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, time_scale=0.001, realism=REALISM)
     with SimulatorServer(sim) as server:
         yield sim, server
     sim.close()

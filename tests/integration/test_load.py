@@ -13,7 +13,7 @@ import trustly
 from trustly.testing import Simulator, SimulatorServer
 
 from ..conftest import REPORT
-from .conftest import ACCESS_ID, ACCESS_KEY
+from .conftest import ACCESS_ID, ACCESS_KEY, REALISM
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ def _settle(server: SimulatorServer, timeout: float = 5.0) -> None:
 
 
 def test_sequential_and_concurrent_calls_leak_nothing() -> None:
-    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, check_responses=False)
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, check_responses=False, realism=REALISM)
     with SimulatorServer(sim) as server:
         fds_before = _open_fds()
         started = time.perf_counter()

@@ -20,7 +20,7 @@ from trustly.models import (
 )
 from trustly.testing import Simulator, SimulatorServer, SimulatorTransport
 
-from .conftest import ACCESS_ID, ACCESS_KEY, Endpoint
+from .conftest import ACCESS_ID, ACCESS_KEY, REALISM, Endpoint
 from .flows import authorized, captured, establish
 
 pytestmark = pytest.mark.integration
@@ -86,7 +86,9 @@ def test_wrong_credentials_are_an_authentication_error(server: SimulatorServer) 
 
 def test_notifications_are_retried_until_acknowledged(client: trustly.TrustlyClient) -> None:
     endpoint = Endpoint(fail_first=2)
-    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url, time_scale=0.002)
+    sim = Simulator(
+        access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url, time_scale=0.002, realism=REALISM
+    )
     try:
         with SimulatorServer(sim) as server:
             with trustly.TrustlyClient(base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY) as c:
@@ -183,7 +185,7 @@ def test_https_with_a_custom_ca(sim: Simulator) -> None:
 async def test_async_flow_over_the_in_process_transport() -> None:
     from trustly.testing import AsyncSimulatorTransport
 
-    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY)
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, realism=REALISM)
     async with trustly.AsyncTrustlyClient(
         base_url="http://127.0.0.1/api/v1",
         access_id=ACCESS_ID,
@@ -211,7 +213,7 @@ async def test_async_flow_over_the_in_process_transport() -> None:
 
 
 def test_sync_transport_without_sockets() -> None:
-    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY)
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, realism=REALISM)
     with trustly.TrustlyClient(
         base_url="http://127.0.0.1/api/v1",
         access_id=ACCESS_ID,

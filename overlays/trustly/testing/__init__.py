@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._faults import Fault, FaultPlan
+    from ._realism import Realism
     from ._server import SimulatorServer
     from ._simulator import Reply, Simulator
     from ._transport import AsyncSimulatorTransport, SimulatorTransport
@@ -32,6 +33,7 @@ __all__ = [
     "AsyncSimulatorTransport",
     "Fault",
     "FaultPlan",
+    "Realism",
     "Reply",
     "Simulator",
     "SimulatorServer",
@@ -42,6 +44,7 @@ _MODULES = {
     "AsyncSimulatorTransport": "._transport",
     "Fault": "._faults",
     "FaultPlan": "._faults",
+    "Realism": "._realism",
     "Reply": "._simulator",
     "Simulator": "._simulator",
     "SimulatorServer": "._server",

@@ -24,6 +24,7 @@ from ._data import StaticData
 from ._faults import Fault, FaultPlan
 from ._ledger import CAPTURE, COMPLETED, PROCESSED, REPRESENTMENT, ApiError, Ledger, now_ms
 from ._notifier import Notifier
+from ._realism import Realism
 from ._validate import Route, load_routes
 
 __all__ = ["Reply", "Simulator"]
@@ -55,6 +56,7 @@ class Simulator:
         time_scale: Seconds of real time per simulated minute (settlement, notification retries).
         check_responses: Validate every 200 body against the spec and answer 500 if it does not fit
             (a simulator bug); on by default, off for load tests.
+        realism: Answer as untidily as Trustly's docs allow (see `Realism`); None sends tidy answers.
     """
 
     def __init__(
@@ -67,8 +69,10 @@ class Simulator:
         time_scale: float = 0.01,
         base_url: str = "http://127.0.0.1",
         check_responses: bool = True,
+        realism: Realism | None = None,
     ) -> None:
         self.check_responses = check_responses
+        self.realism = realism
         self.access_id = access_id
         self._access_key = access_key
         self.merchant_id = merchant_id
@@ -150,6 +154,7 @@ class Simulator:
             path = path[len("/api/v1") :] or "/"
         if path.startswith("/simulator/authorize/") and method.upper() == "POST":
             return self._lightbox(path.rsplit("/", 1)[-1], body)
+        route: Route | None = None
         try:
             route, params = self._route(method.upper(), path)
             if headers.get("authorization") != self._expected_auth:
@@ -174,13 +179,18 @@ class Simulator:
             problem = route.response_problem(result) if self.check_responses else None
             if problem is not None:
                 raise ApiError(500, 100, f"simulator bug: the {route.operation_id} answer breaks the spec: {problem}")
-            reply = self._json(200, result)
+            reply = self._json(200, self._untidy(route, 200, result))
             reply.fault = fault
             return reply
         except MethodNotAllowed as error:
             return self._json(405, error.body(), {"Allow": ", ".join(sorted(set(error.allowed)))})
         except ApiError as error:
-            return self._json(error.status, error.body())
+            return self._json(error.status, self._untidy(route, error.status, error.body()))
+
+    def _untidy(self, route: Route | None, status: int, body: Any) -> Any:
+        if self.realism is None or route is None:
+            return body
+        return self.realism.answer(route.operation_id, status, body, route.response_schema)
 
     def _lightbox(self, transaction_id: str, body: bytes) -> Reply:
         """The customer's side, over HTTP: form fields `username` and `password` (Demo Bank rules)."""

@@ -60,6 +60,14 @@ EVENT_MODELS: Mapping[str, str] = {
     "Refresh": "RefreshEvent",
     "Update": "UpdateEvent",
     "VerifyCustomer": "VerifyCustomerEvent",
+    "Process": "ProcessEvent",
+    "Cancel": "CancelEvent",
+    "Cancelled": "CancelEvent",
+    "Deny": "DenyEvent",
+    "Refund": "RefundEvent",
+    "Reverse": "ReverseEvent",
+    "Reconcile": "ReconcileEvent",
+    "CONSENT_REVOKED": "ConsentRevokedEvent",
 }
 """eventType -> model name in `trustly.models`; any other type parses as the generic `Event`."""
 
