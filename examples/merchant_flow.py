@@ -4,8 +4,9 @@
 
 What a merchant backend does, step by step, with the real client over HTTP:
 sign the Establish Data, establish, let the customer authorize at the bank (simulated),
-verify the redirect and the Authorize notification, capture with the split token, wait for the
-completion notification, refund part of it and list the transactions with auto-paging.
+verify the redirect and the Authorize notification, capture with the split token, follow it
+through Processed to Completed (the simulator's clock jumps over the days ACH settlement takes),
+refund part of it and list the transactions with auto-paging.
 
 To run it against the Trustly sandbox instead, replace the simulator with
 `TrustlyClient(environment=Environment.SANDBOX)` and real credentials, and authorize in the Lightbox.
@@ -53,14 +54,14 @@ def main() -> int:
     events: queue.Queue[Event] = queue.Queue()
     # The endpoint stores each verified notification; a worker hands every event to us once.
     # (Several processes or hosts: SQLiteInbox / PostgresInbox instead of the in-memory inbox.)
+    # max_age=None: the simulator's clock jumps days ahead of the wall clock the freshness check
+    # reads, so its later notifications would look as if they came from the future.
     inbox = InMemoryInbox()
-    webhooks = WebhookHandler(access_key=ACCESS_KEY, access_id="demo-access-id", inbox=inbox)
+    webhooks = WebhookHandler(access_key=ACCESS_KEY, access_id="demo-access-id", inbox=inbox, max_age=None)
     worker = InboxWorker(inbox, events.put, poll_interval=0.05).start()
     notification_url, endpoint = start_notification_endpoint(webhooks)
 
-    simulator = Simulator(
-        access_id="demo-access-id", access_key=ACCESS_KEY, notification_url=notification_url, time_scale=0.02
-    )
+    simulator = Simulator(access_id="demo-access-id", access_key=ACCESS_KEY, notification_url=notification_url)
     with (
         SimulatorServer(simulator) as server,
         trustly.TrustlyClient(base_url=server.base_url, access_id="demo-access-id", access_key=ACCESS_KEY) as client,
@@ -109,15 +110,24 @@ def main() -> int:
         )
         print(f"5. capture {capture.transaction_id}: {capture.status.name}, {capture.amount} {capture.currency}")
 
+        # 4. ACH takes days; the simulator's clock jumps over them.
+        simulator.advance(hours=1)
+        processed = wait_for(events, "Process", capture.transaction_id)
+        status = client.transactions.get(capture.transaction_id).status.name
+        print(f"6. an hour later: Process notification {processed.event_id}, capture {status}")
+        simulator.advance(days=3)
         completed = wait_for(events, "Completed", capture.transaction_id)
-        print(f"6. Completed notification {completed.event_id}: the money moved")
+        status = client.transactions.get(capture.transaction_id).status.name
+        print(f"7. three days later: Completed notification {completed.event_id}, capture {status}: the money moved")
 
+        # 5. Refunds are accepted once the capture is completed.
         refund = client.transactions.refund(
             capture.transaction_id, body=RefundRequest(merchant_reference=f"{order}-refund-1", amount="10.00")
         )
-        print(f"7. refund {refund.transaction_id}: {refund.status.name}, {refund.amount} {refund.currency}")
+        status = client.transactions.get(capture.transaction_id).status.name
+        print(f"8. refund {refund.transaction_id}: {refund.status.name}, {refund.amount}; the capture is now {status}")
 
-        print("8. transactions, newest first (auto-paging 2 at a time):")
+        print("9. transactions, newest first (auto-paging 2 at a time):")
         for transaction in client.transactions.list_all(page_size=2):
             print(
                 f"   {transaction.transaction_id}  {transaction.transaction_type.name:<9} "

@@ -36,6 +36,7 @@ def test_expected_public_names() -> None:
         "DuplicateRequestError",
         "AmbiguousOutcomeError",
         "ResponseValidationError",
+        "ResponseTooLargeError",
         "SignatureVerificationError",
         "InvalidRequestError",
         "ConfigurationError",

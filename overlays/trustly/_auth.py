@@ -15,7 +15,7 @@ import httpx
 
 from ._errors import ConfigurationError
 
-__all__ = ["CORRELATION_EXTENSION", "CORRELATION_HEADER", "BasicAuth", "Credentials"]
+__all__ = ["CORRELATION_EXTENSION", "CORRELATION_HEADER", "BasicAuth", "Credentials", "without_key_frames"]
 
 CORRELATION_HEADER = "X-Correlation-Id"
 """Header carrying the id of one logical call; the same on every retry of that call."""
@@ -92,3 +92,18 @@ class BasicAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return f"BasicAuth(access_id={self._access_id!r})"
+
+
+def without_key_frames(error: Exception) -> Exception:
+    """The error with its own and its causes' tracebacks dropped.
+
+    For errors from code that held the access key in a local variable (signing, redirect
+    checks): error reporters (Sentry and the like) record the locals of every traceback frame.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+    return error

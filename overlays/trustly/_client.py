@@ -8,10 +8,6 @@ client's sender, which applies that policy and turns every failure into a `Trust
 
 from __future__ import annotations
 
-import os
-import platform
-import ssl
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
@@ -32,14 +28,27 @@ if TYPE_CHECKING:
         TransactionsResource,
     )
 
-from ._auth import CORRELATION_HEADER, BasicAuth, Credentials
+from ._auth import CORRELATION_HEADER, without_key_frames
+from ._call import CallPolicy, lookup_keys
 from ._encoding import check_content_types
-from ._environment import Environment, resolve_base_url
-from ._errors import AmbiguousOutcomeError, ConfigurationError, InvalidRequestError
-from ._reconcile import RESOLVABLE, as_response, find_transaction, find_transaction_async
-from ._sender import AsyncSender, CallPolicy, InFlightLimit, SyncSender, merchant_reference_of, path_parameter
+from ._environment import Environment
+from ._errors import AmbiguousOutcomeError, InvalidRequestError
+from ._pool import AsyncPool, SyncPool
+from ._reconcile import as_response, find_transaction, find_transaction_async
+from ._sender import AsyncSender, InFlightLimit, SyncSender
+from ._settings import (
+    DEFAULT_DEADLINE,
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    Settings,
+    TimeoutArg,
+    Verify,
+    check_deadline,
+    check_max_retries,
+    check_timeout,
+)
 from ._signatures import Algorithm, sign_establish_data, verify_redirect
-from ._version import __version__
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -50,60 +59,6 @@ __all__ = [
     "TrustlyClient",
 ]
 
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=10.0)
-"""30 s to read a response, 5 s to connect, 10 s to wait for a pooled connection."""
-
-DEFAULT_MAX_RETRIES = 2
-"""Retries after the first attempt, for failures that are safe to retry."""
-
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-"""Connection pool limits: httpx's own defaults."""
-
-DEFAULT_DEADLINE = 90.0
-"""Seconds one call may take across all its attempts and the waits between them."""
-
-USER_AGENT = f"trustly-api-client/{__version__} Python/{platform.python_version()} httpx/{httpx.__version__}"
-
-Verify = bool | str | ssl.SSLContext
-TimeoutArg = float | httpx.Timeout | None
-
-
-def _timeout(value: TimeoutArg) -> httpx.Timeout:
-    if isinstance(value, httpx.Timeout):
-        return value
-    if value is None:
-        return DEFAULT_TIMEOUT
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigurationError(f"timeout must be a positive number of seconds or an httpx.Timeout, not {value!r}")
-    return httpx.Timeout(float(value), connect=min(5.0, float(value)))
-
-
-def _deadline(value: float | None) -> float:
-    if value is None:
-        return DEFAULT_DEADLINE
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigurationError(f"deadline must be a positive number of seconds, not {value!r}")
-    return float(value)
-
-
-def _max_retries(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigurationError(f"max_retries must be a whole number >= 0, not {value!r}")
-    return value
-
-
-def _ssl_context(verify: Verify) -> ssl.SSLContext:
-    # httpx deprecates a CA-file path for `verify`; build the context here instead.
-    if isinstance(verify, ssl.SSLContext):
-        return verify
-    if verify is False:
-        raise ConfigurationError("TLS verification cannot be turned off; pass a CA bundle or an SSLContext instead")
-    if isinstance(verify, str):
-        if not os.path.exists(verify):
-            raise ConfigurationError(f"CA bundle {verify!r} does not exist")
-        return ssl.create_default_context(cafile=verify)
-    return ssl.create_default_context()
-
 
 def _reference(error: AmbiguousOutcomeError) -> str:
     if not error.merchant_reference:
@@ -111,93 +66,10 @@ def _reference(error: AmbiguousOutcomeError) -> str:
     return error.merchant_reference
 
 
-def _resolution_keys(op: Operation, request: dict[str, Any]) -> tuple[str, str | None] | None:
-    reference = merchant_reference_of(request)
-    if op.operation_id not in RESOLVABLE or reference is None:
-        return None
-    return reference, path_parameter(op.path, str(request.get("url", "")), "transactionId")
-
-
-class _Pool:
-    """The httpx client shared by a client and its `with_options` copies.
-
-    It is built on first use and rebuilt when the process id changes, because connections
-    inherited through fork() are shared with the parent and must not be reused.
-    """
-
-    def __init__(self, factory: Any) -> None:
-        self._factory = factory
-        self._lock = threading.Lock()
-        self._client: Any = None
-        self._pid = 0
-        self.closed = False
-
-    def get(self) -> Any:
-        if self.closed:
-            raise ConfigurationError("this client was closed; create a new one")
-        pid = os.getpid()
-        if self._client is None or self._pid != pid:
-            with self._lock:
-                if self._client is None or self._pid != pid:
-                    self._client = self._factory()
-                    self._pid = pid
-        return self._client
-
-    def take(self) -> Any:
-        """Mark the pool closed and hand back the httpx client to close (None if never built)."""
-        with self._lock:
-            client, self._client = self._client, None
-            self.closed = True
-        return client if self._pid == os.getpid() else None
-
-
-class _Settings:
-    """What both client classes accept, checked once at construction."""
-
-    def __init__(
-        self,
-        *,
-        access_id: str | None,
-        access_key: str | None,
-        environment: Environment | str | None,
-        base_url: str | httpx.URL | None,
-        timeout: TimeoutArg,
-        max_retries: int,
-        deadline: float | None,
-        verify: Verify,
-        headers: dict[str, str] | None,
-        limits: httpx.Limits | None,
-        content_types: Mapping[str, str] | None = None,
-    ) -> None:
-        self.credentials = Credentials.from_env(access_id, access_key)
-        self.base_url = resolve_base_url(environment, base_url)
-        self.policy = CallPolicy(
-            timeout=_timeout(timeout),
-            max_retries=_max_retries(max_retries),
-            deadline=_deadline(deadline),
-            content_types=check_content_types(content_types),
-        )
-        self.ssl_context = _ssl_context(verify)
-        self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
-        self.limits = limits if limits is not None else DEFAULT_LIMITS
-
-    def httpx_kwargs(self) -> dict[str, Any]:
-        return {
-            "base_url": self.base_url,
-            "auth": BasicAuth(self.credentials),
-            "headers": self.headers,
-            "timeout": self.policy.timeout,
-            "verify": self.ssl_context,
-            "follow_redirects": False,
-            "limits": self.limits,
-            "trust_env": True,
-        }
-
-
 class _ClientBase:
     """What the sync and async clients share: settings, signing and their public identity."""
 
-    _settings: _Settings
+    _settings: Settings
     _policy: CallPolicy
 
     @property
@@ -215,13 +87,19 @@ class _ClientBase:
 
         `data` uses Trustly's field names (`merchantId`, `amount`, `customer`: {...}, ...).
         """
-        return sign_establish_data(
-            {**data, "accessId": self.access_id}, self._settings.credentials.reveal_key(), algorithm
-        )
+        try:
+            return sign_establish_data(
+                {**data, "accessId": self.access_id}, self._settings.credentials.reveal_key(), algorithm
+            )
+        except Exception as error:
+            raise without_key_frames(error)  # noqa: B904 - the same error, its key-holding frames dropped
 
     def verify_redirect(self, url: str, *, merchant_reference: str | None = None) -> RedirectParameters:
         """Check a returnUrl / cancelUrl redirect's signature with this client's key; return its parameters."""
-        return verify_redirect(url, self._settings.credentials.reveal_key(), merchant_reference=merchant_reference)
+        try:
+            return verify_redirect(url, self._settings.credentials.reveal_key(), merchant_reference=merchant_reference)
+        except Exception as error:
+            raise without_key_frames(error)  # noqa: B904 - the same error, its key-holding frames dropped
 
     def _paged(self, tag: str, name: str) -> Any:
         # Ours replace the generated list resources; built on first use, then a dict lookup.
@@ -240,9 +118,9 @@ class _ClientBase:
         content_types: Mapping[str, str] | None = None,
     ) -> CallPolicy:
         return self._policy.replace(
-            timeout=_timeout(timeout) if timeout is not None else None,
-            max_retries=_max_retries(max_retries) if max_retries is not None else None,
-            deadline=_deadline(deadline) if deadline is not None else None,
+            timeout=check_timeout(timeout) if timeout is not None else None,
+            max_retries=check_max_retries(max_retries) if max_retries is not None else None,
+            deadline=check_deadline(deadline) if deadline is not None else None,
             # A choice equal to the spec's default undoes an earlier switch of this client.
             content_types=None
             if content_types is None
@@ -250,7 +128,13 @@ class _ClientBase:
         )
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={str(self.base_url)!r}, access_id={self.access_id!r})"
+        # Never raises, even on a client whose __init__ failed half-way (debuggers, error reporters).
+        settings = self.__dict__.get("_settings")
+        if settings is None:
+            return f"{type(self).__name__}(<not configured>)"
+        return (
+            f"{type(self).__name__}(base_url={str(settings.base_url)!r}, access_id={settings.credentials.access_id!r})"
+        )
 
 
 class TrustlyClient(_ClientBase, Api):
@@ -278,6 +162,13 @@ class TrustlyClient(_ClientBase, Api):
         transport: An httpx transport to send through (tests, proxies, `httpx.MockTransport`).
         headers: Extra headers for every request.
         limits: Connection pool limits; default `DEFAULT_LIMITS` (httpx's: 100 connections, 20 kept alive).
+        unique_merchant_references: True only if your Trustly account is configured for idempotency
+            (Trustly refuses a repeated merchantReference with code 210). Then capture, capture/preAuth
+            and deposit are retried after a failure that may have reached Trustly. False (the default)
+            never resends them: the client looks the transaction up by merchantReference within the
+            remaining deadline and returns it, or raises `AmbiguousOutcomeError`.
+        max_response_bytes: The longest answer read; longer ones raise `ResponseTooLargeError`
+            (16 MiB by default).
         content_types: Per operation id, the body media type to send instead of the spec's, e.g.
             `{"transactions_deposit": "application/x-www-form-urlencoded"}`; only the alternative
             the spec names for the operation is accepted (see `trustly._encoding`).
@@ -297,9 +188,11 @@ class TrustlyClient(_ClientBase, Api):
         transport: httpx.BaseTransport | None = None,
         headers: dict[str, str] | None = None,
         limits: httpx.Limits | None = None,
+        unique_merchant_references: bool = False,
+        max_response_bytes: int | None = None,
         content_types: Mapping[str, str] | None = None,
     ) -> None:
-        settings = _Settings(
+        settings = Settings(
             access_id=access_id,
             access_key=access_key,
             environment=environment,
@@ -310,16 +203,18 @@ class TrustlyClient(_ClientBase, Api):
             verify=verify,
             headers=headers,
             limits=limits,
+            unique_merchant_references=unique_merchant_references,
+            max_response_bytes=max_response_bytes,
             content_types=content_types,
         )
-        pool = _Pool(lambda: httpx.Client(transport=transport, **settings.httpx_kwargs()))
+        pool = SyncPool(lambda: httpx.Client(transport=transport, **settings.httpx_kwargs()))
         self._init(settings, pool, settings.policy)
 
-    def _init(self, settings: _Settings, pool: _Pool, policy: CallPolicy) -> None:
+    def _init(self, settings: Settings, pool: SyncPool, policy: CallPolicy) -> None:
         self._settings = settings
         self._pool = pool
         self._policy = policy
-        super().__init__(SyncSender(pool.get, policy, resolve_duplicate=self._resolve_duplicate))
+        super().__init__(SyncSender(pool.get, policy, lookup=self._look_up))
 
     def with_options(
         self,
@@ -347,11 +242,14 @@ class TrustlyClient(_ClientBase, Api):
         reference = _reference(error)
         return find_transaction(self, reference, error.transaction_id)
 
-    def _resolve_duplicate(self, op: Operation, request: dict[str, Any], correlation_id: str) -> httpx.Response | None:
-        keys = _resolution_keys(op, request)
+    def _look_up(
+        self, op: Operation, request: dict[str, Any], correlation_id: str, remaining: float
+    ) -> httpx.Response | None:
+        # Resolving a 210 or reading before a retry: within what is left of the call's deadline.
+        keys = lookup_keys(op, request)
         if keys is None:
             return None
-        found = find_transaction(self, *keys)
+        found = find_transaction(self.with_options(deadline=remaining), *keys)
         return None if found is None else as_response(found, correlation_id, CORRELATION_HEADER)
 
     @property
@@ -409,9 +307,11 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         transport: httpx.AsyncBaseTransport | None = None,
         headers: dict[str, str] | None = None,
         limits: httpx.Limits | None = None,
+        unique_merchant_references: bool = False,
+        max_response_bytes: int | None = None,
         content_types: Mapping[str, str] | None = None,
     ) -> None:
-        settings = _Settings(
+        settings = Settings(
             access_id=access_id,
             access_key=access_key,
             environment=environment,
@@ -422,18 +322,20 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             verify=verify,
             headers=headers,
             limits=limits,
+            unique_merchant_references=unique_merchant_references,
+            max_response_bytes=max_response_bytes,
             content_types=content_types,
         )
-        pool = _Pool(lambda: httpx.AsyncClient(transport=transport, **settings.httpx_kwargs()))
+        pool = AsyncPool(lambda: httpx.AsyncClient(transport=transport, **settings.httpx_kwargs()))
         # Bursts larger than the pool wait in our queue, not inside httpx's (see InFlightLimit).
         self._init(settings, pool, settings.policy, InFlightLimit(settings.limits.max_connections))
 
-    def _init(self, settings: _Settings, pool: _Pool, policy: CallPolicy, in_flight: InFlightLimit) -> None:
+    def _init(self, settings: Settings, pool: AsyncPool, policy: CallPolicy, in_flight: InFlightLimit) -> None:
         self._settings = settings
         self._pool = pool
         self._policy = policy
         self._in_flight = in_flight
-        super().__init__(AsyncSender(pool.get, policy, self._resolve_duplicate, in_flight))
+        super().__init__(AsyncSender(pool.get, policy, self._look_up, in_flight))
 
     def with_options(
         self,
@@ -453,13 +355,13 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         """Look up the transaction an ambiguous request would have created (see `TrustlyClient.reconcile`)."""
         return await find_transaction_async(self, _reference(error), error.transaction_id)
 
-    async def _resolve_duplicate(
-        self, op: Operation, request: dict[str, Any], correlation_id: str
+    async def _look_up(
+        self, op: Operation, request: dict[str, Any], correlation_id: str, remaining: float
     ) -> httpx.Response | None:
-        keys = _resolution_keys(op, request)
+        keys = lookup_keys(op, request)
         if keys is None:
             return None
-        found = await find_transaction_async(self, *keys)
+        found = await find_transaction_async(self.with_options(deadline=remaining), *keys)
         return None if found is None else as_response(found, correlation_id, CORRELATION_HEADER)
 
     @property

@@ -7,6 +7,7 @@ Our exception hierarchy:
   + InvalidRequestError         an argument is invalid; nothing was sent (also a ValueError)
   + APIConnectionError          no usable HTTP answer arrived
   | - APITimeoutError
+  | - ResponseTooLargeError     the answer is longer than the client's size cap
   + AmbiguousOutcomeError       a money-moving request may or may not have been applied
   + APIStatusError              Trustly answered with an error status
   | - BadRequestError           400
@@ -54,6 +55,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "SignatureVerificationError",
     "TrustlyError",
@@ -64,7 +66,22 @@ DUPLICATE_REQUEST_CODE = 210
 
 
 class TrustlyError(Exception):
-    """The root of every error this package raises."""
+    """The root of every error this package raises.
+
+    Every error pickles with its fields (Celery results, multiprocessing queues): the keyword
+    arguments our subclasses take do not survive `Exception`'s default pickling, which calls
+    the class with `args` alone.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[TrustlyError], args: tuple[Any, ...], state: dict[str, Any]) -> TrustlyError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigurationError(TrustlyError, ValueError):
@@ -92,6 +109,14 @@ class APIConnectionError(TrustlyError):
 
 class APITimeoutError(APIConnectionError):
     """A timeout or the call's deadline expired before a response arrived."""
+
+
+class ResponseTooLargeError(APIConnectionError):
+    """The answer was longer than `max_response_bytes`; it was not read to its end.
+
+    Retrying would bring the same answer, so the call ends here; for a request that moves
+    money this error is the cause of an `AmbiguousOutcomeError`.
+    """
 
 
 class AmbiguousOutcomeError(TrustlyError):

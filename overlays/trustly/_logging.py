@@ -5,19 +5,24 @@ to stderr without configuring logging; otherwise attach handlers to `logging.get
 as usual. Records name the method, the path template (never the filled-in path, which can
 hold ids), status, attempt, elapsed time and correlation id. Bodies, headers and credentials
 are never logged.
+
+httpx logs each request's full URL at INFO on its own `httpx` logger. List filters can put
+bank account and routing numbers in that URL, so importing `trustly` adds a filter to that
+logger which masks the values of those query parameters in every record it emits.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from typing import TYPE_CHECKING
 
 import httpx
 
 if TYPE_CHECKING:
-    from ._sender import _Call
+    from ._call import _Call
 
 __all__ = ["logger"]
 
@@ -27,6 +32,37 @@ logger = logging.getLogger("trustly")
 logger.addHandler(logging.NullHandler())
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
+
+# A query parameter whose name mentions an account or routing number, up to its value's end.
+_BANK_PARAMETER = re.compile(r"([?&][^=&#\s]*(?:accountnumber|routingnumber)[^=&#\s]*=)[^&#\s\"']*", re.IGNORECASE)
+
+
+def _mask(value: object) -> object:
+    if isinstance(value, str | httpx.URL):
+        text = str(value)
+        masked = _BANK_PARAMETER.sub(r"\1***", text)
+        return masked if masked != text else value
+    return value
+
+
+class _BankDetailsFilter(logging.Filter):
+    """Masks account and routing numbers in the URLs httpx logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_mask(arg) for arg in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = str(_mask(record.msg))
+        return True
+
+
+def _install_bank_details_filter() -> None:
+    httpx_logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _BankDetailsFilter) for f in httpx_logger.filters):
+        httpx_logger.addFilter(_BankDetailsFilter())
+
+
+_install_bank_details_filter()
 
 
 def _configure_from_env() -> None:

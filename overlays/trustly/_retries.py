@@ -6,7 +6,8 @@ Every operation carries a retry class from the spec (`x-trustly-retry`, compiled
 - NOT_SENT: the request never reached Trustly (connect error, pool timeout) or Trustly
   refused it without applying it (429). Retrying is safe for every operation.
 - MAYBE_APPLIED: the request may have been applied (read timeout, connection reset after
-  sending, 5xx). Retried only for SAFE and IDEMPOTENT operations.
+  sending, 5xx, an answer whose body cannot be decoded). Retried only for SAFE and IDEMPOTENT
+  operations.
 - FATAL: retrying cannot help (an unsupported URL scheme, a proxy refusal, a malformed request).
 
 httpx-retries is not used: it retries inside the transport by method and status, below the
@@ -38,6 +39,8 @@ _MAYBE_APPLIED_ERRORS = (
     httpx.ReadError,
     httpx.WriteError,
     httpx.RemoteProtocolError,
+    # A status line arrived but the body could not be decoded: the request was received.
+    httpx.DecodingError,
 )
 
 

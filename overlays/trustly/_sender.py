@@ -1,22 +1,25 @@
-"""How one logical call becomes one or more HTTP attempts.
+"""How one logical call becomes one or more HTTP attempts, and why nothing untyped escapes it.
 
-The generated facade builds a request and hands it to a sender. The sender validates the
-arguments, adds a correlation id, sends through the client's pooled httpx client, retries
-only where retrying cannot move money twice, and turns every failure into a `TrustlyError`.
+The generated facade hands the sender an operation id, the generated function that builds the
+request and the caller's arguments. The sender builds and checks the request, adds a
+correlation id, sends through the client's pooled httpx client, reads the answer within the
+size cap and the call's deadline, retries only where retrying cannot move money twice, and
+decides with `_call._Call` what each outcome means.
 
-The decisions live in `_Call`, shared by the sync and async senders; they differ only in
-how they wait and send.
+The invariant, enforced once in `send` (sync and async) rather than per exception: a call ends
+with the decoded result, a `TrustlyError` raised before anything was sent, an
+`AmbiguousOutcomeError` for a money-moving request that may have arrived, or a typed error
+after a final answer. Any other exception is mapped by how far the call got (`Phase`).
+Cancellation (and KeyboardInterrupt) propagates as it is; when it interrupts a money-moving
+request that may have arrived, the `AmbiguousOutcomeError` is chained to it as its cause and
+logged as a warning on the `trustly` logger.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from types import MappingProxyType
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import unquote
 
 import httpx
 
@@ -25,235 +28,75 @@ from trustly_api_client.types import InvalidFieldError
 
 from . import _logging
 from ._auth import CORRELATION_EXTENSION
-from ._encoding import encode_as
-from ._errors import (
-    AmbiguousOutcomeError,
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    DuplicateRequestError,
-    InvalidRequestError,
-    ResponseValidationError,
-    TrustlyError,
-    make_status_error,
-)
-from ._retries import Outcome, RetryPolicy, classify_exception, classify_status, parse_retry_after
-from ._validation import prepare_request
+from ._call import CallPolicy, NeedsLookup, Phase, _Call
+from ._errors import InvalidRequestError, ResponseTooLargeError, ResponseValidationError, TrustlyError
+from ._validation import check_path_arguments
 
-__all__ = ["AsyncSender", "CallPolicy", "InFlightLimit", "SyncSender", "merchant_reference_of", "path_parameter"]
+__all__ = ["AsyncSender", "InFlightLimit", "SyncSender", "decode"]
 
 T = TypeVar("T")
 
-
-@dataclass(frozen=True, slots=True)
-class CallPolicy:
-    """Timeouts and retries for a call; `with_options` makes a changed copy."""
-
-    timeout: httpx.Timeout
-    max_retries: int
-    deadline: float
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    content_types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    """Operations whose body is sent with another media type than the spec's (see `_encoding`)."""
-    longest_timeout: float = field(init=False, repr=False, compare=False)
-    """The longest single timeout of an attempt (infinite when one is unbounded)."""
-
-    def __post_init__(self) -> None:
-        values = (self.timeout.connect, self.timeout.read, self.timeout.write, self.timeout.pool)
-        longest = float("inf") if None in values else max(v for v in values if v is not None)
-        object.__setattr__(self, "longest_timeout", longest)  # frozen: computed once, read per attempt
-
-    def replace(
-        self,
-        *,
-        timeout: httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        content_types: Mapping[str, str] | None = None,
-    ) -> CallPolicy:
-        changes: dict[str, Any] = {}
-        if content_types is not None:
-            changes["content_types"] = MappingProxyType(dict(content_types))
-        if timeout is not None:
-            changes["timeout"] = timeout
-        if max_retries is not None:
-            changes["max_retries"] = max_retries
-        if deadline is not None:
-            changes["deadline"] = deadline
-        return replace(self, **changes)
+Build = Callable[..., dict[str, Any]]
+Lookup = Callable[[Operation, dict[str, Any], str, float], httpx.Response | None]
+AsyncLookup = Callable[[Operation, dict[str, Any], str, float], Awaitable[httpx.Response | None]]
 
 
-DuplicateResolver = Callable[[Operation, dict[str, Any], str], httpx.Response | None]
+def _start(operation_id: str, build: Build, arguments: dict[str, Any], policy: CallPolicy) -> _Call:
+    op = OPERATIONS.get(operation_id)
+    if op is None:
+        raise InvalidRequestError("operation_id", f"{operation_id!r} is not an operation of this API")
+    check_path_arguments(op, arguments)
+    return _Call(operation_id, build(**arguments), policy)
 
 
-class _Call:
-    """The state of one logical call across its attempts."""
-
-    __slots__ = ("attempt", "correlation_id", "deadline", "maybe_applied", "op", "policy", "request", "started")
-
-    def __init__(self, operation_id: str, request: dict[str, Any], policy: CallPolicy) -> None:
-        self.op = OPERATIONS[operation_id]
-        self.policy = policy
-        self.request = prepare_request(self.op, request)
-        switched = policy.content_types.get(operation_id)
-        if switched is not None:
-            self.request = encode_as(self.request, switched)
-        self.correlation_id = os.urandom(16).hex()
-        # BasicAuth copies this into the X-Correlation-Id header of every attempt; setting it
-        # there is cheaper than merging one more header into each request.
-        self.request["extensions"] = {CORRELATION_EXTENSION: self.correlation_id}
-        self.attempt = 0
-        self.started = time.monotonic()
-        self.deadline = self.started + policy.deadline
-        self.maybe_applied = False  # an earlier attempt may have reached Trustly
-
-    # -- attempt bookkeeping -------------------------------------------------------------
-    def next_timeout(self) -> httpx.Timeout:
-        """The timeout for the next attempt: the policy's, cut to what is left of the deadline."""
-        self.attempt += 1
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise self._final(APITimeoutError(self._describe("deadline exceeded"), correlation_id=self.correlation_id))
-        t = self.policy.timeout
-        if remaining >= self.policy.longest_timeout:
-            return t
-
-        def cut(value: float | None) -> float:
-            return remaining if value is None else min(value, remaining)
-
-        return httpx.Timeout(connect=cut(t.connect), read=cut(t.read), write=cut(t.write), pool=cut(t.pool))
-
-    def _can_retry(self, outcome: Outcome) -> bool:
-        if self.attempt > self.policy.max_retries:
-            return False
-        if outcome is Outcome.NOT_SENT:
-            return True
-        return self.op.retry is not RetryClass.UNSAFE
-
-    def _delay(self, retry_after: float | None) -> float | None:
-        """Seconds to wait before the next attempt, or None when the deadline leaves no room."""
-        delay = self.policy.retry.delay(self.attempt, retry_after)
-        if time.monotonic() + delay >= self.deadline:
-            return None
-        return delay
-
-    # -- outcomes ------------------------------------------------------------------------
-    def on_exception(self, exc: Exception) -> float:
-        """Decide after a transport failure: the delay before retrying, or raise."""
-        outcome = classify_exception(exc)
-        self._log_attempt(None, exc)
-        if outcome is Outcome.MAYBE_APPLIED:
-            self.maybe_applied = True
-        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-        error = cls(self._describe(f"{type(exc).__name__}: {exc}"), correlation_id=self.correlation_id)
-        error.__cause__ = exc
-        if outcome is not Outcome.FATAL and self._can_retry(outcome):
-            delay = self._delay(None)
-            if delay is not None:
-                return delay
-        raise self._final(error)
-
-    def on_response(self, response: httpx.Response) -> float | None:
-        """Decide after a response: None to return it, a delay to retry, or raise."""
-        self._log_attempt(response, None)
-        status = response.status_code
-        if 200 <= status < 300:
-            return None
-        body = response.read()
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        error = make_status_error(
-            status_code=status,
-            body=body,
-            method=self.op.method,
-            path=self.op.path,
-            correlation_id=self.correlation_id,
-            retry_after=retry_after,
-        )
-        outcome = classify_status(status)
-        if outcome is None:
-            if not self.is_own_duplicate(error):  # the sender logs once the duplicate is resolved
-                _logging.log_call_end(self, None, error)
-            raise error
-        if outcome is Outcome.MAYBE_APPLIED:
-            self.maybe_applied = True
-        if self._can_retry(outcome):
-            delay = self._delay(retry_after)
-            if delay is not None:
-                return delay
-        raise self._final(error)
-
-    def is_own_duplicate(self, error: APIStatusError) -> bool:
-        """True when a 210 answers a retry of ours: the earlier attempt was applied."""
-        return isinstance(error, DuplicateRequestError) and self.maybe_applied and self.attempt > 1
-
-    def _final(self, error: TrustlyError) -> TrustlyError:
-        """The error to raise when no attempt is left; ambiguous for money that may have moved."""
-        if self.maybe_applied and self.op.retry is not RetryClass.SAFE:
-            ambiguous = AmbiguousOutcomeError(
-                self._describe(f"the outcome is unknown ({error}); look the transaction up before retrying"),
-                operation_id=self.op.operation_id,
-                merchant_reference=self.merchant_reference,
-                transaction_id=self.transaction_id,
-                correlation_id=self.correlation_id,
-            )
-            ambiguous.__cause__ = error
-            _logging.log_call_end(self, None, ambiguous)
-            return ambiguous
-        _logging.log_call_end(self, None, error)
-        return error
-
-    # -- what reconciliation needs ---------------------------------------------------------
-    @property
-    def merchant_reference(self) -> str | None:
-        return merchant_reference_of(self.request)
-
-    @property
-    def transaction_id(self) -> str | None:
-        return path_parameter(self.op.path, str(self.request.get("url", "")), "transactionId")
-
-    def _describe(self, message: str) -> str:
-        return f"{self.op.method} {self.op.path} (attempt {self.attempt}): {message}"
-
-    def _log_attempt(self, response: httpx.Response | None, exc: Exception | None) -> None:
-        _logging.log_attempt(self, response, exc)
-
-    def unresolved(self, error: DuplicateRequestError) -> DuplicateRequestError:
-        """A 210 that could not be resolved to a transaction: raise it as it came."""
-        if self.is_own_duplicate(error):
-            _logging.log_call_end(self, None, error)
-        return error
-
-    def finish(self, response: httpx.Response) -> httpx.Response:
-        _logging.log_call_end(self, response, None)
-        response.extensions[CORRELATION_EXTENSION] = self.correlation_id
-        return response
+def _untyped(operation_id: str, call: _Call | None, exc: Exception) -> TrustlyError:
+    if call is None:  # the request could not even be built: nothing was sent
+        return InvalidRequestError(operation_id, f"cannot be sent: {type(exc).__name__}: {exc}")
+    return call.unexpected(exc)
 
 
-def merchant_reference_of(request: dict[str, Any]) -> str | None:
-    """The merchantReference a request body carries, if any."""
-    for key in ("json", "data"):
-        body = request.get(key)
-        if isinstance(body, dict) and isinstance(body.get("merchantReference"), str):
-            return str(body["merchantReference"])
-    return None
+def _interrupted(call: _Call | None, exc: BaseException) -> None:
+    """Report a money-moving request that may have arrived when the caller cancels the call."""
+    if call is None or call.op.retry is RetryClass.SAFE:
+        return
+    if call.phase is Phase.PREPARING and not call.maybe_applied:
+        return
+    ambiguous = call.ambiguous(f"the call was interrupted ({type(exc).__name__}) after the request may have arrived")
+    _logging.log_call_end(call, None, ambiguous)
+    if exc.__cause__ is None:
+        exc.__cause__ = ambiguous
+    exc.add_note(str(ambiguous))
 
 
-def path_parameter(template: str, url: str, name: str) -> str | None:
-    """The value of `{name}` in `url`, matched segment by segment against `template`."""
-    wanted = "{" + name + "}"
-    template_parts = template.strip("/").split("/")
-    url_parts = url.split("?", 1)[0].strip("/").split("/")
-    if len(template_parts) != len(url_parts) or wanted not in template_parts:
-        return None
-    return unquote(url_parts[template_parts.index(wanted)])
+def _answer(response: httpx.Response, body: bytes) -> httpx.Response:
+    """The answer with its body read, ready for `response.json()`.
+
+    The body is already decoded, so Content-Encoding is left out: reading it again must not
+    decode it twice.
+    """
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+    return httpx.Response(
+        response.status_code, headers=headers, content=body, request=response.request, extensions=response.extensions
+    )
+
+
+def _declared_length(call: _Call, response: httpx.Response) -> None:
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > call.policy.max_response_bytes:
+        call.check_chunk(response, int(length))
 
 
 def decode(operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
-    """Decode a 2xx body with the generated model's `from_dict`, wrapping every failure."""
+    """Decode a 2xx body with the generated model's `from_dict`; every failure is typed.
+
+    Whatever the JSON parser or the model layer raises (a malformed value, nesting that
+    exhausts the stack, an integer too long to convert), the caller gets a
+    `ResponseValidationError` that keeps the body.
+    """
     correlation_id = response.extensions.get(CORRELATION_EXTENSION)
     try:
         return decoder(response.json())
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except Exception as exc:
         raise ResponseValidationError(
             f"the {response.status_code} response body does not fit its model: {type(exc).__name__}: {exc}",
             operation_id=operation_id,
@@ -266,49 +109,78 @@ class SyncSender:
     """The `Sender` behind `TrustlyClient`."""
 
     def __init__(
-        self,
-        get_client: Callable[[], httpx.Client],
-        policy: CallPolicy,
-        resolve_duplicate: DuplicateResolver | None = None,
+        self, get_client: Callable[[], httpx.Client], policy: CallPolicy, lookup: Lookup | None = None
     ) -> None:
         self._get_client = get_client
         self._policy = policy
-        self.resolve_duplicate = resolve_duplicate
+        self.lookup = lookup
 
-    def send(self, operation_id: str, request: dict[str, Any]) -> httpx.Response:
-        call = _Call(operation_id, request, self._policy)
+    def send(self, operation_id: str, build: Build, /, **arguments: Any) -> httpx.Response:
+        call: _Call | None = None
+        try:
+            call = _start(operation_id, build, arguments, self._policy)
+            return self._send(call)
+        except TrustlyError:
+            raise
+        except Exception as exc:
+            raise _untyped(operation_id, call, exc) from exc
+        except BaseException as exc:
+            _interrupted(call, exc)
+            raise
+
+    def _send(self, call: _Call) -> httpx.Response:
         client = self._get_client()
         while True:
             timeout = call.next_timeout()
+            request = client.build_request(**call.request, timeout=timeout)
+            call.phase = Phase.IN_FLIGHT
+            delay: float | None
             try:
-                response = client.request(**call.request, timeout=timeout)
-            except httpx.RequestError as exc:
-                time.sleep(call.on_exception(exc))
-                continue
-            try:
-                delay = call.on_response(response)
-            except DuplicateRequestError as error:
-                resolved = self._resolve(call, error)
-                if resolved is None:
-                    raise call.unresolved(error) from None
-                return call.finish(resolved)
+                try:
+                    response = self._attempt(client, call, request)
+                except (httpx.RequestError, ResponseTooLargeError) as exc:
+                    delay = call.on_exception(exc)
+                else:
+                    delay = call.on_response(response)
+            except NeedsLookup as lookup:
+                return self._look_up(call, lookup)
             if delay is None:
                 return call.finish(response)
             time.sleep(delay)
 
-    def _resolve(self, call: _Call, error: DuplicateRequestError) -> httpx.Response | None:
-        if not call.is_own_duplicate(error) or self.resolve_duplicate is None:
-            return None
-        return self.resolve_duplicate(call.op, call.request, call.correlation_id)
+    @staticmethod
+    def _attempt(client: httpx.Client, call: _Call, request: httpx.Request) -> httpx.Response:
+        response = client.send(request, stream=True)
+        try:
+            _declared_length(call, response)
+            chunks: list[bytes] = []
+            received = 0
+            for chunk in response.iter_bytes():
+                received += len(chunk)
+                call.check_chunk(response, received)
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return _answer(response, b"".join(chunks))
+
+    def _look_up(self, call: _Call, lookup: NeedsLookup) -> httpx.Response:
+        call.phase = Phase.LOOKING_UP
+        remaining = call.remaining()
+        found: httpx.Response | None = None
+        if self.lookup is not None and remaining > 0:
+            try:
+                found = self.lookup(call.op, call.request, call.correlation_id, remaining)
+            except TrustlyError as failure:
+                raise call.unresolved(lookup, failure) from None
+        if found is None:
+            raise call.unresolved(lookup) from None
+        return call.finish(found)
 
     def parse(self, operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
         return decode(operation_id, response, decoder)
 
     def invalid(self, operation_id: str, error: InvalidFieldError) -> InvalidRequestError:
         return InvalidRequestError(error.field, error.reason)
-
-
-AsyncDuplicateResolver = Callable[[Operation, dict[str, Any], str], Any]
 
 
 async def _async_sleep(seconds: float) -> None:
@@ -361,46 +233,78 @@ class AsyncSender:
         self,
         get_client: Callable[[], httpx.AsyncClient],
         policy: CallPolicy,
-        resolve_duplicate: AsyncDuplicateResolver | None = None,
+        lookup: AsyncLookup | None = None,
         in_flight: InFlightLimit | None = None,
     ) -> None:
         self._get_client = get_client
         self._policy = policy
-        self.resolve_duplicate = resolve_duplicate
+        self.lookup = lookup
         self._in_flight = in_flight if in_flight is not None else InFlightLimit(None)
 
-    async def send(self, operation_id: str, request: dict[str, Any]) -> httpx.Response:
-        call = _Call(operation_id, request, self._policy)
+    async def send(self, operation_id: str, build: Build, /, **arguments: Any) -> httpx.Response:
+        call: _Call | None = None
+        try:
+            call = _start(operation_id, build, arguments, self._policy)
+            return await self._send(call)
+        except TrustlyError:
+            raise
+        except Exception as exc:
+            raise _untyped(operation_id, call, exc) from exc
+        except BaseException as exc:
+            _interrupted(call, exc)
+            raise
+
+    async def _send(self, call: _Call) -> httpx.Response:
         client = self._get_client()
         while True:
             timeout = call.next_timeout()
+            request = client.build_request(**call.request, timeout=timeout)
+            call.phase = Phase.IN_FLIGHT
+            delay: float | None
             try:
-                response = await self._request(client, call, timeout)
-            except httpx.RequestError as exc:
-                await _async_sleep(call.on_exception(exc))
-                continue
-            try:
-                delay = call.on_response(response)
-            except DuplicateRequestError as error:
-                if not call.is_own_duplicate(error):
-                    raise
-                resolved: httpx.Response | None = None
-                if self.resolve_duplicate is not None:
-                    resolved = await self.resolve_duplicate(call.op, call.request, call.correlation_id)
-                if resolved is None:
-                    raise call.unresolved(error) from None
-                return call.finish(resolved)
+                try:
+                    response = await self._attempt(client, call, request)
+                except (httpx.RequestError, ResponseTooLargeError) as exc:
+                    delay = call.on_exception(exc)
+                else:
+                    delay = call.on_response(response)
+            except NeedsLookup as lookup:
+                return await self._look_up(call, lookup)
             if delay is None:
                 return call.finish(response)
             await _async_sleep(delay)
 
-    async def _request(self, client: httpx.AsyncClient, call: _Call, timeout: httpx.Timeout) -> httpx.Response:
-        limited = await self._in_flight.acquire(call.deadline - time.monotonic())
+    async def _attempt(self, client: httpx.AsyncClient, call: _Call, request: httpx.Request) -> httpx.Response:
+        limited = await self._in_flight.acquire(call.remaining())
         try:
-            return await client.request(**call.request, timeout=timeout)
+            response = await client.send(request, stream=True)
+            try:
+                _declared_length(call, response)
+                chunks: list[bytes] = []
+                received = 0
+                async for chunk in response.aiter_bytes():
+                    received += len(chunk)
+                    call.check_chunk(response, received)
+                    chunks.append(chunk)
+            finally:
+                await response.aclose()
         finally:
             if limited:
                 self._in_flight.release()
+        return _answer(response, b"".join(chunks))
+
+    async def _look_up(self, call: _Call, lookup: NeedsLookup) -> httpx.Response:
+        call.phase = Phase.LOOKING_UP
+        remaining = call.remaining()
+        found: httpx.Response | None = None
+        if self.lookup is not None and remaining > 0:
+            try:
+                found = await self.lookup(call.op, call.request, call.correlation_id, remaining)
+            except TrustlyError as failure:
+                raise call.unresolved(lookup, failure) from None
+        if found is None:
+            raise call.unresolved(lookup) from None
+        return call.finish(found)
 
     def parse(self, operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
         return decode(operation_id, response, decoder)

@@ -10,16 +10,25 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from trustly_api_client.operations import Operation
+from trustly_api_client.operations import Operation, RetryClass
 from trustly_api_client.types import InvalidFieldError, encode_amount
 
 from ._errors import InvalidRequestError
 
-__all__ = ["format_amount", "prepare_request"]
+__all__ = ["MAX_ID_LENGTH", "check_path_arguments", "format_amount", "prepare_request"]
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+MAX_ID_LENGTH = 64
+"""The longest id accepted in a path (the spec's `Id` schema)."""
+
+# Ids are opaque but plain: letters, digits and a few URL-safe marks. Anything else in a path
+# segment (a slash, a dot segment, a space, a non-ASCII letter) would address another resource.
+_ID = re.compile(r"^[A-Za-z0-9._~-]+$")
+_PATH_NAME = re.compile(r"\{([A-Za-z0-9_]+)\}")
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 def format_amount(value: object, field: str = "amount") -> str:
@@ -68,26 +77,85 @@ def _clean(field: str, value: Any) -> Any:
             raise InvalidRequestError(field, f"{value!r} is not a three-letter ISO 4217 code")
         if _is_url_field(field):
             _check_url(field, value)
-        if "\x00" in value:
-            raise InvalidRequestError(field, "contains a NUL character")
+        _check_text(field, value)
     return value
+
+
+def _check_id(field: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidRequestError(field, f"must be a string id, not {type(value).__name__}")
+    if not value:
+        raise InvalidRequestError(field, "must be a non-empty id")
+    if value in (".", ".."):
+        raise InvalidRequestError(field, f"{value!r} is a dot segment, not an id")
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidRequestError(field, f"is {len(value)} characters long; ids have at most {MAX_ID_LENGTH}")
+    if not _ID.match(value):
+        raise InvalidRequestError(field, f"{value!r} contains characters that are not valid in an id")
+
+
+def check_path_arguments(op: Operation, arguments: dict[str, Any]) -> None:
+    """Refuse path ids that would retarget the request, as the caller passed them (before `str()`)."""
+    for name in _PATH_NAME.findall(op.path):
+        argument = _CAMEL.sub("_", name).lower()
+        if argument in arguments:
+            _check_id(argument, arguments[argument])
 
 
 def _check_path(op: Operation, url: str) -> None:
     template = op.path.lstrip("/").split("/")
     actual = url.split("?", 1)[0].lstrip("/").split("/")
-    for name, value in zip(template, actual, strict=False):
-        if name.startswith("{") and not value:
-            raise InvalidRequestError(name.strip("{}"), "must be a non-empty id")
     if len(template) != len(actual):
         raise InvalidRequestError(op.operation_id, f"path {url!r} does not match {op.path}")
+    for name, value in zip(template, actual, strict=True):
+        if name.startswith("{"):
+            _check_id(name.strip("{}"), unquote(value))
+
+
+def _check_text(field: str, value: str) -> None:
+    if "\x00" in value:
+        raise InvalidRequestError(field, "contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequestError(field, f"is not valid text ({exc.reason} at position {exc.start})") from None
+
+
+def _check_headers(headers: Any) -> None:
+    for name, value in dict(headers or {}).items():
+        if not isinstance(value, str):
+            continue
+        if not value.isascii() or any(ch in value for ch in "\r\n\x00"):
+            raise InvalidRequestError(str(name), "header values must be printable ASCII")
+
+
+def _check_dedup_key(op: Operation, prepared: dict[str, Any]) -> None:
+    """A retry that relies on a duplicate guard needs a guard to rely on."""
+    if op.retry is not RetryClass.IDEMPOTENT:
+        return
+    headers = {str(k).lower(): v for k, v in dict(prepared.get("headers") or {}).items()}
+    if "idempotency-key" in headers:
+        key = headers["idempotency-key"]
+        if not isinstance(key, str) or not key.strip():
+            raise InvalidRequestError("idempotency_key", "must be a non-empty key: retries rely on it")
+        return
+    for body_key in ("json", "data"):
+        body = prepared.get(body_key)
+        if isinstance(body, dict) and "merchantReference" in body:
+            reference = body["merchantReference"]
+            if not isinstance(reference, str) or not reference.strip():
+                raise InvalidRequestError("merchantReference", "must be non-empty: retries rely on it")
+            return
+    raise InvalidRequestError("merchantReference", "is required: retries rely on it")
 
 
 def prepare_request(op: Operation, request: dict[str, Any]) -> dict[str, Any]:
     """A checked copy of a request built by the generated code, ready for httpx."""
     prepared = dict(request)
     _check_path(op, str(prepared.get("url", "")))
+    _check_headers(prepared.get("headers"))
     for key in ("json", "data", "params"):
         if prepared.get(key):
             prepared[key] = _clean("", prepared[key])
+    _check_dedup_key(op, prepared)
     return prepared

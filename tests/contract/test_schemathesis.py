@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_schemathesis_finds_no_violations(tmp_path: Path) -> None:
-    sim = Simulator(access_id="st-id", access_key="st-key", time_scale=0.001)
+    sim = Simulator(access_id="st-id", access_key="st-key")
     with SimulatorServer(sim) as server:
         done = subprocess.run(
             [

@@ -21,11 +21,13 @@ def simulator_ids(client: trustly.TrustlyClient, sim: Simulator) -> Ids:
     deposit = client.transactions.deposit(disbursement, body=DepositRequest(merchant_reference="dep-0", amount="20.00"))
     to_cancel, _ = establish(client, sim)
     customer = client.customers.create(body=CustomerInput(external_id="ids-customer", name="Ada"))
+    returned = captured(client, sim).transaction_id
+    sim.ach_return(returned, "R01")  # dispute recovery re-presents a returned collection
     ids = Ids(
         merchant_id=sim.merchant_id,
         authorization=authorization,
         split_token=token,
-        capture=captured(client, sim).transaction_id,
+        capture=returned,
         capture_to_refund=captured(client, sim).transaction_id,
         disbursement=disbursement,
         deposit=deposit.transaction_id,

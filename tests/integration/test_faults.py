@@ -2,11 +2,15 @@
 
 The simulator's own record (`ledger.applied`) must show each request applied at most once, and
 the client must either return the result or raise a typed error, AmbiguousOutcomeError where
-the outcome is unknown; `reconcile` must then tell the truth.
+the outcome is unknown; `reconcile` must then tell the truth. Every fault runs against both
+account settings (`unique_merchant_references` True and False), and an `AsyncTrustlyClient`
+reused across event loops runs every operation once more.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -31,13 +35,21 @@ from .flows import authorized, captured, establish
 
 pytestmark = pytest.mark.integration
 
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+HUGE_CODE = b'{"errors": [{"code": ' + b"7" * 5000 + b', "message": "huge"}]}'
+
 FAULTS = {
     "reset before applying": Fault.drop_before_applying(),
     "reset after applying": Fault.drop_after_applying(),
     "read timeout": Fault.delay(1.0),
     "500": Fault.status(500),
     "503 + Retry-After": Fault.status(503, retry_after=0.05),
+    "corrupt encoding": Fault.corrupt_encoding(),
+    "drip": Fault.drip(0.05),
+    "deep body": Fault.answer(500, DEEP_JSON),
+    "huge code": Fault.answer(500, HUGE_CODE),
 }
+DRIP_DEADLINE = 1.0  # the drip would take far longer; the call must end at its deadline
 
 Scenario = Callable[[trustly.TrustlyClient, Simulator], Callable[[trustly.TrustlyClient], object]]
 
@@ -85,6 +97,7 @@ def cancel(client: trustly.TrustlyClient, sim: Simulator) -> Callable[[trustly.T
 
 def recover(client: trustly.TrustlyClient, sim: Simulator) -> Callable[[trustly.TrustlyClient], object]:
     original = captured(client, sim).transaction_id
+    sim.ach_return(original, "R01")  # only a returned collection can be recovered
     body = DisputeRecoveryRequest(transaction_id=original, amount="5.00")
     key = uuid.uuid4().hex
     return lambda c: c.disputes.recover(body=body, idempotency_key=key)
@@ -103,10 +116,33 @@ OPERATIONS: dict[str, Scenario] = {
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[tuple[Simulator, SimulatorServer]]:
-    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, time_scale=0.001, realism=REALISM)
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, realism=REALISM)
     with SimulatorServer(sim) as server:
         yield sim, server
     sim.close()
+
+
+def _expected(operation_id: str, fault_name: str, unique_references: bool, applied_by_fault: bool) -> str:
+    """The one right outcome of a scenario."""
+    retry_class = trustly_api_client_retry(operation_id)
+    if retry_class == "unsafe" or fault_name == "drip":
+        return "ambiguous"  # unsafe: never resent; drip: the deadline leaves no time to retry or read
+    if operation_id == "disputes_recover" or unique_references:
+        return "returned"  # retried: the Idempotency-Key or the account's merchantReference check dedups
+    # read-before-retry: the transaction is returned if the failed attempt created it
+    return "returned" if applied_by_fault else "ambiguous"
+
+
+def _run(call: Callable[[], object]) -> tuple[str, BaseException | None]:
+    try:
+        call()
+    except trustly.AmbiguousOutcomeError as error:
+        return "ambiguous", error
+    except trustly.TrustlyError as error:
+        return type(error).__name__, error
+    except Exception as error:  # the invariant under test: nothing untyped escapes
+        return f"UNTYPED {type(error).__name__}", error
+    return "returned", None
 
 
 def test_fault_matrix(running: tuple[Simulator, SimulatorServer], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,42 +150,78 @@ def test_fault_matrix(running: tuple[Simulator, SimulatorServer], monkeypatch: p
     # Backoff waits are not what this suite measures; keep them short.
     monkeypatch.setattr("trustly._retries.RetryPolicy.delay", lambda self, attempt, retry_after: 0.01)
     outcomes: Counter[str] = Counter()
-    duplicates = 0
+    duplicates = untyped = 0
+    longest_drip = 0.0
     rows = []
-    with trustly.TrustlyClient(
-        base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY, timeout=0.5, deadline=20
-    ) as client:
-        for operation_id, prepare in OPERATIONS.items():
-            for fault_name, fault in FAULTS.items():
-                call = prepare(client, sim)
-                before = len(sim.ledger.applied)
-                sim.faults.add(operation_id, fault)
-                try:
-                    call(client)
-                    outcome = "returned"
-                except trustly.AmbiguousOutcomeError as error:
-                    outcome = "ambiguous"
-                    if error.merchant_reference is not None and operation_id != "transactions_cancel":
-                        found = client.reconcile(error)
-                        truly_applied = any(op == operation_id for op, _, _ in sim.ledger.applied[before:])
-                        assert (found is not None) == truly_applied, (operation_id, fault_name)
-                except trustly.TrustlyError as error:
-                    outcome = type(error).__name__
-                sim.faults.clear()
-                applied = [op for op, _, _ in sim.ledger.applied[before:] if op == operation_id]
-                duplicates += max(0, len(applied) - 1)
-                outcomes[outcome] += 1
-                rows.append(f"  {operation_id:<32} {fault_name:<22} applied {len(applied)}  {outcome}")
-                retry_class = trustly_api_client_retry(operation_id)
-                if retry_class != "unsafe":
-                    assert outcome == "returned" and len(applied) == 1, (operation_id, fault_name, outcome)
-                else:
-                    expected = "returned" if fault_name == "never" else "ambiguous"
-                    assert outcome == expected and len(applied) <= 1, (operation_id, fault_name, outcome)
-    total = len(OPERATIONS) * len(FAULTS)
-    REPORT.append(f"fault injection: {total} scenarios, duplicates found: {duplicates}, outcomes: {dict(outcomes)}")
+    for unique_references in (True, False):
+        with trustly.TrustlyClient(
+            base_url=server.base_url,
+            access_id=ACCESS_ID,
+            access_key=ACCESS_KEY,
+            timeout=0.5,
+            deadline=20,
+            unique_merchant_references=unique_references,
+        ) as client:
+            for operation_id, prepare in OPERATIONS.items():
+                for fault_name, fault in FAULTS.items():
+                    call = prepare(client, sim)
+                    caller = client.with_options(deadline=DRIP_DEADLINE) if fault_name == "drip" else client
+                    before = len(sim.ledger.applied)
+                    sim.faults.add(operation_id, fault)
+                    started = time.monotonic()
+                    outcome, error = _run(lambda: call(caller))  # noqa: B023 - called at once
+                    if fault_name == "drip":
+                        longest_drip = max(longest_drip, time.monotonic() - started)
+                    sim.faults.clear()
+                    applied = [op for op, _, _ in sim.ledger.applied[before:] if op == operation_id]
+                    if isinstance(error, trustly.AmbiguousOutcomeError) and operation_id != "transactions_cancel":
+                        if error.merchant_reference is not None:
+                            assert (client.reconcile(error) is not None) == bool(applied), (operation_id, fault_name)
+                    duplicates += max(0, len(applied) - 1)
+                    untyped += outcome.startswith("UNTYPED")
+                    outcomes[outcome] += 1
+                    setting = "unique refs" if unique_references else "unknown refs"
+                    rows.append(
+                        f"  {operation_id:<30} {fault_name:<22} {setting:<12} applied {len(applied)}  {outcome}"
+                    )
+                    expected = _expected(operation_id, fault_name, unique_references, fault.applies_request)
+                    assert outcome == expected and len(applied) <= 1, (operation_id, fault_name, setting, outcome)
+                    if outcome == "returned":
+                        assert len(applied) == 1, (operation_id, fault_name, setting)
+    loop_changes = _loop_change(sim, server, outcomes, rows)
+    total = 2 * len(OPERATIONS) * len(FAULTS) + loop_changes
+    REPORT.append(
+        f"fault injection: {total} scenarios ({len(OPERATIONS)} operations x {len(FAULTS)} faults x 2 account "
+        f"settings + {loop_changes} event-loop changes), duplicates found: {duplicates}, untyped exceptions: "
+        f"{untyped}, longest drip with a {DRIP_DEADLINE:g} s deadline: {longest_drip:.1f} s, outcomes: {dict(outcomes)}"
+    )
     REPORT.extend(rows)
-    assert duplicates == 0
+    assert duplicates == 0 and untyped == 0
+
+
+def _loop_change(sim: Simulator, server: SimulatorServer, outcomes: Counter[str], rows: list[str]) -> int:
+    """An AsyncTrustlyClient reused across two asyncio.run() calls: the second must work normally."""
+    count = 0
+    with trustly.TrustlyClient(base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY) as setup:
+        client = trustly.AsyncTrustlyClient(base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY)
+        for operation_id, prepare in OPERATIONS.items():
+            call = prepare(setup, sim)
+
+            async def first_loop() -> None:
+                await client.countries.list()
+
+            async def second_loop() -> object:
+                return await call(client)  # type: ignore[arg-type]  # noqa: B023 - awaited at once
+
+            asyncio.run(first_loop())
+            before = len(sim.ledger.applied)
+            outcome, _ = _run(lambda: asyncio.run(second_loop()))
+            applied = [op for op, _, _ in sim.ledger.applied[before:] if op == operation_id]
+            outcomes[outcome] += 1
+            rows.append(f"  {operation_id:<30} {'loop change':<22} {'async':<12} applied {len(applied)}  {outcome}")
+            assert outcome == "returned" and len(applied) == 1, (operation_id, outcome)
+            count += 1
+    return count
 
 
 def trustly_api_client_retry(operation_id: str) -> str:

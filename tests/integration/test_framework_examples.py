@@ -66,7 +66,7 @@ def _wait(condition: Callable[[], bool], what: str) -> None:
 
 def _exercise(base: str, tokens: dict[str, str], events: list[tuple[str, str, str]], inbox: SQLiteInbox) -> None:
     url = f"{base}/trustly/notifications"
-    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=url, time_scale=0.01)
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=url)
     try:
         with trustly.TrustlyClient(
             base_url="http://127.0.0.1/api/v1", access_id=ACCESS_ID, access_key=ACCESS_KEY,

@@ -14,6 +14,7 @@ from trustly.models import (
     BankAccount,
     CaptureRequest,
     CustomerInput,
+    Event,
     RefundRequest,
     TransactionStatus,
     TransactionType,
@@ -39,7 +40,13 @@ def test_full_flow_signed_establish_capture_refund_list(
         transaction_id,
         body=CaptureRequest(merchant_reference=f"{reference}-c1", amount="80.00", split_token=event.split_token),
     )
-    assert capture.transaction_type is TransactionType.CAPTURE and capture.status is TransactionStatus.PENDING
+    assert capture.transaction_type is TransactionType.CAPTURE and capture.status is TransactionStatus.AUTHORIZED
+    with pytest.raises(trustly.BadRequestError, match="Authorized"):  # refunds wait for completion
+        client.transactions.refund(capture.transaction_id, body=RefundRequest(merchant_reference="r0", amount="1.00"))
+    sim.advance(hours=1)
+    endpoint.wait_for("Process", capture.transaction_id)
+    assert client.transactions.get(capture.transaction_id).status is TransactionStatus.PROCESSED
+    sim.advance(days=3)
     endpoint.wait_for("Completed", capture.transaction_id)
     assert client.transactions.get(capture.transaction_id).status is TransactionStatus.COMPLETED
 
@@ -47,7 +54,8 @@ def test_full_flow_signed_establish_capture_refund_list(
         capture.transaction_id, body=RefundRequest(merchant_reference="r1", amount="30.00")
     )
     assert refund.transaction_type is TransactionType.REFUND and refund.amount == Decimal("30.00")
-    assert client.transactions.get(capture.transaction_id).refunded == Decimal("30.00")
+    refunded = client.transactions.get(capture.transaction_id)
+    assert refunded.refunded == Decimal("30.00") and refunded.status is TransactionStatus.PARTIALLY_REFUNDED
 
     listed = list(client.transactions.list_all(page_size=1))
     assert [t.transaction_id for t in listed] == [refund.transaction_id, capture.transaction_id, transaction_id]
@@ -86,14 +94,14 @@ def test_wrong_credentials_are_an_authentication_error(server: SimulatorServer) 
 
 def test_notifications_are_retried_until_acknowledged(client: trustly.TrustlyClient) -> None:
     endpoint = Endpoint(fail_first=2)
-    sim = Simulator(
-        access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url, time_scale=0.002, realism=REALISM
-    )
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url, realism=REALISM)
     try:
         with SimulatorServer(sim) as server:
             with trustly.TrustlyClient(base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY) as c:
                 transaction_id, _ = establish(c, sim)
                 sim.authorize(transaction_id)
+                assert sim.notifier.wait_idle()
+                sim.advance(minutes=10)  # Trustly retries every 5 minutes
                 event = endpoint.wait_for("Authorize", transaction_id)
                 assert event.event_type == "Authorize"
         assert sim.notifier.attempts >= 3
@@ -112,10 +120,9 @@ def test_demo_bank_keyphrases(client: trustly.TrustlyClient, sim: Simulator) -> 
     poor, _ = establish(client, sim)
     sim.authorize(poor, password="NotEnoughFunds")
     token = sim.ledger.split_tokens[sim.ledger.transactions[poor]["payment"]["paymentId"]]
-    failed = client.transactions.capture(
-        poor, body=CaptureRequest(merchant_reference="c", amount="5.00", split_token=token)
-    )
-    assert failed.status is TransactionStatus.FAILED
+    with pytest.raises(trustly.BadRequestError) as no_funds:
+        client.transactions.capture(poor, body=CaptureRequest(merchant_reference="c", amount="5.00", split_token=token))
+    assert no_funds.value.code == 331
 
     risky, _ = establish(client, sim)
     sim.authorize(risky, password="extendedreasoncode_10000")
@@ -132,10 +139,12 @@ def test_demo_bank_keyphrases(client: trustly.TrustlyClient, sim: Simulator) -> 
     ok = client.transactions.capture(
         rich, body=CaptureRequest(merchant_reference="c1", amount="20.00", split_token=token)
     )
-    over = client.transactions.capture(
-        rich, body=CaptureRequest(merchant_reference="c2", amount="0.01", split_token=token)
-    )
-    assert ok.status is TransactionStatus.PENDING and over.status is TransactionStatus.FAILED
+    assert ok.status is TransactionStatus.AUTHORIZED
+    with pytest.raises(trustly.BadRequestError) as over:
+        client.transactions.capture(
+            rich, body=CaptureRequest(merchant_reference="c2", amount="1.00", split_token=token)
+        )
+    assert over.value.code == 331
 
 
 @pytest.mark.parametrize(
@@ -279,3 +288,79 @@ def test_establish_checks_the_request_signature(client: trustly.TrustlyClient, s
     tampered = {**client.sign_establish_data(data), "amount": "100.00"}
     with pytest.raises(trustly.AuthenticationError):
         client.transactions.establish(body=EstablishRequest.from_dict(tampered))
+
+
+class _Picky(Endpoint):
+    """An endpoint that fails every notification about one transaction."""
+
+    refuse: str = ""
+
+    def _on_event(self, event: Event) -> None:
+        if event.object_id == self.refuse:
+            raise RuntimeError("this one keeps failing")
+        self.events.put(event)
+
+
+def test_each_notification_retries_on_its_own_schedule(client: trustly.TrustlyClient) -> None:
+    endpoint = _Picky()
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=endpoint.url)
+    try:
+        with SimulatorServer(sim) as server:
+            with trustly.TrustlyClient(base_url=server.base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY) as c:
+                failing, _ = establish(c, sim)
+                endpoint.refuse = failing
+                sim.authorize(failing)
+                healthy, _ = establish(c, sim)
+                sim.authorize(healthy)
+                # The healthy transaction's events are not held up behind the failing ones.
+                assert endpoint.wait_for("Authorize", healthy).object_id == healthy
+                sim.advance(hours=12)  # Trustly gives up after 12 hours of retries every 5 minutes
+        failed = [e for e in sim.notifier.given_up if e["objectId"] == failing]
+        assert [e["eventType"] for e in failed] == ["Establish", "Authorize"]
+        assert sim.notifier.pending == []
+        assert sim.notifier.attempts - len(sim.notifier.delivered) == 2 * (1 + 12 * 60 // 5)
+    finally:
+        sim.close()
+        endpoint.close()
+
+
+def test_the_simulator_helpers_over_http(
+    server: SimulatorServer, client: trustly.TrustlyClient, sim: Simulator
+) -> None:
+    root = server.base_url.removesuffix("/api/v1")
+    transaction_id, token = authorized(client, sim)
+    capture = client.transactions.capture(
+        transaction_id, body=CaptureRequest(merchant_reference="http-c1", amount="20.00", split_token=token)
+    )
+    assert [label for _, label in sim.pending_jobs()].count("processing") == 1
+    moved = httpx.post(f"{root}/simulator/advance", data={"days": "4"})
+    assert moved.status_code == 200 and moved.json()["now"] == sim.clock.now_ms()
+    assert client.transactions.get(capture.transaction_id).status is TransactionStatus.COMPLETED
+    assert (
+        httpx.post(f"{root}/simulator/return/{capture.transaction_id}", data={"returnCode": "R02"}).status_code == 200
+    )
+    assert client.transactions.get(capture.transaction_id).status is TransactionStatus.REVERSED
+    new, _ = establish(client, sim)
+    denied = httpx.post(f"{root}/simulator/deny/{new}").json()["redirectUrl"]
+    assert client.verify_redirect(denied).status.value == "8"
+    assert httpx.post(f"{root}/simulator/deny/{new}").status_code == 400  # already decided
+    assert httpx.post(f"{root}/simulator/nothing/{new}").status_code == 404
+
+
+def test_a_running_clock_settles_on_its_own() -> None:
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, time_scale=0.0002)  # 3 days in ~0.9 s
+    try:
+        with trustly.TrustlyClient(
+            base_url="http://127.0.0.1/api/v1",
+            access_id=ACCESS_ID,
+            access_key=ACCESS_KEY,
+            transport=SimulatorTransport(sim),
+        ) as c:
+            transaction_id, token = authorized(c, sim)
+            capture = c.transactions.capture(
+                transaction_id, body=CaptureRequest(merchant_reference="run-1", amount="10.00", split_token=token)
+            )
+            while c.transactions.get(capture.transaction_id).status is not TransactionStatus.COMPLETED:
+                assert capture.transaction_id in sim.ledger.transactions
+    finally:
+        sim.close()

@@ -114,7 +114,7 @@ class Balancer:
 def _run(store: str, inbox: Inbox, results: Path) -> dict[str, int]:
     workers = [Worker(store, results, victim=(i == 0)) for i in range(WORKERS)]
     balancer = Balancer(workers)
-    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=balancer.url, time_scale=0.01)
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY, notification_url=balancer.url)
     killed = 0
     try:
         with trustly.TrustlyClient(

@@ -62,7 +62,7 @@ def test_unsafe_operation_is_never_retried_after_it_may_have_arrived(failure: ob
 
 def test_idempotent_operation_is_retried_after_a_read_timeout(sleeps: list[float]) -> None:
     recorder = Recorder(httpx.ReadTimeout("slow"), httpx.Response(200, json=CAPTURED))
-    assert capture(make_client(recorder)).transaction_id == "2000"  # type: ignore[attr-defined]
+    assert capture(make_client(recorder, unique_merchant_references=True)).transaction_id == "2000"  # type: ignore[attr-defined]
     assert len(recorder.requests) == 2
     first, second = recorder.requests
     assert first.content == second.content, "the retry repeats the same merchantReference"
@@ -76,7 +76,7 @@ def test_duplicate_answer_to_our_retry_resolves_to_the_transaction(sleeps: list[
         return httpx.Response(200, json={"transactions": [other, CAPTURED]})
 
     recorder = Recorder(httpx.RemoteProtocolError("reset"), httpx.Response(400, json=DUPLICATE), lookup)
-    client = make_client(recorder)
+    client = make_client(recorder, unique_merchant_references=True)
     result = capture(client)
     assert result.transaction_id == "2000"  # type: ignore[attr-defined]
     assert len(recorder.requests) == 3
@@ -94,7 +94,7 @@ def test_duplicate_on_a_first_attempt_is_the_callers_error() -> None:
 def test_idempotent_operation_out_of_retries_is_ambiguous(sleeps: list[float]) -> None:
     recorder = Recorder(httpx.Response(502, text="<html>Bad Gateway</html>"))
     with pytest.raises(trustly.AmbiguousOutcomeError) as caught:
-        capture(make_client(recorder))
+        capture(make_client(recorder, unique_merchant_references=True))
     assert len(recorder.requests) == 3, "first attempt + max_retries=2"
     assert isinstance(caught.value.__cause__, trustly.InternalServerError)
     assert caught.value.__cause__.body == b"<html>Bad Gateway</html>"
@@ -191,7 +191,7 @@ async def test_async_retries_follow_the_same_rules(sleeps: list[float]) -> None:
         return httpx.Response(200, json={"transactions": [CAPTURED]})
 
     recorder = Recorder(httpx.ReadTimeout("slow"), httpx.Response(409, json=DUPLICATE), lookup)
-    async with make_async_client(recorder) as client:
+    async with make_async_client(recorder, unique_merchant_references=True) as client:
         body = CaptureRequest(merchant_reference="cap-1", amount="10.00", split_token="tok")
         result = await client.transactions.capture("1002633191", body=body)
         assert result.transaction_id == "2000"

@@ -30,6 +30,7 @@ ERRORS: list[tuple[trustly.TrustlyError, ExitCode]] = [
     (trustly.InvalidRequestError("amount", "x"), ExitCode.INVALID_REQUEST),
     (trustly.APIConnectionError("x"), ExitCode.CONNECTION),
     (trustly.APITimeoutError("x"), ExitCode.CONNECTION),
+    (trustly.ResponseTooLargeError("x"), ExitCode.CONNECTION),
     (_status(trustly.AuthenticationError, 401), ExitCode.AUTHENTICATION),
     (_status(trustly.PermissionDeniedError, 403), ExitCode.AUTHENTICATION),
     (_status(trustly.NotFoundError, 404), ExitCode.NOT_FOUND),

@@ -290,8 +290,15 @@ def test_malformed_matrix(entry: str, name: str, body: bytes, headers: dict[str,
 _TEXT = st.text(alphabet=string.ascii_letters + string.digits + "&=%+ /:é€_.-", max_size=12)
 
 
+# Free-text field names only: typed ones (success, hardRefresh) refuse a non-boolean value by design,
+# and Hypothesis draws names from string constants of the loaded modules, so it does find them.
+_NAMES = st.text(alphabet=string.ascii_letters + ".&=", min_size=1, max_size=8).filter(
+    lambda name: name not in ("success", "hardRefresh", "createdAt")
+)
+
+
 @PROPERTY
-@given(st.dictionaries(st.text(alphabet=string.ascii_letters + ".&=", min_size=1, max_size=8), _TEXT, max_size=5))
+@given(st.dictionaries(_NAMES, _TEXT, max_size=5))
 def test_signed_bodies_are_accepted_exactly_when_their_fields_are_unambiguous(extra: dict[str, str]) -> None:
     fields = {**extra, **fresh()}
     body, headers = signed(fields)

@@ -38,8 +38,13 @@ T = TypeVar("T")
 class Sender(Protocol):
     """Sends a request built by a facade and decodes its success body."""
 
-    def send(self, operation_id: str, request: dict[str, Any]) -> httpx.Response:
-        """Send `request` (keyword arguments for `httpx.Client.request`); return a 2xx response or raise."""
+    def send(self, operation_id: str, build: Callable[..., dict[str, Any]], /, **arguments: Any) -> httpx.Response:
+        """Send the request `build(**arguments)` describes; return a 2xx response or raise.
+
+        `build` is the facade's request builder: it checks the arguments and returns keyword
+        arguments for `httpx.Client.request`. `arguments` are the caller's, as passed, so a
+        sender can check them too before they become a URL, and type anything `build` raises.
+        """
         ...
 
     def parse(self, operation_id: str, response: httpx.Response, decode: Callable[[Any], T]) -> T:
@@ -54,8 +59,10 @@ class Sender(Protocol):
 class AsyncSender(Protocol):
     """The awaitable counterpart of `Sender`."""
 
-    async def send(self, operation_id: str, request: dict[str, Any]) -> httpx.Response:
-        """Send `request`; return a 2xx response or raise."""
+    async def send(
+        self, operation_id: str, build: Callable[..., dict[str, Any]], /, **arguments: Any
+    ) -> httpx.Response:
+        """Send the request `build(**arguments)` describes; return a 2xx response or raise."""
         ...
 
     def parse(self, operation_id: str, response: httpx.Response, decode: Callable[[Any], T]) -> T:
@@ -73,8 +80,8 @@ class ClientSender:
     def __init__(self, client: Client | AuthenticatedClient) -> None:
         self._client = client
 
-    def send(self, operation_id: str, request: dict[str, Any]) -> httpx.Response:
-        response = self._client.get_httpx_client().request(**request)
+    def send(self, operation_id: str, build: Callable[..., dict[str, Any]], /, **arguments: Any) -> httpx.Response:
+        response = self._client.get_httpx_client().request(**build(**arguments))
         if not 200 <= response.status_code < 300:
             raise UnexpectedStatus(response.status_code, response.content)
         return response
@@ -92,8 +99,10 @@ class AsyncClientSender:
     def __init__(self, client: Client | AuthenticatedClient) -> None:
         self._client = client
 
-    async def send(self, operation_id: str, request: dict[str, Any]) -> httpx.Response:
-        response = await self._client.get_async_httpx_client().request(**request)
+    async def send(
+        self, operation_id: str, build: Callable[..., dict[str, Any]], /, **arguments: Any
+    ) -> httpx.Response:
+        response = await self._client.get_async_httpx_client().request(**build(**arguments))
         if not 200 <= response.status_code < 300:
             raise UnexpectedStatus(response.status_code, response.content)
         return response

@@ -6,7 +6,12 @@ from trustly.testing import Simulator, SimulatorServer
 sim = Simulator(notification_url="http://127.0.0.1:8000/trustly/notifications")
 with SimulatorServer(sim) as server:                      # or tls=True for HTTPS
     client = TrustlyClient(base_url=server.base_url, access_id=sim.access_id, access_key=...)
+    ...
+    sim.advance(days=3)                                   # simulated time: settlement, expiries
 ```
+
+The lifecycle it follows is one table (`_lifecycle.TRANSITIONS`); `LifecycleOptions` adjusts the
+timings and account settings Trustly does not publish.
 
 Needs the `testing` extra (`pip install "trustly-api-client[testing]"`) for pyyaml, jsonschema and
 trustme; the client itself does not depend on them. `trustly simulator` (or
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._faults import Fault, FaultPlan
+    from ._lifecycle import LifecycleOptions
     from ._realism import Realism
     from ._server import SimulatorServer
     from ._simulator import Reply, Simulator
@@ -33,6 +39,7 @@ __all__ = [
     "AsyncSimulatorTransport",
     "Fault",
     "FaultPlan",
+    "LifecycleOptions",
     "Realism",
     "Reply",
     "Simulator",
@@ -44,6 +51,7 @@ _MODULES = {
     "AsyncSimulatorTransport": "._transport",
     "Fault": "._faults",
     "FaultPlan": "._faults",
+    "LifecycleOptions": "._lifecycle",
     "Realism": "._realism",
     "Reply": "._simulator",
     "Simulator": "._simulator",

@@ -5,7 +5,9 @@
 
 Prints the base URL, the Lightbox URL and the variables that point the client and the `trustly`
 command at it, then serves until interrupted. Authorize an established transaction (the
-Lightbox step) with `POST /simulator/authorize/{transactionId}`.
+Lightbox step) with `POST /simulator/authorize/{transactionId}`; the clock runs at `--time-scale`
+seconds of real time per simulated minute, and `POST /simulator/advance` (form field `days`,
+`hours`, `minutes` or `seconds`) jumps it forward.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notification-url", default=None)
     parser.add_argument("--access-id", default=DEFAULT_ACCESS_ID)
     parser.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
-    parser.add_argument("--time-scale", type=float, default=1.0, help="seconds per simulated minute")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="seconds of real time per simulated minute")
     args = parser.parse_args(argv)
     return serve(
         port=args.port,

@@ -7,9 +7,10 @@ the account number picks a score (1000000006 scores 6 and is verified) or a forc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ._ledger import ApiError, now_ms
+from ._ledger import ApiError
 
 __all__ = ["SANDBOX_ACCOUNTS", "StaticData"]
 
@@ -38,8 +39,9 @@ def _without_nulls(value: Any) -> Any:
 class StaticData:
     """Customers (stateful) and the reference data the simulator serves."""
 
-    def __init__(self, merchant_id: str) -> None:
+    def __init__(self, merchant_id: str, now_ms: Callable[[], int]) -> None:
         self.merchant_id = merchant_id
+        self._now = now_ms
         self.customers_by_id: dict[str, dict[str, Any]] = {}
         self._next = 7_000_000_001
 
@@ -53,7 +55,7 @@ class StaticData:
                 raise ApiError(409, 210, "a customer with this externalId exists", "externalId")
             customer_id = str(self._next)
             self._next += 1
-            stamp = now_ms()
+            stamp = self._now()
             customer.update(customerId=customer_id, merchantId=self.merchant_id, createdAt=stamp, updatedAt=stamp)
             self.customers_by_id[customer_id] = customer
             return {"customer": customer}
@@ -78,11 +80,12 @@ class StaticData:
                     customer.pop(key, None)  # null removes the property
                 else:
                     customer[key] = _without_nulls(value)
-            customer["updatedAt"] = now_ms()
+            customer["updatedAt"] = self._now()
         return {"customer": customer}
 
     # -- account data and identity ---------------------------------------------------------
-    def account_data(self, op: str, transaction_id: str, body: Any) -> Any:
+    def account_data(self, op: str, transaction_id: str, balance: str = "10000.00") -> Any:
+        """Account data of the customer's Demo Bank account; `balance` is what the login set up."""
         account = {
             "accountId": f"acc-{transaction_id}",
             "name": "Demo Checking",
@@ -94,18 +97,16 @@ class StaticData:
             "paymentProvider": DEMO_BANK,
         }
         if op == "account_data_get_balance":
-            return {
-                "accountBalance": {"account": account, "currency": "USD", "amount": "10000.00", "available": "10000.00"}
-            }
+            return {"accountBalance": {"account": account, "currency": "USD", "amount": balance, "available": balance}}
         if op == "account_data_list_accounts":
             return {"accounts": [account]}
         if op == "account_data_get_summary":
             summary = {"selectedAccount": True, "currency": "USD", "nameOnAccount": "John Smith", "aggregations": []}
-            return {"customerId": f"cust-{transaction_id}", "lastUpdated": now_ms(), "summary": [summary]}
+            return {"customerId": f"cust-{transaction_id}", "lastUpdated": self._now(), "summary": [summary]}
         if op == "account_data_get_user":
             return {"name": ["John Smith"], "email": ["john.smith@example.com"], "paymentProvider": DEMO_BANK}
         if op == "identity_get_user":
-            return {"name": "John Smith", "eligible": True, "createdAt": now_ms()}
+            return {"name": "John Smith", "eligible": True, "createdAt": self._now()}
         if op == "identity_get_user_detail":
             return {"detail": {"verification": [], "attribute": []}}
         if op == "identity_verify_customer":

@@ -3,7 +3,11 @@
 ```python
 sim.faults.add("transactions_capture", Fault.drop_after_applying())
 sim.faults.add("transactions_refund", Fault.status(503, retry_after=1), times=2)
+sim.faults.add("transactions_refund", Fault.answer(500, b'{"errors": [{"code": 1' + b"0" * 5000 + b"}]}"))
 ```
+
+Faults that answer (`corrupt_encoding`, `drip`, `answer`) apply the request first: they model the
+worst case for a client, money moved and the answer unusable.
 """
 
 from __future__ import annotations
@@ -18,15 +22,17 @@ __all__ = ["Fault", "FaultPlan"]
 class Fault:
     """What to do to the next matching request instead of answering it normally."""
 
-    kind: str  # "drop_before", "drop_after", "delay", "status"
+    kind: str  # "drop_before", "drop_after", "delay", "status", "corrupt_encoding", "drip", "answer"
     seconds: float = 0.0
     status_code: int = 0
     retry_after: float | None = None
+    body: bytes | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def applies_request(self) -> bool:
         """Whether the simulator carries the request out before the fault hits."""
-        return self.kind in ("drop_after", "delay")
+        return self.kind in ("drop_after", "delay", "corrupt_encoding", "drip", "answer")
 
     @classmethod
     def drop_before_applying(cls) -> Fault:
@@ -47,6 +53,30 @@ class Fault:
     def status(cls, status_code: int, *, retry_after: float | None = None) -> Fault:
         """Answer with this error status (500, 503 ...) without applying the request."""
         return cls("status", status_code=status_code, retry_after=retry_after)
+
+    @classmethod
+    def corrupt_encoding(cls) -> Fault:
+        """Apply the request, then answer its status with `Content-Encoding: gzip` over a body that is not gzip."""
+        return cls("corrupt_encoding")
+
+    @classmethod
+    def drip(cls, seconds_per_byte: float) -> Fault:
+        """Apply the request, then send the answer one byte at a time, `seconds_per_byte` apart (HTTP only)."""
+        return cls("drip", seconds=seconds_per_byte)
+
+    @classmethod
+    def answer(cls, status_code: int, body: bytes, headers: dict[str, str] | None = None) -> Fault:
+        """Apply the request, then answer with this status and raw body instead (a deep JSON body, a huge code)."""
+        extra = tuple((headers or {"Content-Type": "application/json"}).items())
+        return cls("answer", status_code=status_code, body=body, headers=extra)
+
+    def disguise(self, status: int, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """The status, headers and body a front end sends for an answering fault."""
+        if self.kind == "corrupt_encoding":
+            return status, {**headers, "Content-Encoding": "gzip"}, b"\x1f\x8b\x08\x00 not gzip at all " + body[:32]
+        if self.kind == "answer" and self.body is not None:
+            return self.status_code, dict(self.headers), self.body
+        return status, headers, body
 
 
 class FaultPlan:

@@ -1,46 +1,44 @@
-"""The simulator's state: payments, transactions, customers and the events they raise.
+"""The simulator's state: payments, transactions and the events their status changes raise.
 
 Everything here is plain data (dicts shaped like Trustly's JSON) guarded by one lock, so the
-HTTP front end, the simulated bank step and the notification sender can share it from any
-thread. `applied` records every money-moving operation the simulator carried out; tests use it
-to prove that nothing was applied twice.
+HTTP front end, the clock and the notification sender can share it from any thread. Every
+status change goes through `move`, which follows the lifecycle table (`_lifecycle.TRANSITIONS`)
+and emits that row's events. `applied` records every money-moving operation carried out; tests
+use it to prove that nothing was applied twice. The operations themselves live in `_money.py`.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 import secrets
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["ApiError", "Ledger", "now_ms"]
+from ._bank import Bank, LoginOutcome
+from ._clock import Clock, Schedule, span_ms
+from ._lifecycle import (
+    AUTHORIZE,
+    AUTHORIZED,
+    COMPLETED,
+    INSTANT,
+    MONEY,
+    NEW,
+    PAY,
+    PAYMENT_TYPES,
+    PROCESSED,
+    STATUS_NAMES,
+    TYPE_NAMES,
+    UNIQUE_REFERENCE_TYPES,
+    LifecycleOptions,
+    find_rule,
+)
 
-# Transaction types and statuses (trustly.models.TransactionType / TransactionStatus values).
-AUTHORIZE, CAPTURE, REFUND, DEPOSIT, RECLAIM, REPRESENTMENT, PREAUTH = "1", "3", "4", "6", "7", "8", "10"
-NEW, PENDING, AUTHORIZED, PROCESSED, COMPLETED, FAILED, EXPIRED, CANCELED, DENIED = (
-    "0", "1", "2", "3", "4", "5", "6", "7", "8",
-)  # fmt: skip
-REFUNDED, PARTIALLY_REFUNDED = "12", "11"
-STATUS_NAMES = {
-    NEW: "New", PENDING: "Pending", AUTHORIZED: "Authorized", PROCESSED: "Processed", COMPLETED: "Completed",
-    FAILED: "Failed", EXPIRED: "Expired", CANCELED: "Canceled", DENIED: "Denied",
-}  # fmt: skip
-PAYMENT_TYPES = {
-    "Instant": "1",
-    "Deferred": "2",
-    "Recurring": "3",
-    "Disbursement": "4",
-    "Verification": "5",
-    "Retrieval": "6",
-}
+__all__ = ["ApiError", "Ledger", "money"]
 
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
+DUPLICATE = "This is a duplicate request. It has been ignored"
 
 
 class ApiError(Exception):
@@ -49,14 +47,12 @@ class ApiError(Exception):
     def __init__(self, status: int, code: int, message: str, location: str | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.location = status, code, message, location
+        self.occurred_at: int | None = None
 
     def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {
-            "domain": "com.trustly.simulator",
-            "code": self.code,
-            "message": self.message,
-            "occurredAt": now_ms(),
-        }
+        error: dict[str, Any] = {"domain": "com.trustly.simulator", "code": self.code, "message": self.message}
+        if self.occurred_at is not None:
+            error["occurredAt"] = self.occurred_at
         if self.location:
             error["location"] = self.location
         return {"errors": [error]}
@@ -66,18 +62,8 @@ def invalid(field_name: str, message: str) -> ApiError:
     return ApiError(400, 200, message, field_name)
 
 
-def _money(value: Decimal) -> str:
+def money(value: Decimal) -> str:
     return f"{value:.2f}"
-
-
-@dataclass
-class Bank:
-    """What the simulated bank login decided (from the Demo Bank username and password)."""
-
-    balance: Decimal = Decimal("10000.00")
-    deny_next_capture: str | None = None
-    expired_split_token: bool = False
-    account_number: str = "1000000006"
 
 
 @dataclass
@@ -85,17 +71,26 @@ class Ledger:
     """All simulator state. Methods raise ApiError for answers in Trustly's error envelope."""
 
     merchant_id: str
+    access_id: str
+    clock: Clock = field(default_factory=Clock)
+    options: LifecycleOptions = field(default_factory=LifecycleOptions)
+    schedule: Schedule = field(default_factory=Schedule)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     transactions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     banks: dict[str, Bank] = field(default_factory=dict)  # by paymentId
     split_tokens: dict[str, str] = field(default_factory=dict)  # paymentId -> token
+    token_issued: dict[str, tuple[str, int]] = field(default_factory=dict)  # token -> (paymentId, issued ms)
     events: list[dict[str, str]] = field(default_factory=list)
     applied: list[tuple[str, str, str | None]] = field(default_factory=list)  # (operation, transactionId, ref)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    protected: set[str] = field(default_factory=set)  # ids whose merchantReference is taken
+    history: list[tuple[str, str, str, str]] = field(default_factory=list)  # (id, trigger, from, to)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_000_001))
 
     # -- helpers ---------------------------------------------------------------------------
+    def now(self) -> int:
+        return self.clock.now_ms()
+
     def new_id(self) -> str:
         return str(next(self._ids))
 
@@ -108,11 +103,56 @@ class Ledger:
     def payment_of(self, transaction: dict[str, Any]) -> dict[str, Any]:
         return self.payments[transaction["payment"]["paymentId"]]
 
+    def bank_of(self, transaction: dict[str, Any]) -> Bank:
+        return self.banks.setdefault(transaction["payment"]["paymentId"], Bank())
+
     def view(self, transaction: dict[str, Any]) -> dict[str, Any]:
         """A transaction as the API returns it, with its payment embedded."""
         out = dict(transaction)
         out["payment"] = dict(self.payment_of(transaction))
         return out
+
+    def children(self, transaction_id: str, *types: str) -> list[dict[str, Any]]:
+        return [
+            t
+            for t in self.transactions.values()
+            if t.get("originalTransactionId") == transaction_id and t["transactionType"] in types
+        ]
+
+    def at(self, delay_ms: int, label: str, run: Callable[[int], None]) -> None:
+        """Run `run` when the simulated clock reaches now + delay_ms."""
+        self.schedule.add(self.now() + delay_ms, label, run)
+
+    # -- the lifecycle ---------------------------------------------------------------------
+    def move(
+        self,
+        transaction: dict[str, Any],
+        trigger: str,
+        *,
+        pp_status: str | None = None,
+        fields: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        """Apply the lifecycle row for `trigger`, or refuse with code 200 if there is none."""
+        kind, status = transaction["transactionType"], transaction["status"]
+        rule = find_rule(trigger, kind, status)
+        if rule is None:
+            raise invalid(
+                "transactionId",
+                f"{trigger} is not possible on a {TYPE_NAMES.get(kind, kind)} that is {STATUS_NAMES.get(status)}",
+            )
+        stamp = self.now()
+        self.history.append((transaction["transactionId"], trigger, status, rule.target))
+        transaction.update(status=rule.target, statusMessage=STATUS_NAMES[rule.target], updatedAt=stamp)
+        if rule.target == PROCESSED:
+            transaction["processedAt"] = stamp
+        if rule.target == COMPLETED:
+            transaction["completedAt"] = stamp
+        if pp_status:
+            transaction.setdefault("paymentProviderTransaction", {}).update(status=pp_status, statusMessage=pp_status)
+        if rule.target in (AUTHORIZED, PROCESSED, COMPLETED):
+            self.protected.add(transaction["transactionId"])
+        for event_type in rule.events:
+            self.emit(event_type, transaction, **(fields or {}).get(event_type, {}))
 
     def emit(self, event_type: str, transaction: dict[str, Any], **extra: str) -> None:
         payment = self.payment_of(transaction)
@@ -127,49 +167,45 @@ class Ledger:
             "objectType": "Transaction",
             "message": "",
             "timeZone": "Etc/UTC",
-            "createdAt": str(now_ms()),
+            "createdAt": str(self.now()),
+            # The docs' notification example carries accessId [doc: notification signature page].
+            "accessId": self.access_id,
             "status": transaction["status"],
             "statusMessage": transaction.get("statusMessage", ""),
-            **extra,
         }
         if transaction.get("originalTransactionId"):
             event["parentObjectId"] = transaction["originalTransactionId"]
-        pp_status = transaction.get("paymentProviderTransaction", {}).get("status")
-        if pp_status:
-            event["paymentProviderTransaction.status"] = pp_status
-            event["paymentProviderTransaction.statusMessage"] = pp_status
+        provider = transaction.get("paymentProviderTransaction", {})
+        for name in ("status", "statusMessage", "reasonCode", "reasonCodeMessage"):
+            if provider.get(name):
+                event[f"paymentProviderTransaction.{name}"] = provider[name]
+        event.update(extra)
         self.events.append(event)
 
-    def set_status(self, transaction: dict[str, Any], status: str, pp_status: str | None = None) -> None:
-        transaction["status"] = status
-        transaction["statusMessage"] = STATUS_NAMES.get(status, "")
-        transaction["updatedAt"] = now_ms()
-        if status == PROCESSED:
-            transaction["processedAt"] = transaction["updatedAt"]
-        if status == COMPLETED:
-            transaction["completedAt"] = transaction["updatedAt"]
-        if pp_status:
-            transaction.setdefault("paymentProviderTransaction", {})["status"] = pp_status
+    def reference_taken(self, reference: str) -> bool:
+        """Whether a Pay, Authorize, Capture, Deposit or preauthorization already holds it."""
+        if not self.options.idempotency:
+            return False
+        for transaction_id in self.protected:
+            t = self.transactions[transaction_id]
+            if t.get("merchantReference") != reference or t["transactionType"] not in UNIQUE_REFERENCE_TYPES:
+                continue
+            # A canceled or voided bank authorization gives its reference back [doc: idempotency].
+            if t["transactionType"] == AUTHORIZE and t["status"] in ("7", "13"):
+                continue
+            return True
+        return False
 
-    def _duplicate_reference(self, reference: str, transaction_type: str, parent: str | None) -> bool:
-        return any(
-            t.get("merchantReference") == reference
-            and t["transactionType"] == transaction_type
-            and (parent is None or t.get("originalTransactionId") == parent)
-            and t["status"] in (PENDING, AUTHORIZED, PROCESSED, COMPLETED)
-            for t in self.transactions.values()
-        )
+    def check_reference(self, reference: str) -> None:
+        if self.reference_taken(reference):
+            raise ApiError(400, 210, DUPLICATE, "merchantReference")
 
     # -- establish and the simulated bank --------------------------------------------------
     def establish(self, data: dict[str, Any], base_url: str) -> dict[str, Any]:
         reference = data["merchantReference"]
+        self.check_reference(reference)
         payment_type = PAYMENT_TYPES[data.get("paymentType") or "Retrieval"]
-        for t in self.transactions.values():
-            p = self.payment_of(t)
-            if p.get("merchantReference") == reference and t["transactionType"] == AUTHORIZE:
-                if t["status"] in (AUTHORIZED, PROCESSED, COMPLETED):
-                    raise ApiError(400, 210, "This is a duplicate request. It has been ignored", "merchantReference")
-        created = now_ms()
+        created = self.now()
         payment_id, transaction_id = self.new_id(), self.new_id()
         amount = data.get("amount")
         payment: dict[str, Any] = {
@@ -192,7 +228,8 @@ class Ledger:
         self.payments[payment_id] = payment
         transaction = {
             "transactionId": transaction_id,
-            "transactionType": AUTHORIZE,
+            # Instant is one Pay transaction; everything else starts with a bank Authorize [doc: 5.1].
+            "transactionType": PAY if payment_type == INSTANT else AUTHORIZE,
             "status": NEW,
             "statusMessage": "New",
             "payment": {"paymentId": payment_id},
@@ -207,6 +244,7 @@ class Ledger:
         }
         self.transactions[transaction_id] = transaction
         self.emit("Establish", transaction)
+        self.at(span_ms(self.options.session_ttl), "session expiry", lambda _: self.expire(transaction_id, "timeout"))
         result = {k: v for k, v in data.items() if k not in ("requestSignature", "metadata", "customer")}
         if "customer" in payment:
             result["customer"] = payment["customer"]
@@ -218,179 +256,79 @@ class Ledger:
         )
         return result
 
-    def authorize(self, transaction_id: str, username: str, password: str) -> tuple[dict[str, Any], bool]:
+    def login(self, transaction_id: str, outcome: LoginOutcome, *, hold: bool = False) -> tuple[dict[str, Any], bool]:
         """The customer's bank login (the Lightbox). Returns the transaction and whether it succeeded."""
         transaction = self.transaction(transaction_id)
         if transaction["status"] != NEW:
-            raise ApiError(400, 200, "the transaction is not waiting for authorization", "transactionId")
-        payment = self.payment_of(transaction)
-        bank = Bank()
-        phrase = password.lower()
-        if phrase in ("loginerror", "wrongcredentials", "accountlocked", "unavailable", "noeligibleaccounts"):
-            self.set_status(transaction, CANCELED, "UC01")
-            self.emit("Cancel", transaction)
+            raise invalid("transactionId", "the transaction is not waiting for authorization")
+        if outcome.bank is None:
+            self.move(transaction, "abandon", pp_status=outcome.cancel_status)
             return transaction, False
-        if phrase == "notenoughfunds":
-            bank.balance = Decimal("0.00")
-        elif m := re.fullmatch(r"balance(\d+)", phrase):
-            bank.balance = Decimal(m.group(1))
-        elif m := re.fullmatch(r"extendedreasoncode_(\d+)", phrase):
-            bank.deny_next_capture = m.group(1)
-        elif phrase == "expiredsplittoken":
-            bank.expired_split_token = True
-        if m := re.fullmatch(r".+_(\d{6,17})", username):
-            bank.account_number = m.group(1)
+        if transaction["transactionType"] == AUTHORIZE:
+            # A second authorization with the same reference meets the first one's [doc: 210].
+            self.check_reference(transaction["merchantReference"])
+        payment = self.payment_of(transaction)
+        bank = outcome.bank
         self.banks[payment["paymentId"]] = bank
         token = secrets.token_urlsafe(24).replace("-", "+").replace("_", "/")
         self.split_tokens[payment["paymentId"]] = token
-        payment["authorizationStatus"] = 2
+        self.token_issued[token] = (payment["paymentId"], self.now())
         payment["account"] = {
             "name": "Demo Checking",
             "type": "1",
-            "accountNumber": bank.account_number,
-            "accountNumberLastFour": bank.account_number[-4:],
-            "routingNumber": "124003116",
-            "verified": True,
+            "accountNumberLastFour": (bank.account_number or "")[-4:],
+            "routingNumber": bank.routing_number,
+            "verified": not bank.invalid_account,
         }
+        if bank.account_number is not None:
+            payment["account"]["accountNumber"] = bank.account_number
         payment["paymentProvider"] = {"paymentProviderId": "200005501", "name": "Demo Bank", "type": 1}
-        self.set_status(transaction, AUTHORIZED, "AC100")
-        self.emit("Authorize", transaction, splitToken=token)
+        if hold:
+            payment["verification"] = {"status": "2"}  # ToVerify, held as OnHold
+            self.move(transaction, "hold", pp_status="SW020")
+            return transaction, True
+        self.grant(transaction)
         return transaction, True
 
-    # -- money movements -------------------------------------------------------------------
-    def _authorization(self, transaction_id: str, split_token: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-        auth = self.transaction(transaction_id)
-        if auth["transactionType"] not in (AUTHORIZE, PREAUTH) or auth["status"] != AUTHORIZED:
-            raise ApiError(400, 200, "the transaction is not an open authorization", "transactionId")
-        payment = self.payment_of(auth)
-        if split_token is not None:
-            expected = self.split_tokens.get(payment["paymentId"])
-            if expected is None or not secrets.compare_digest(expected.encode(), split_token.encode()):
-                raise ApiError(400, 397, "splitToken is not valid", "splitToken")
-            if self.banks.get(payment["paymentId"], Bank()).expired_split_token:
-                raise ApiError(400, 326, "Expired split token", "splitToken")
-        return auth, payment
+    def grant(self, transaction: dict[str, Any], trigger: str = "authorize") -> None:
+        payment = self.payment_of(transaction)
+        payment["authorizationStatus"] = 2
+        token = self.split_tokens[payment["paymentId"]]
+        self.move(transaction, trigger, pp_status="SW020", fields={"Authorize": {"splitToken": token}})
+        ttl = self.options.authorization_ttl
+        if ttl is not None and transaction["transactionType"] == AUTHORIZE:
+            self.at(span_ms(ttl), "authorization expiry", lambda _: self.expire(transaction["transactionId"]))
+        if transaction["transactionType"] == PAY:
+            self.bank_of(transaction).balance -= Decimal(transaction["amount"])
+            self.submit(transaction)
 
-    def new_child(self, parent: dict[str, Any], kind: str, amount: Decimal, reference: str | None) -> dict[str, Any]:
-        created = now_ms()
-        child = {
-            "transactionId": self.new_id(),
-            "transactionType": kind,
-            "status": PENDING,
-            "statusMessage": "Pending",
-            "payment": {"paymentId": parent["payment"]["paymentId"]},
-            "originalTransactionId": parent["transactionId"],
-            "currency": parent["currency"],
-            "amount": _money(amount),
-            "paid": "0.00",
-            "refunded": "0.00",
-            "createdAt": created,
-            "updatedAt": created,
-            "paymentProviderTransaction": {"status": "AC100", "statusMessage": "Acknowledged"},
-        }
-        if reference:
-            child["merchantReference"] = reference
-        self.transactions[child["transactionId"]] = child
-        return child
+    def expire(self, transaction_id: str, trigger: str = "expire") -> None:
+        """A time-based expiry, if the transaction is still in a state it applies to."""
+        transaction = self.transactions[transaction_id]
+        if find_rule(trigger, transaction["transactionType"], transaction["status"]) is not None:
+            self.move(transaction, trigger)
 
-    def _debit(self, operation: str, transaction_id: str, form: dict[str, str], kind: str) -> dict[str, Any]:
-        auth, payment = self._authorization(transaction_id, form.get("splitToken"))
-        reference = form["merchantReference"]
-        if self._duplicate_reference(reference, kind, transaction_id):
-            raise ApiError(400, 210, "This is a duplicate request. It has been ignored", "merchantReference")
-        amount = Decimal(form["amount"])
-        if amount <= 0:
-            raise invalid("amount", "amount must be positive")
-        used = sum(
-            (Decimal(t["amount"]) for t in self.transactions.values()
-             if t.get("originalTransactionId") == transaction_id and t["transactionType"] == kind
-             and t["status"] not in (FAILED, CANCELED, DENIED)),
-            Decimal(0),
-        )  # fmt: skip
-        limit = Decimal(payment.get("amount") or auth.get("amount") or "0")
-        if limit > 0 and used + amount > limit:
-            raise invalid("amount", "the amount exceeds what remains of the authorization")
-        bank = self.banks.get(payment["paymentId"], Bank())
-        child = self.new_child(auth, kind, amount, reference)
-        self.applied.append((operation, child["transactionId"], reference))
-        if bank.deny_next_capture:
-            code, bank.deny_next_capture = bank.deny_next_capture, None
-            self.set_status(child, DENIED, "SW054")
-            child["paymentProviderTransaction"].update(reasonCode="1", reasonCodeMessage=f"extendedReason {code}")
-            self.emit("Deny", child)
-        elif amount > bank.balance:
-            self.set_status(child, FAILED, "SW056")
-            self.emit("Failed", child, errorCode="331")
-        else:
-            bank.balance -= amount
-        return child
+    # -- settlement ------------------------------------------------------------------------
+    def submit(self, transaction: dict[str, Any]) -> None:
+        """Queue an Authorized money movement for processing at its next processing window."""
+        delay = span_ms(self.options.process_after)
+        if transaction["transactionType"] == "6":  # deposits go out in the sandbox's payout batches
+            batch = span_ms(self.options.payout_batch)
+            delay = batch - self.now() % batch if batch else 0
+        transaction_id = transaction["transactionId"]
+        self.at(delay, "processing", lambda _: self.settle(transaction_id, once=True))
 
-    def capture(self, transaction_id: str, form: dict[str, str]) -> dict[str, Any]:
-        return self._debit("transactions_capture", transaction_id, form, CAPTURE)
-
-    def capture_pre_auth(self, transaction_id: str, form: dict[str, str]) -> dict[str, Any]:
-        return self._debit("transactions_capture_pre_auth", transaction_id, form, CAPTURE)
-
-    def deposit(self, transaction_id: str, form: dict[str, str]) -> dict[str, Any]:
-        auth, payment = self._authorization(transaction_id, None)
-        reference = form["merchantReference"]
-        if self._duplicate_reference(reference, DEPOSIT, transaction_id):
-            raise ApiError(400, 210, "This is a duplicate request. It has been ignored", "merchantReference")
-        amount = Decimal(form.get("amount") or payment.get("amount") or "0")
-        if amount <= 0:
-            raise invalid("amount", "amount must be positive")
-        child = self.new_child(auth, DEPOSIT, amount, reference)
-        self.applied.append(("transactions_deposit", child["transactionId"], reference))
-        return child
-
-    def refund(self, transaction_id: str, form: dict[str, str]) -> dict[str, Any]:
-        original = self.transaction(transaction_id)
-        if original["transactionType"] != CAPTURE or original["status"] not in (
-            PROCESSED,
-            COMPLETED,
-            PARTIALLY_REFUNDED,
-        ):
-            raise ApiError(400, 200, "only a processed or completed capture can be refunded", "transactionId")
-        refunded = Decimal(original.get("refunded") or "0")
-        # Without an amount, Trustly refunds what is left of the capture.
-        amount = Decimal(form["amount"]) if form.get("amount") else Decimal(original["amount"]) - refunded
-        if amount <= 0 or refunded + amount > Decimal(original["amount"]):
-            raise invalid("amount", "the refund exceeds what was captured")
-        child = self.new_child(original, REFUND, amount, form.get("merchantReference"))
-        original["refunded"] = _money(refunded + amount)
-        self.applied.append(("transactions_refund", child["transactionId"], form.get("merchantReference")))
-        return child
-
-    def reclaim(self, transaction_id: str, form: dict[str, str]) -> dict[str, Any]:
-        original = self.transaction(transaction_id)
-        if original["transactionType"] != DEPOSIT or original["status"] not in (PROCESSED, COMPLETED):
-            raise ApiError(400, 200, "only a processed or completed deposit can be reclaimed", "transactionId")
-        # Without an amount, Trustly reclaims the whole deposit.
-        amount = Decimal(form["amount"]) if form.get("amount") else Decimal(original["amount"])
-        if amount < Decimal("0.99") or amount > Decimal(original["amount"]):
-            raise invalid("amount", "a reclaim is between 0.99 and the deposited amount")
-        child = self.new_child(original, RECLAIM, amount, form.get("merchantReference"))
-        self.applied.append(("transactions_reclaim", child["transactionId"], form.get("merchantReference")))
-        return child
-
-    def cancel(self, transaction_id: str) -> dict[str, Any]:
-        transaction = self.transaction(transaction_id)
-        if transaction["status"] not in (NEW, PENDING, AUTHORIZED):
-            raise ApiError(400, 200, "the transaction can no longer be canceled", "transactionId")
-        self.set_status(transaction, CANCELED, "SW013")
-        self.applied.append(("transactions_cancel", transaction_id, None))
-        self.emit("Cancel", transaction)
-        return transaction
-
-    def settle(self, transaction_id: str) -> None:
-        """Move a pending capture, deposit, refund or reclaim on: processed, then completed."""
+    def settle(self, transaction_id: str, *, once: bool = False) -> None:
+        """Move an Authorized or Processed money movement on (both steps unless `once`)."""
         transaction = self.transactions.get(transaction_id)
-        if transaction is None or transaction["status"] not in (PENDING, PROCESSED):
-            return
-        if transaction["status"] == PENDING:
-            self.set_status(transaction, PROCESSED, "AC100")
-            transaction["paid"] = transaction["amount"]
-            self.emit("Process", transaction)
-        else:
-            self.set_status(transaction, COMPLETED, "AC100")
-            self.emit("Completed", transaction)
+        while transaction is not None and transaction["transactionType"] in MONEY:
+            if transaction["status"] == AUTHORIZED:
+                self.move(transaction, "process")
+                transaction["paid"] = transaction["amount"]
+                self.at(span_ms(self.options.complete_after), "settlement", lambda _: self.settle(transaction_id))
+            elif transaction["status"] == PROCESSED:
+                self.move(transaction, "complete")
+            else:
+                return
+            if once:
+                return

@@ -2,12 +2,18 @@
 
 A small asyncio server in a background thread, written for the simulator rather than taken
 from a framework, because fault injection must be able to cut a connection at exactly the
-right moment (before or after the request was applied) and to stall an answer.
+right moment (before or after the request was applied), to stall an answer or to drip it.
+
+A malformed request (a bad Content-Length, an oversized head, a body nested too deep to read)
+gets a 400-class answer and the connection is closed; a request head that does not arrive
+within `head_timeout` seconds gets 408. No request can end a connection task with an
+unhandled exception.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 import threading
 from http import HTTPStatus
@@ -19,6 +25,13 @@ __all__ = ["SimulatorServer"]
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 1024 * 1024
+HEAD_TIMEOUT = 30.0
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class SimulatorServer:
@@ -29,10 +42,15 @@ class SimulatorServer:
         port: 0 picks a free port.
         tls: Serve HTTPS with a certificate from a throwaway CA (needs the `trustme` package);
             give clients `server.client_ssl_context()`.
+        head_timeout: Seconds a connection may take to send a request head (idle keep-alive
+            connections included) before it is answered 408 and closed.
     """
 
-    def __init__(self, simulator: Simulator, *, port: int = 0, tls: bool = False) -> None:
+    def __init__(
+        self, simulator: Simulator, *, port: int = 0, tls: bool = False, head_timeout: float = HEAD_TIMEOUT
+    ) -> None:
         self.simulator = simulator
+        self.head_timeout = head_timeout
         self._port = port
         self._tls = tls
         self._ca: Any = None
@@ -128,21 +146,35 @@ class SimulatorServer:
         self.open_connections += 1
         try:
             while True:
-                request = await self._read_request(reader)
+                try:
+                    request = await self._read_request(reader)
+                except _Refused as refused:
+                    writer.write(_encode(_refusal(refused.status, str(refused)), keep_alive=False))
+                    await writer.drain()
+                    return
                 if request is None:
                     return
                 method, target, headers, body = request
                 self.requests += 1
-                reply = self.simulator.handle(method, target, headers, body)
+                reply = self._answer(method, target, headers, body)
+                keep_alive = headers.get("connection", "").lower() != "close"
                 fault = reply.fault
                 if fault is not None and fault.kind in ("drop_before", "drop_after"):
                     writer.transport.abort()
                     return
                 if fault is not None and fault.kind == "delay":
                     await asyncio.sleep(fault.seconds)
-                writer.write(_encode(reply, keep_alive=headers.get("connection", "").lower() != "close"))
+                if fault is not None:
+                    reply.status, reply.headers, reply.body = fault.disguise(reply.status, reply.headers, reply.body)
+                data = _encode(reply, keep_alive=keep_alive)
+                if fault is not None and fault.kind == "drip":
+                    head = len(data) - len(reply.body)
+                    writer.write(data[:head])
+                    await _drip(writer, data[head:], fault.seconds)
+                    return
+                writer.write(data)
                 await writer.drain()
-                if headers.get("connection", "").lower() == "close":
+                if not keep_alive:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, asyncio.LimitOverrunError):
             return
@@ -152,28 +184,79 @@ class SimulatorServer:
             self.open_connections -= 1
             writer.close()
 
+    def _answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        try:
+            return self.simulator.handle(method, target, headers, body)
+        except RecursionError:
+            return _refusal(400, "the request body is nested too deeply to read")
+        except Exception as error:
+            return _refusal(500, f"simulator error: {type(error).__name__}: {error}", code=100)
+
     async def _read_request(self, reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes] | None:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.head_timeout)
         except asyncio.IncompleteReadError:
             return None
+        except TimeoutError:
+            raise _Refused(408, "no complete request head arrived in time") from None
+        except asyncio.LimitOverrunError:
+            raise _Refused(431, "the request head is too large") from None
         if len(head) > MAX_HEAD:
-            return None
+            raise _Refused(431, "the request head is too large")
         lines = head.decode("latin-1").split("\r\n")
         try:
             method, target, _version = lines[0].split(" ", 2)
         except ValueError:
-            return None
+            raise _Refused(400, "malformed request line") from None
         headers: dict[str, str] = {}
         for line in lines[1:]:
             if ":" in line:
                 name, value = line.split(":", 1)
                 headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0") or 0)
-        if length < 0 or length > MAX_BODY:
-            return None
+        if "transfer-encoding" in headers:
+            if headers["transfer-encoding"].lower() != "chunked":
+                raise _Refused(400, f"unsupported Transfer-Encoding {headers['transfer-encoding'][:20]!r}")
+            return method, target, headers, await _read_chunked(reader)
+        raw_length = headers.get("content-length", "0").strip() or "0"
+        if not raw_length.isdigit():
+            raise _Refused(400, f"bad Content-Length {raw_length[:20]!r}")
+        length = int(raw_length)
+        if length > MAX_BODY:
+            raise _Refused(413, f"request bodies are limited to {MAX_BODY} bytes")
         body = await reader.readexactly(length) if length else b""
         return method, target, headers, body
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    body = bytearray()
+    while True:
+        line = await reader.readuntil(b"\r\n")
+        size_text = line.split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise _Refused(400, "malformed chunk size") from None
+        if size < 0 or len(body) + size > MAX_BODY:
+            raise _Refused(413, f"request bodies are limited to {MAX_BODY} bytes")
+        if size == 0:
+            while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers, ignored
+                pass
+            return bytes(body)
+        body += await reader.readexactly(size)
+        if await reader.readexactly(2) != b"\r\n":
+            raise _Refused(400, "malformed chunk")
+
+
+def _refusal(status: int, message: str, code: int = 200) -> Reply:
+    body = json.dumps({"errors": [{"code": code, "message": message}]}).encode()
+    return Reply(status, body, {"Content-Type": "application/json"})
+
+
+async def _drip(writer: asyncio.StreamWriter, data: bytes, seconds_per_byte: float) -> None:
+    for index in range(len(data)):
+        writer.write(data[index : index + 1])
+        await writer.drain()
+        await asyncio.sleep(seconds_per_byte)
 
 
 def _encode(reply: Reply, *, keep_alive: bool) -> bytes:

@@ -10,24 +10,39 @@ signed event notifications, and applies injected faults.
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
-from .._signatures import Algorithm, hmac_signature, sign_establish_data
+from .._signatures import Algorithm, sign_establish_data
+from . import _money
+from ._clock import Clock
+from ._customer import CustomerActions
 from ._data import StaticData
 from ._faults import Fault, FaultPlan
-from ._ledger import CAPTURE, COMPLETED, PROCESSED, REPRESENTMENT, ApiError, Ledger, now_ms
+from ._ledger import ApiError, Ledger
+from ._lifecycle import CAPTURE, REPRESENTMENT, REVERSED, LifecycleOptions
 from ._notifier import Notifier
 from ._realism import Realism
 from ._validate import Route, load_routes
 
 __all__ = ["Reply", "Simulator"]
+
+_routes = functools.cache(load_routes)  # compiled once: the spec does not change while running
+MONEY_OPERATIONS: dict[str, Callable[[Ledger, str, dict[str, str]], dict[str, Any]]] = {
+    "transactions_capture": _money.capture,
+    "transactions_capture_pre_auth": _money.capture_pre_auth,
+    "transactions_deposit": _money.deposit,
+    "transactions_refund": _money.refund,
+    "transactions_reclaim": _money.reclaim,
+}
 
 
 class MethodNotAllowed(ApiError):
@@ -46,14 +61,20 @@ class Reply:
     fault: Fault | None = None
 
 
-class Simulator:
+class Simulator(CustomerActions):
     """A local Trustly. Use it through `SimulatorServer` or `SimulatorTransport`.
+
+    Time is simulated: settlement, expiries and notification retries happen when the test moves
+    the clock (`advance`, or `settle_all` to complete every money movement at once).
 
     Args:
         access_id, access_key: The credentials the simulator accepts (and signs notifications with).
         merchant_id: The merchant every request must name.
         notification_url: Where event notifications are POSTed; None keeps them in `ledger.events` only.
-        time_scale: Seconds of real time per simulated minute (settlement, notification retries).
+        lifecycle: Timings and account settings (`LifecycleOptions`); the defaults follow the docs.
+        time_scale: Seconds of real time per simulated minute, to let the clock run on its own
+            (serving by hand); None (the default) keeps it still between calls to `advance`.
+        start_ms: The simulated time to start at (Unix milliseconds); the real time by default.
         check_responses: Validate every 200 body against the spec and answer 500 if it does not fit
             (a simulator bug); on by default, off for load tests.
         realism: Answer as untidily as Trustly's docs allow (see `Realism`); None sends tidy answers.
@@ -66,7 +87,9 @@ class Simulator:
         access_key: str = "simulator-access-key",
         merchant_id: str = "1002463580",
         notification_url: str | None = None,
-        time_scale: float = 0.01,
+        lifecycle: LifecycleOptions | None = None,
+        time_scale: float | None = None,
+        start_ms: int | None = None,
         base_url: str = "http://127.0.0.1",
         check_responses: bool = True,
         realism: Realism | None = None,
@@ -77,72 +100,88 @@ class Simulator:
         self._access_key = access_key
         self.merchant_id = merchant_id
         self.base_url = base_url
-        self.ledger = Ledger(merchant_id)
+        self.options = lifecycle or LifecycleOptions()
+        self.clock = Clock(start_ms=start_ms, rate=None if time_scale is None else 60.0 / time_scale)
+        self.ledger = Ledger(merchant_id, access_id, self.clock, self.options)
         self.faults = FaultPlan()
-        self.data = StaticData(merchant_id)
-        self.time_scale = time_scale
-        self.notifier = Notifier(self, notification_url, access_id, access_key, time_scale)
-        self._routes = load_routes()
+        self.data = StaticData(merchant_id, self.clock.now_ms)
+        self.notifier = Notifier(
+            notification_url,
+            access_id,
+            access_key,
+            events=self.ledger.events,
+            lock=self.ledger.lock,
+            now_ms=self.clock.now_ms,
+            retry_every=self.options.notification_retry_every,
+            retry_for=self.options.notification_retry_for,
+        )
+        self._routes = _routes()
         self._expected_auth = "Basic " + base64.b64encode(f"{access_id}:{access_key}".encode()).decode()
-        self._timers: list[threading.Timer] = []
         self._recoveries: dict[str, dict[str, Any]] = {}
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if time_scale is not None:
+            self._ticker = threading.Thread(target=self._tick, name="trustly-simulator-clock", daemon=True)
+            self._ticker.start()
 
     def __repr__(self) -> str:
         return f"Simulator(access_id={self.access_id!r}, merchant_id={self.merchant_id!r})"
 
-    # -- the simulated customer ---------------------------------------------------------------
-    def authorize(
-        self,
-        transaction_id: str,
-        *,
-        username: str = "happy_path_01",
-        password: str = "secret",  # noqa: S107 - Demo Bank
-    ) -> str:
-        """Stand in for the customer's bank login in the Lightbox; return the signed redirect URL.
+    # -- simulated time -------------------------------------------------------------------------
+    def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> None:
+        """Move the simulated clock forward, carrying out everything that falls due on the way.
 
-        Success redirects to returnUrl with status=2 and sends an Authorize notification; a Demo
-        Bank error keyphrase as password (LoginError, AccountLocked ...) redirects to cancelUrl
-        with status=7. Other keyphrases: NotEnoughFunds, Balance{n}, extendedreasoncode_{code},
-        ExpiredSplitToken.
+        Settlement steps, expiries, returns and notification attempts run in time order, each at
+        its own simulated moment; notifications due on the way are sent (and acknowledged or
+        rescheduled) before this returns, so the endpoint must be served by another thread.
         """
+        span = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        if span < timedelta(0):
+            raise ValueError("the simulated clock only moves forward")
+        target = self.clock.now_ms() + int(span.total_seconds() * 1000)
+        self._run_until(target)
+        self.clock.move_to(target)
+        self._run_until(target)
+
+    def _run_until(self, target: int) -> None:
+        while True:
+            with self.ledger.lock:
+                job_due = self.ledger.schedule.next_due()
+            send_due = self.notifier.next_due()
+            due = min((d for d in (job_due, send_due) if d is not None), default=None)
+            if due is None or due > target:
+                return
+            self.clock.move_to(due)
+            with self.ledger.lock:
+                while (job := self.ledger.schedule.pop_due(due)) is not None:
+                    job.run(due)
+            self.notifier.send_due(due)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.02):
+            self._run_until(self.clock.now_ms())
+
+    def settle_all(self) -> None:
+        """Move every money movement still on its way to Completed now, sending its notifications."""
         with self.ledger.lock:
-            try:
-                transaction, ok = self.ledger.authorize(transaction_id, username, password)
-            except ApiError as error:
-                raise ValueError(error.message) from None
-            except KeyError:
-                raise ValueError(f"transaction {transaction_id} not found") from None
-            payment = self.ledger.payment_of(transaction)
+            for transaction_id in list(self.ledger.transactions):
+                self.ledger.settle(transaction_id)
         self.notifier.flush()
-        target = payment["returnUrl"] if ok else payment["cancelUrl"]
-        params = {
-            "transactionId": transaction["transactionId"],
-            "transactionType": transaction["transactionType"],
-            "merchantReference": payment["merchantReference"],
-            "status": transaction["status"],
-            "payment.paymentType": payment["paymentType"],
-            "panel": "1",
-        }
-        url = f"{target}{'&' if '?' in target else '?'}{urlencode(params)}"
-        signature = hmac_signature(url, self._access_key)
-        return f"{url}&{urlencode({'requestSignature': signature})}"
+
+    def pending_jobs(self) -> list[tuple[int, str]]:
+        """What the clock will do next: (simulated time in ms, what) for every scheduled step."""
+        with self.ledger.lock:
+            return [(job.due_ms, job.label) for job in self.ledger.schedule.pending()]
 
     def sign_establish_data(self, data: dict[str, Any]) -> dict[str, Any]:
         """What a merchant backend does with its key; for tests that build Establish Data by hand."""
         return sign_establish_data({**data, "accessId": self.access_id}, self._access_key)
 
-    def settle_all(self) -> None:
-        """Move every pending money movement to Completed now, sending its notifications."""
-        with self.ledger.lock:
-            for transaction_id in list(self.ledger.transactions):
-                self.ledger.settle(transaction_id)
-                self.ledger.settle(transaction_id)
-        self.notifier.flush()
-
     def close(self) -> None:
-        """Stop the settlement timers and the notification thread; call it when the simulator is done."""
-        for timer in self._timers:
-            timer.cancel()
+        """Stop the running clock and the notification thread; call it when the simulator is done."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5)
         self.notifier.close()
 
     # -- HTTP ---------------------------------------------------------------------------------
@@ -152,8 +191,8 @@ class Simulator:
         path = parts.path
         if path.startswith("/api/v1"):
             path = path[len("/api/v1") :] or "/"
-        if path.startswith("/simulator/authorize/") and method.upper() == "POST":
-            return self._lightbox(path.rsplit("/", 1)[-1], body)
+        if path.startswith("/simulator/") and method.upper() == "POST":
+            return self._json(*self.by_hand(path, body))
         route: Route | None = None
         try:
             route, params = self._route(method.upper(), path)
@@ -185,23 +224,13 @@ class Simulator:
         except MethodNotAllowed as error:
             return self._json(405, error.body(), {"Allow": ", ".join(sorted(set(error.allowed)))})
         except ApiError as error:
+            error.occurred_at = self.clock.now_ms()
             return self._json(error.status, self._untidy(route, error.status, error.body()))
 
     def _untidy(self, route: Route | None, status: int, body: Any) -> Any:
         if self.realism is None or route is None:
             return body
         return self.realism.answer(route.operation_id, status, body, route.response_schema)
-
-    def _lightbox(self, transaction_id: str, body: bytes) -> Reply:
-        """The customer's side, over HTTP: form fields `username` and `password` (Demo Bank rules)."""
-        form = dict(parse_qsl(body.decode("utf-8", "replace")))
-        try:
-            url = self.authorize(
-                transaction_id, username=form.get("username", "happy_path_01"), password=form.get("password", "secret")
-            )
-        except ValueError as error:
-            return self._json(400, ApiError(400, 200, str(error), "transactionId").body())
-        return self._json(200, {"redirectUrl": url})
 
     def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         allowed: list[str] = []
@@ -223,19 +252,6 @@ class Simulator:
         body = json.dumps(data, separators=(",", ":")).encode()
         return Reply(status, body, {"Content-Type": "application/json", **(headers or {})})
 
-    def _schedule_settlement(self, transaction_id: str) -> None:
-        # Trustly processes within minutes and completes within days; here a few "minutes" each.
-        for step in (1, 2):
-            timer = threading.Timer(step * 3 * self.time_scale, self._settle_one, args=(transaction_id,))
-            timer.daemon = True
-            self._timers.append(timer)
-            timer.start()
-
-    def _settle_one(self, transaction_id: str) -> None:
-        with self.ledger.lock:
-            self.ledger.settle(transaction_id)
-        self.notifier.flush()
-
     # -- operations ---------------------------------------------------------------------------
     def _dispatch(self, op: str, params: dict[str, str], query: dict[str, Any], body: Any) -> Any:
         ledger = self.ledger
@@ -253,23 +269,13 @@ class Simulator:
             return ledger.view(ledger.transaction(tid))
         if op == "transactions_list":
             return {"transactions": self._list_transactions(query)}
-        if op in ("transactions_capture", "transactions_capture_pre_auth", "transactions_deposit"):
-            method = {"transactions_capture": ledger.capture, "transactions_capture_pre_auth": ledger.capture_pre_auth}
-            child = method.get(op, ledger.deposit)(tid, body)
-            self._schedule_settlement(child["transactionId"])
-            return ledger.view(child)
-        if op in ("transactions_refund", "transactions_reclaim"):
-            child = (ledger.refund if op == "transactions_refund" else ledger.reclaim)(tid, body or {})
-            self._schedule_settlement(child["transactionId"])
-            return ledger.view(child)
+        operation = MONEY_OPERATIONS.get(op)
+        if operation is not None:
+            return ledger.view(operation(ledger, tid, body or {}))
         if op == "transactions_cancel":
-            return ledger.view(ledger.cancel(tid))
+            return ledger.view(_money.cancel(ledger, tid))
         if op == "transactions_refresh":
-            transaction = ledger.transaction(tid)
-            payment = ledger.payment_of(transaction)
-            if body["splitToken"] != ledger.split_tokens.get(payment["paymentId"]):
-                raise ApiError(400, 397, "splitToken is not valid", "splitToken")
-            return {"refresh": {"processId": f"refresh-{tid}-{now_ms()}"}}
+            return _money.refresh(ledger, tid, body)
         if op == "payments_get":
             found = ledger.payments.get(params["paymentId"])
             if found is None:
@@ -286,8 +292,8 @@ class Simulator:
         if op == "identity_send_feedback":
             return ledger.view(ledger.transaction(tid))
         if op.startswith(("account_data_", "identity_")):
-            ledger.transaction(tid)
-            return self.data.account_data(op, tid, body)
+            balance = ledger.bank_of(ledger.transaction(tid)).balance
+            return self.data.account_data(op, tid, f"{balance:.2f}")
         return self.data.other(op, query, body)
 
     def _recover(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -295,10 +301,16 @@ class Simulator:
         done = self._recoveries.get(key)
         if done is None:
             original = self.ledger.transaction(body["transactionId"])
-            if original["transactionType"] != CAPTURE or original["status"] not in (PROCESSED, COMPLETED):
-                raise ApiError(400, 200, "only a processed or completed capture can be recovered", "transactionId")
-            child = self.ledger.new_child(original, REPRESENTMENT, Decimal(body["amount"]), None)
+            # Recovery re-presents a collection the customer's bank returned [doc: Dispute event].
+            if original["transactionType"] != CAPTURE or original["status"] != REVERSED:
+                raise ApiError(400, 200, "only a returned (Reversed) capture can be recovered", "transactionId")
+            amount = Decimal(body["amount"])
+            if amount > Decimal(original.get("reversed") or original["amount"]):
+                raise ApiError(400, 200, "the recovery exceeds the returned amount", "amount")
+            child = _money.new_child(self.ledger, original, REPRESENTMENT, amount, None)
             self.ledger.applied.append(("disputes_recover", child["transactionId"], key))
+            self.ledger.move(child, "accept")
+            self.ledger.submit(child)
             done = self._recoveries[key] = child
         return self.ledger.view(done)
 

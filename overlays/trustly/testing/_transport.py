@@ -7,6 +7,7 @@ client = TrustlyClient(base_url="http://127.0.0.1/api/v1", access_id=sim.access_
 ```
 Faults map onto what httpx would raise: a dropped connection is `httpx.RemoteProtocolError`,
 a delay longer than the request's read timeout is `httpx.ReadTimeout` (after applying).
+Answering faults change the answer as over HTTP; a drip needs a socket and answers at once here.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ def _call(sim: Simulator, request: httpx.Request) -> Reply:
 
 
 def _response(reply: Reply) -> httpx.Response:
-    return httpx.Response(reply.status, headers=reply.headers, content=reply.body)
+    status, headers, body = reply.status, reply.headers, reply.body
+    if reply.fault is not None:
+        status, headers, body = reply.fault.disguise(status, headers, body)
+    return httpx.Response(status, headers=headers, content=body)
 
 
 def _read_timeout(request: httpx.Request) -> float | None:

@@ -22,7 +22,7 @@ def test_over_every_transport(trustly_client, trustly_events):
 Fixtures (each test gets its own simulator):
 
 - `trustly_simulator`: a `Simulator`; configure it with `@pytest.mark.trustly_simulator(**kwargs)`
-  (the `Simulator` arguments, e.g. `time_scale=0.001` or `notification_url=...` for your own endpoint).
+  (the `Simulator` arguments, e.g. `lifecycle=LifecycleOptions(...)` or `notification_url=...`).
 - `trustly_server`, `trustly_tls_server`: the simulator served over HTTP / HTTPS on 127.0.0.1.
 - `trustly_client`, `trustly_async_client`: clients bound to the simulator, in-process by default;
   parametrize them indirectly with `"http"` or `"https"` to go through a real socket.
@@ -149,8 +149,9 @@ class _Receiver:
         """A new URL whose notifications are verified with these credentials and recorded in `events`."""
         from ..webhooks import InMemoryReplayStore, WebhookHandler
 
+        # max_age=None: `sim.advance()` moves the simulated createdAt ahead of the wall clock.
         handler = WebhookHandler(
-            access_key=access_key, access_id=access_id, on_event=events.add, store=InMemoryReplayStore()
+            access_key=access_key, access_id=access_id, on_event=events.add, store=InMemoryReplayStore(), max_age=None
         )
         with self._lock:
             self._counter += 1
