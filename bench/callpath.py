@@ -44,7 +44,8 @@ def main() -> int:
     import trustly
     from trustly import _logging
     from trustly._auth import CORRELATION_EXTENSION
-    from trustly._sender import _Call, decode
+    from trustly._call import _Call
+    from trustly._sender import decode
     from trustly._validation import prepare_request
     from trustly_api_client.api.transactions import transactions_get
     from trustly_api_client.models import Transaction
