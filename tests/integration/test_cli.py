@@ -165,12 +165,50 @@ def test_transactions_list_by_reference_and_time(
     establish(trustly_client, trustly_simulator)
     by_reference = cli("transactions", "list", "--json", "--merchant-reference", reference)
     assert [t["transactionId"] for t in by_reference.json()] == [transaction_id]
-    # The simulator validates these query parameters against the spec (their conversion to
-    # Trustly's milliseconds is checked in tests/unit/test_cli.py).
-    for option, value in (("--created-from", "2000-01-01"), ("--created-to", "2000-01-01T00:00:00+02:00")):
+    # The simulator validates these query parameters against the spec (the client's encoding of
+    # dates and amounts has its own tests; the command's date parsing is in tests/unit/test_cli.py).
+    accepted = (
+        ("--created-from", "2000-01-01"),
+        ("--created-to", "2000-01-01T00:00:00+02:00"),
+        ("--amount-min", "10"),
+        ("--amount-max", "99.90"),
+    )
+    for option, value in accepted:
         assert cli("transactions", "list", "--json", option, value).code == 0
     children = cli("transactions", "list", "--json", "--original-transaction-id", transaction_id)
     assert children.code == 0 and children.json() == []
+
+
+def test_a_listing_shows_its_progress_on_a_terminal(
+    env: dict[str, str], trustly_client: trustly.TrustlyClient, trustly_simulator: Simulator
+) -> None:
+    import pty
+
+    establish(trustly_client, trustly_simulator)
+    controller, terminal = pty.openpty()  # stderr is a terminal, stdout a pipe (as in `... | jq`)
+    code = "import sys; from trustly._cli import main; sys.exit(main())"
+    variables = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "overlays"), str(ROOT / "generated")])}
+    done = subprocess.run(
+        [sys.executable, "-c", code, "transactions", "list", "--json", "--page-size", "1"],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=variables,
+        timeout=60,
+        check=False,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal's other end is closed: everything was read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert done.returncode == 0 and len(json.loads(done.stdout)) == 1
+    assert b"fetched" in shown and b"transactions" in shown
 
 
 def _basic(user: str, secret: str) -> str:
@@ -188,6 +226,8 @@ ERROR_CASES: list[tuple[str, list[str], dict[str, str | None], int, list[str]]] 
     ("bad status", ["transactions", "list", "--status", "paid"], {}, 2, ["not a TransactionStatus"]),
     ("bad date", ["transactions", "list", "--created-from", "yesterday"], {}, 2, ["not a date"]),
     ("bad limit", ["transactions", "list", "--limit", "-1"], {}, 2, ["--limit"]),
+    ("third decimal", ["transactions", "list", "--amount-min", "1.005"], {}, 4, ["amount.min", "two decimals"]),
+    ("not an amount", ["transactions", "list", "--amount-max", "ten"], {}, 4, ["amount.max"]),
     ("unknown command", ["transaction", "get", "1"], {}, 2, ["No such command"]),
     ("no argument", ["payments", "get"], {}, 2, ["Missing argument"]),
 ]

@@ -84,10 +84,11 @@ def test_exit_codes_are_distinct_and_clear_of_the_shell_range() -> None:
         ("2026-01-31T14:30:00+02:00", datetime(2026, 1, 31, 12, 30, tzinfo=UTC)),
     ],
 )
-def test_dates_become_trustlys_milliseconds(text: str, expected: datetime) -> None:
+def test_dates_are_read_as_utc_unless_they_say_otherwise(text: str, expected: datetime) -> None:
     from trustly._cli._lookups import Moment
 
-    assert Moment().convert(text, None, None) == int(expected.timestamp()) * 1000
+    moment = Moment().convert(text, None, None)
+    assert moment == expected and moment.tzinfo is not None
 
 
 @pytest.mark.parametrize("text", ["", "yesterday", "31/01/2026", "2026-13-01"])

@@ -46,20 +46,18 @@ class EnumChoice(click.ParamType[Enum]):
         self.fail(f"{text!r} is not a {self.name} (one of: {names})", param, ctx)
 
 
-class Moment(click.ParamType[int]):
-    """A date or an ISO 8601 date-time (UTC when no offset is given), as Trustly's milliseconds."""
+class Moment(click.ParamType[datetime]):
+    """A date or an ISO 8601 date-time, UTC when no offset is given."""
 
     name = "date-time"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
         text = str(value).strip()
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             self.fail(f"{text!r} is not a date (2026-01-31) or an ISO date-time (2026-01-31T12:00:00Z)", param, ctx)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return int(moment.timestamp() * 1000)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _names(record: Any) -> dict[str, str]:
@@ -102,6 +100,8 @@ LIST_COLUMNS = ("transactionId", "transactionType", "status", "amount", "currenc
 @click.option("--original-transaction-id", help="Children (captures, refunds ...) of this transaction.")
 @click.option("--created-from", type=Moment(), help="Created at or after (2026-01-31 or an ISO date-time).")
 @click.option("--created-to", type=Moment(), help="Created at or before.")
+@click.option("--amount-min", help="At least this amount (a decimal, e.g. 10.00).")
+@click.option("--amount-max", help="At most this amount.")
 @click.option("--order-by", type=EnumChoice(OrderBy))
 @click.option("--sort-order", type=EnumChoice(SortOrder))
 @click.option(
@@ -118,8 +118,10 @@ def transactions_list(
     merchant_reference: str | None,
     payment_id: str | None,
     original_transaction_id: str | None,
-    created_from: int | None,
-    created_to: int | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    amount_min: str | None,
+    amount_max: str | None,
     order_by: OrderBy | None,
     sort_order: SortOrder | None,
     limit: int,
@@ -136,6 +138,9 @@ def transactions_list(
         "original_transaction_id": original_transaction_id,
         "created_at_start": created_from,
         "created_at_end": created_to,
+        # Checked by the client like any amount (two decimals at most) before anything is sent.
+        "amount_min": amount_min,
+        "amount_max": amount_max,
         "order_by": order_by,
         "sort_order": sort_order,
     }
