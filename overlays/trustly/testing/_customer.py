@@ -33,8 +33,10 @@ class CustomerActions:
     options: LifecycleOptions
     _access_key: str
 
-    def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> None:
-        raise NotImplementedError  # provided by Simulator
+    if TYPE_CHECKING:  # Simulator defines it; declared here so the actions below type-check
+
+        def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> None:
+            """Move the simulated clock forward (see `Simulator.advance`)."""
 
     def authorize(
         self,
