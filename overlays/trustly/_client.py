@@ -48,7 +48,7 @@ from ._settings import (
     check_max_retries,
     check_timeout,
 )
-from ._signatures import Algorithm, verify_redirect
+from ._signatures import Algorithm, RedirectForm, verify_redirect
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -118,10 +118,18 @@ class _ClientBase:
                 raise without_key_frames(error)  # noqa: B904 - the same error, its key-holding frames dropped
         return with_merchant_reference(op, request)
 
-    def verify_redirect(self, url: str, *, merchant_reference: str | None = None) -> RedirectParameters:
-        """Check a returnUrl / cancelUrl redirect's signature with this client's key; return its parameters."""
+    def verify_redirect(
+        self, url: str, *, merchant_reference: str | None = None, signed: RedirectForm = "either"
+    ) -> RedirectParameters:
+        """Check a returnUrl / cancelUrl redirect's signature with this client's key; return its parameters.
+
+        `signed` chooses the accepted form, as in `trustly.verify_redirect`: the whole URL (API
+        1.18.0 and later), the query only (earlier versions) or "either".
+        """
         try:
-            return verify_redirect(url, self._settings.credentials.reveal_key(), merchant_reference=merchant_reference)
+            return verify_redirect(
+                url, self._settings.credentials.reveal_key(), merchant_reference=merchant_reference, signed=signed
+            )
         except Exception as error:
             raise without_key_frames(error)  # noqa: B904 - the same error, its key-holding frames dropped
 

@@ -141,6 +141,19 @@ def test_both_signed_forms() -> None:
     assert trustly.verify_redirect(whole + "#fragment", KEY).status == "2"
 
 
+def test_the_client_method_takes_the_same_forms() -> None:
+    whole = signed_url("https://shop.example", "/trustly/return")
+    query_only = signed_url("https://shop.example", "/trustly/return", form="query")
+    with trustly.TrustlyClient(base_url="http://127.0.0.1/api/v1", access_id="id", access_key=KEY) as client:
+        assert client.verify_redirect(whole, signed="url").status == "2"
+        assert client.verify_redirect(query_only, signed="query").status == "2"
+        assert client.verify_redirect(query_only).status == "2"
+        with pytest.raises(trustly.SignatureVerificationError):
+            client.verify_redirect(query_only, signed="url")
+        with pytest.raises(trustly.SignatureVerificationError):
+            client.verify_redirect(whole, signed="query")
+
+
 def test_public_url_must_be_absolute() -> None:
     with pytest.raises(ValueError, match="public_url"):
         wsgi_request_url({"PATH_INFO": "/"}, public_url="shop.example")
