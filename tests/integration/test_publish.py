@@ -242,7 +242,7 @@ def test_publish_install_import_and_typecheck(index: tuple[str, Path], tmp_path:
 
 PLAIN_TEST = """
 def test_nothing_to_do_with_trustly():
-    assert True
+    assert sorted([3, 1, 2]) == [1, 2, 3]
 """
 
 PLUGIN_TEST = """
