@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 from ._auth import CORRELATION_HEADER, without_key_frames
 from ._call import CallPolicy, lookup_keys
+from ._deadline import bound_client
 from ._encoding import check_content_types
 from ._environment import Environment
 from ._errors import AmbiguousOutcomeError, DuplicateRequestError, InvalidRequestError
@@ -239,7 +240,7 @@ class TrustlyClient(_ClientBase, Api):
             max_response_bytes=max_response_bytes,
             content_types=content_types,
         )
-        pool = SyncPool(lambda: httpx.Client(transport=transport, **settings.httpx_kwargs()))
+        pool = SyncPool(lambda: bound_client(httpx.Client(transport=transport, **settings.httpx_kwargs())))
         self._init(settings, pool, settings.policy)
 
     def _init(self, settings: Settings, pool: SyncPool, policy: CallPolicy) -> None:

@@ -29,6 +29,7 @@ from trustly_api_client.types import InvalidFieldError
 from . import _logging
 from ._auth import CORRELATION_EXTENSION
 from ._call import CallPolicy, Completer, NeedsLookup, Phase, _Call
+from ._deadline import attempt_deadline, attempt_timeout, end_attempt, timed_out
 from ._errors import InvalidRequestError, ResponseTooLargeError, ResponseValidationError, TrustlyError
 from ._validation import check_path_arguments
 
@@ -157,17 +158,22 @@ class SyncSender:
 
     @staticmethod
     def _attempt(client: httpx.Client, call: _Call, request: httpx.Request) -> httpx.Response:
-        response = client.send(request, stream=True)
+        # Every socket operation of this attempt ends by the call's deadline (see _deadline).
+        token = attempt_deadline(call.remaining())
         try:
-            _declared_length(call, response)
-            chunks: list[bytes] = []
-            received = 0
-            for chunk in response.iter_bytes():
-                received += len(chunk)
-                call.check_chunk(response, received)
-                chunks.append(chunk)
+            response = client.send(request, stream=True)
+            try:
+                _declared_length(call, response)
+                chunks: list[bytes] = []
+                received = 0
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    call.check_chunk(response, received)
+                    chunks.append(chunk)
+            finally:
+                response.close()
         finally:
-            response.close()
+            end_attempt(token)
         return _answer(response, b"".join(chunks))
 
     def _look_up(self, call: _Call, lookup: NeedsLookup) -> httpx.Response:
@@ -286,17 +292,26 @@ class AsyncSender:
     async def _attempt(self, client: httpx.AsyncClient, call: _Call, request: httpx.Request) -> httpx.Response:
         limited = await self._in_flight.acquire(call.remaining())
         try:
-            response = await client.send(request, stream=True)
+            # The whole attempt, status line and headers included, ends by the call's deadline.
+            scope = attempt_timeout(call.remaining())
             try:
-                _declared_length(call, response)
-                chunks: list[bytes] = []
-                received = 0
-                async for chunk in response.aiter_bytes():
-                    received += len(chunk)
-                    call.check_chunk(response, received)
-                    chunks.append(chunk)
-            finally:
-                await response.aclose()
+                async with scope:
+                    response = await client.send(request, stream=True)
+                    try:
+                        _declared_length(call, response)
+                        chunks: list[bytes] = []
+                        received = 0
+                        async for chunk in response.aiter_bytes():
+                            received += len(chunk)
+                            call.check_chunk(response, received)
+                            chunks.append(chunk)
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                if not timed_out(scope):
+                    raise
+                expired = "the call's deadline passed before the answer was complete"
+                raise httpx.ReadTimeout(expired, request=request) from None
         finally:
             if limited:
                 self._in_flight.release()
