@@ -8,7 +8,7 @@ client's sender, which applies that policy and turns every failure into a `Trust
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 import httpx
@@ -205,6 +205,11 @@ class TrustlyClient(_ClientBase, Api):
         content_types: Per operation id, the body media type to send instead of the spec's, e.g.
             `{"transactions_deposit": "application/x-www-form-urlencoded"}`; only the alternative
             the spec names for the operation is accepted (see `trustly._encoding`).
+        on_ambiguous: Called with every `AmbiguousOutcomeError` a call ends in, before it is
+            raised, and when a cancellation (or Ctrl-C) interrupts a money-moving request that may
+            have arrived, before the `CancelledError` propagates. Use it to queue the transaction
+            for reconciliation where the caller's own `except` may never see it (a web framework
+            cancelling a request handler). Whatever it raises is logged and ignored.
     """
 
     def __init__(
@@ -224,6 +229,7 @@ class TrustlyClient(_ClientBase, Api):
         unique_merchant_references: bool = False,
         max_response_bytes: int | None = None,
         content_types: Mapping[str, str] | None = None,
+        on_ambiguous: Callable[[AmbiguousOutcomeError], object] | None = None,
     ) -> None:
         settings = Settings(
             access_id=access_id,
@@ -239,6 +245,7 @@ class TrustlyClient(_ClientBase, Api):
             unique_merchant_references=unique_merchant_references,
             max_response_bytes=max_response_bytes,
             content_types=content_types,
+            on_ambiguous=on_ambiguous,
         )
         pool = SyncPool(lambda: bound_client(httpx.Client(transport=transport, **settings.httpx_kwargs())))
         self._init(settings, pool, settings.policy)
@@ -345,6 +352,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         unique_merchant_references: bool = False,
         max_response_bytes: int | None = None,
         content_types: Mapping[str, str] | None = None,
+        on_ambiguous: Callable[[AmbiguousOutcomeError], object] | None = None,
     ) -> None:
         settings = Settings(
             access_id=access_id,
@@ -360,6 +368,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             unique_merchant_references=unique_merchant_references,
             max_response_bytes=max_response_bytes,
             content_types=content_types,
+            on_ambiguous=on_ambiguous,
         )
         pool = AsyncPool(lambda: httpx.AsyncClient(transport=transport, **settings.httpx_kwargs()))
         # Bursts larger than the pool wait in our queue, not inside httpx's (see InFlightLimit).
