@@ -135,7 +135,9 @@ def served() -> Iterator[tuple[Simulator, SimulatorServer, Endpoint, Shop, trust
     payment_endpoint.close()
 
 
-def _checkout(browser: Any, shop: Shop, client: trustly.TrustlyClient, sim: Simulator, reference: str, notify: str) -> None:
+def _checkout(
+    browser: Any, shop: Shop, client: trustly.TrustlyClient, sim: Simulator, reference: str, notify: str
+) -> None:
     request = EstablishRequest(
         merchant_id=sim.merchant_id,
         merchant_reference=reference,

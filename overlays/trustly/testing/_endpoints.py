@@ -9,7 +9,8 @@ JSON; errors use Trustly's `errors` envelope.
 | `GET /_simulator/start/scripts/trustly.js` | the stand-in for Trustly's JavaScript library |
 | `POST /_simulator/lightbox` | `Trustly.establish` opening the Lightbox (form `establishData`, JSON) |
 | `GET`, `POST /_simulator/lightbox/{id}` | the Lightbox pages (the URL establish returns) |
-| `POST /_simulator/authorize/{id}` | `authorize` (`username`, `password`, `mfa_answer`, `hold`): `redirectUrl`, `splitToken` |
+| `POST /_simulator/authorize/{id}` | `authorize` (`username`, `password`, `mfa_answer`, `hold`): |
+| | `redirectUrl`, and `splitToken` when it succeeded |
 | `POST /_simulator/cancel/{id}` | `abandon`, the customer closing the Lightbox: `redirectUrl` |
 | `POST /_simulator/deny/{id}`, `/release/{id}` | `deny` (`redirectUrl`), `release` |
 | `POST /_simulator/return/{id}` | `ach_return` (`returnCode`, `amount`) |

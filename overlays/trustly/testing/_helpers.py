@@ -92,7 +92,9 @@ class SimulatorHelpers:
         clock. Blocks while sending, so the endpoint must be served by another thread."""
         return self.notifier.send_all()
 
-    def drop_notifications(self, *, event_type: str | None = None, object_id: str | None = None) -> list[dict[str, str]]:
+    def drop_notifications(
+        self, *, event_type: str | None = None, object_id: str | None = None
+    ) -> list[dict[str, str]]:
         """Take pending notifications off the schedule unsent, as if every attempt had failed;
         return them. Without arguments, all of them; `event_type` ("Authorize") and `object_id`
         (a transaction id) narrow it. For rehearsing the notification that never comes."""

@@ -117,7 +117,7 @@ class Lightbox:
             return self._mfa(transaction_id, payment)
         if session.step == "account":
             return self._account(transaction_id, payment, session)
-        buttons = _button("bank", "Demo Bank", extra='<input type=hidden name=bank value=demo>')
+        buttons = _button("bank", "Demo Bank", extra="<input type=hidden name=bank value=demo>")
         return _page(200, "Select your bank", f"<p>Choose your bank to pay with:</p>{_form(transaction_id, buttons)}"
                      f"{_cancel(transaction_id)}", payment)  # fmt: skip
 
@@ -211,10 +211,8 @@ class Lightbox:
             "<label><input type=radio name=account value=checking checked> "
             f"Demo Checking ****{_e(last_four)} (balance {_e(balance)})</label>"
         )
-        body = (
-            f"<p>Choose the account to pay from.</p>{_form(transaction_id, account + _button('authorize', 'Authorize'), top=True)}"
-            f"{_cancel(transaction_id)}"
-        )
+        choose = _form(transaction_id, account + _button("authorize", "Authorize"), top=True)
+        body = f"<p>Choose the account to pay from.</p>{choose}{_cancel(transaction_id)}"
         return _page(200, "Demo Bank", body, payment)
 
 
