@@ -93,7 +93,10 @@ class Lightbox:
             errors = result.get("errors") or [{}]
             message = str(errors[0].get("message", "refused")) if isinstance(errors[0], dict) else "refused"
             return _page(status, "Trustly", f"<p class=error>Trustly refused the Establish Data: {_e(message)}</p>")
-        return 303, {"Location": f"{PREFIX}/lightbox/{result['transactionId']}"}, b""
+        transaction_id = result.get("transactionId")
+        if not isinstance(transaction_id, str):
+            return _page(502, "Trustly", "<p class=error>The establish answer names no transaction.</p>")
+        return 303, {"Location": f"{PREFIX}/lightbox/{transaction_id}"}, b""
 
     def get(self, transaction_id: str) -> Answer:
         """`GET /_simulator/lightbox/{id}`: the page of the customer's current step."""
