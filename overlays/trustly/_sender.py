@@ -94,7 +94,11 @@ def _request_arguments(client: httpx.Client | httpx.AsyncClient, request: dict[s
     # Only a rooted path is joined here ("//host" is a URL of its own; httpx drops a fragment).
     if not isinstance(url, str) or url[:1] != "/" or url[1:2] == "/" or "#" in url:
         return request
-    return {**request, "url": httpx.URL(str(client.base_url) + url[1:])}
+    base = client.base_url
+    if base.query or base.fragment:  # httpx would join the path after them
+        return request
+    prefix = str(base)  # "https://host/api/v1/", or "http://host:8080" with no path at all
+    return {**request, "url": httpx.URL(prefix + url[1:] if prefix.endswith("/") else prefix + url)}
 
 
 def _declared_length(call: _Call, response: httpx.Response) -> None:

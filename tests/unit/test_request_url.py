@@ -17,6 +17,11 @@ BASES = (
     "https://sandbox.trustly.one/api/v1/",
     "http://127.0.0.1:8080/prefix/api/v1",
     "https://[::1]:8443/api",
+    "http://127.0.0.1:8765",
+    "https://sandbox.trustly.one",
+    "https://user:secret@sandbox.trustly.one:8443/a%20b/",
+    "https://sandbox.trustly.one/api?v=1",
+    "https://sandbox.trustly.one/api#part",
 )
 
 # Path parameters as the generated functions put them (quoted, nothing safe) and raw text too:
