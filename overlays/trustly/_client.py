@@ -43,6 +43,8 @@ from ._settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     Settings,
+    StatelessAsyncClient,
+    StatelessClient,
     TimeoutArg,
     Verify,
     check_deadline,
@@ -247,7 +249,7 @@ class TrustlyClient(_ClientBase, Api):
             content_types=content_types,
             on_ambiguous=on_ambiguous,
         )
-        pool = SyncPool(lambda: bound_client(httpx.Client(transport=transport, **settings.httpx_kwargs())))
+        pool = SyncPool(lambda: bound_client(StatelessClient(transport=transport, **settings.httpx_kwargs())))
         self._init(settings, pool, settings.policy)
 
     def _init(self, settings: Settings, pool: SyncPool, policy: CallPolicy) -> None:
@@ -370,7 +372,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             content_types=content_types,
             on_ambiguous=on_ambiguous,
         )
-        pool = AsyncPool(lambda: httpx.AsyncClient(transport=transport, **settings.httpx_kwargs()))
+        pool = AsyncPool(lambda: StatelessAsyncClient(transport=transport, **settings.httpx_kwargs()))
         # Bursts larger than the pool wait in our queue, not inside httpx's (see InFlightLimit).
         self._init(settings, pool, settings.policy, InFlightLimit(settings.limits.max_connections))
 
