@@ -11,6 +11,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -78,11 +79,7 @@ class BeneficiaryBank:
         routing_number = d.pop("routingNumber", UNSET)
 
         _country = d.pop("country", UNSET)
-        country: CountryCode | Unset
-        if isinstance(_country, Unset):
-            country = UNSET
-        else:
-            country = CountryCode(_country)
+        country: CountryCode | Unset = UNSET if isinstance(_country, Unset) else decode_enum(CountryCode, _country)
 
         beneficiary_bank = cls(
             name=name,

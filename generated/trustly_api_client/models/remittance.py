@@ -11,6 +11,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     model_repr,
 )
@@ -47,11 +48,9 @@ class Remittance:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _withdrawal_method = d.pop("withdrawalMethod", UNSET)
-        withdrawal_method: WithdrawalMethod | Unset
-        if isinstance(_withdrawal_method, Unset):
-            withdrawal_method = UNSET
-        else:
-            withdrawal_method = WithdrawalMethod(_withdrawal_method)
+        withdrawal_method: WithdrawalMethod | Unset = (
+            UNSET if isinstance(_withdrawal_method, Unset) else decode_enum(WithdrawalMethod, _withdrawal_method)
+        )
 
         remittance = cls(
             withdrawal_method=withdrawal_method,
