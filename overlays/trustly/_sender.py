@@ -223,8 +223,14 @@ class InFlightLimit:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop, self._semaphore = loop, asyncio.Semaphore(self._limit)
+        semaphore = self._semaphore
+        if not semaphore.locked():
+            # A free slot is taken without suspending: no timer, no task (the common case).
+            await semaphore.acquire()
+            return True
         try:
-            await asyncio.wait_for(self._semaphore.acquire(), max(timeout, 0.0))
+            async with asyncio.timeout(max(timeout, 0.0)):
+                await semaphore.acquire()
         except TimeoutError:
             raise httpx.PoolTimeout("no free connection before the call's deadline") from None
         return True

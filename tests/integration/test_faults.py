@@ -14,10 +14,12 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 import trustly
+import trustly._client as trustly_client
 from trustly.models import (
     CancelRequest,
     CaptureRequest,
@@ -145,55 +147,120 @@ def _run(call: Callable[[], object]) -> tuple[str, BaseException | None]:
     return "returned", None
 
 
-def test_fault_matrix(running: tuple[Simulator, SimulatorServer], monkeypatch: pytest.MonkeyPatch) -> None:
-    sim, server = running
-    # Backoff waits are not what this suite measures; keep them short.
-    monkeypatch.setattr("trustly._retries.RetryPolicy.delay", lambda self, attempt, retry_after: 0.01)
+Runner = Callable[[Callable[[Any], object], float | None], object]
+"""Makes one call (`call(client)`) on a client under test, with another deadline if given."""
+
+
+def _sync_runner(client: trustly.TrustlyClient) -> Runner:
+    def run(call: Callable[[Any], object], deadline: float | None) -> object:
+        return call(client if deadline is None else client.with_options(deadline=deadline))
+
+    return run
+
+
+def _async_runner(client: trustly.AsyncTrustlyClient) -> Runner:
+    # Each call on a new event loop, as a worker pool of short asyncio.run()s would make them.
+    def run(call: Callable[[Any], object], deadline: float | None) -> object:
+        caller = client if deadline is None else client.with_options(deadline=deadline)
+        return asyncio.run(call(caller))  # type: ignore[arg-type]
+
+    return run
+
+
+def _matrix(
+    sim: Simulator, setup: trustly.TrustlyClient, runner: Runner, unique_references: bool, label: str
+) -> tuple[Counter[str], list[str], int, int, float]:
+    """Every operation x every fault through `runner`: outcomes, rows, duplicates, untyped, longest drip."""
     outcomes: Counter[str] = Counter()
+    rows: list[str] = []
     duplicates = untyped = 0
     longest_drip = 0.0
-    rows = []
+    for operation_id, prepare in OPERATIONS.items():
+        for fault_name, fault in FAULTS.items():
+            call = prepare(setup, sim)
+            before = len(sim.ledger.applied)
+            sim.faults.add(operation_id, fault)
+            started = time.monotonic()
+            deadline = DRIP_DEADLINE if fault_name == "drip" else None
+            outcome, error = _run(lambda: runner(call, deadline))  # noqa: B023 - called at once
+            if fault_name == "drip":
+                longest_drip = max(longest_drip, time.monotonic() - started)
+            sim.faults.clear()
+            applied = [op for op, _, _ in sim.ledger.applied[before:] if op == operation_id]
+            if isinstance(error, trustly.AmbiguousOutcomeError) and operation_id != "transactions_cancel":
+                if error.merchant_reference is not None:
+                    assert (setup.reconcile(error) is not None) == bool(applied), (operation_id, fault_name)
+            duplicates += max(0, len(applied) - 1)
+            untyped += outcome.startswith("UNTYPED")
+            outcomes[outcome] += 1
+            rows.append(f"  {operation_id:<30} {fault_name:<22} {label:<20} applied {len(applied)}  {outcome}")
+            expected = _expected(operation_id, fault_name, unique_references, fault.applies_request)
+            assert outcome == expected and len(applied) <= 1, (operation_id, fault_name, label, outcome)
+            if outcome == "returned":
+                assert len(applied) == 1, (operation_id, fault_name, label)
+    return outcomes, rows, duplicates, untyped, longest_drip
+
+
+def _client_options(server: SimulatorServer, unique_references: bool) -> dict[str, Any]:
+    return {
+        "base_url": server.base_url,
+        "access_id": ACCESS_ID,
+        "access_key": ACCESS_KEY,
+        "timeout": 0.5,
+        "deadline": 20,
+        "unique_merchant_references": unique_references,
+    }
+
+
+@pytest.fixture
+def short_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Backoff waits are not what this suite measures; keep them short.
+    monkeypatch.setattr("trustly._retries.RetryPolicy.delay", lambda self, attempt, retry_after: 0.01)
+
+
+@pytest.mark.usefixtures("short_backoff")
+def test_fault_matrix(running: tuple[Simulator, SimulatorServer]) -> None:
+    sim, server = running
+    outcomes: Counter[str] = Counter()
+    rows: list[str] = []
+    duplicates = untyped = 0
+    longest_drip = 0.0
     for unique_references in (True, False):
-        with trustly.TrustlyClient(
-            base_url=server.base_url,
-            access_id=ACCESS_ID,
-            access_key=ACCESS_KEY,
-            timeout=0.5,
-            deadline=20,
-            unique_merchant_references=unique_references,
-        ) as client:
-            for operation_id, prepare in OPERATIONS.items():
-                for fault_name, fault in FAULTS.items():
-                    call = prepare(client, sim)
-                    caller = client.with_options(deadline=DRIP_DEADLINE) if fault_name == "drip" else client
-                    before = len(sim.ledger.applied)
-                    sim.faults.add(operation_id, fault)
-                    started = time.monotonic()
-                    outcome, error = _run(lambda: call(caller))  # noqa: B023 - called at once
-                    if fault_name == "drip":
-                        longest_drip = max(longest_drip, time.monotonic() - started)
-                    sim.faults.clear()
-                    applied = [op for op, _, _ in sim.ledger.applied[before:] if op == operation_id]
-                    if isinstance(error, trustly.AmbiguousOutcomeError) and operation_id != "transactions_cancel":
-                        if error.merchant_reference is not None:
-                            assert (client.reconcile(error) is not None) == bool(applied), (operation_id, fault_name)
-                    duplicates += max(0, len(applied) - 1)
-                    untyped += outcome.startswith("UNTYPED")
-                    outcomes[outcome] += 1
-                    setting = "unique refs" if unique_references else "unknown refs"
-                    rows.append(
-                        f"  {operation_id:<30} {fault_name:<22} {setting:<12} applied {len(applied)}  {outcome}"
-                    )
-                    expected = _expected(operation_id, fault_name, unique_references, fault.applies_request)
-                    assert outcome == expected and len(applied) <= 1, (operation_id, fault_name, setting, outcome)
-                    if outcome == "returned":
-                        assert len(applied) == 1, (operation_id, fault_name, setting)
+        setting = "unique refs" if unique_references else "unknown refs"
+        with trustly.TrustlyClient(**_client_options(server, unique_references)) as client:
+            found = _matrix(sim, client, _sync_runner(client), unique_references, setting)
+        outcomes += found[0]
+        rows += found[1]
+        duplicates, untyped, longest_drip = duplicates + found[2], untyped + found[3], max(longest_drip, found[4])
     loop_changes = _loop_change(sim, server, outcomes, rows)
     total = 2 * len(OPERATIONS) * len(FAULTS) + loop_changes
     REPORT.append(
         f"fault injection: {total} scenarios ({len(OPERATIONS)} operations x {len(FAULTS)} faults x 2 account "
         f"settings + {loop_changes} event-loop changes), duplicates found: {duplicates}, untyped exceptions: "
         f"{untyped}, longest drip with a {DRIP_DEADLINE:g} s deadline: {longest_drip:.1f} s, outcomes: {dict(outcomes)}"
+    )
+    REPORT.extend(rows)
+    assert duplicates == 0 and untyped == 0
+
+
+@pytest.mark.usefixtures("short_backoff")
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+def test_async_fault_matrix(running: tuple[Simulator, SimulatorServer], backend: trustly_client.Backend) -> None:
+    """The same matrix through AsyncTrustlyClient on each backend, over real sockets.
+
+    One account setting (the default, which reads before retrying) keeps the suite short; the
+    other setting's rules are the sender's, shared by every backend and covered above.
+    """
+    sim, server = running
+    with trustly.TrustlyClient(**_client_options(server, False)) as setup:
+        client = trustly.AsyncTrustlyClient(**_client_options(server, False), backend=backend)
+        outcomes, rows, duplicates, untyped, longest_drip = _matrix(
+            sim, setup, _async_runner(client), False, f"async {backend}"
+        )
+    REPORT.append(
+        f"fault injection, async on {backend}: {len(OPERATIONS) * len(FAULTS)} scenarios ({len(OPERATIONS)} "
+        f"operations x {len(FAULTS)} faults, each call on a new event loop), duplicates found: {duplicates}, "
+        f"untyped exceptions: {untyped}, longest drip: {longest_drip:.1f} s, outcomes: {dict(outcomes)}"
     )
     REPORT.extend(rows)
     assert duplicates == 0 and untyped == 0
