@@ -106,11 +106,14 @@ def main() -> int:
         assert isinstance(transaction_id, str)
         print(f"2. established transaction {transaction_id}, Lightbox at {established.url}")
 
-        # 2. The customer logs in at the Demo Bank (the simulator's stand-in for the Lightbox).
-        redirect = httpx.post(
-            f"{server.base_url.removesuffix('/api/v1')}/simulator/authorize/{transaction_id}",
-            data={"username": "happy_path_demo", "password": "secret"},
-        ).json()["redirectUrl"]
+        # 2. The customer goes through the Lightbox at established.url, as a browser would (open
+        # it in one: Demo Bank, log in, pick the account, authorize) and is sent to returnUrl.
+        with httpx.Client() as browser:
+            browser.post(established.url or "", data={"action": "bank", "bank": "demo"})
+            browser.post(
+                established.url or "", data={"action": "login", "username": "happy_path_demo", "password": "secret"}
+            )
+            redirect = browser.post(established.url or "", data={"action": "authorize"}).headers["location"]
         params = client.verify_redirect(redirect, merchant_reference=order)
         print(f"3. customer returned with status {params.status} (redirect signature verified)")
 

@@ -36,6 +36,8 @@ PACKAGE = "trustly_api_client"
 RETRY_CLASSES = ("safe", "idempotent", "unsafe")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 MAX_CLASS_NAME = 40
+# The name open enums give a value the spec does not list (generator/templates/*_enum.py.jinja).
+UNRECOGNIZED = "UNRECOGNIZED"
 CODECS = ("amount", "money", "epoch-ms", "epoch-s")
 # The body media types the client can encode, and so can switch an operation between.
 BODY_TYPES = ("application/json", "application/x-www-form-urlencoded")
@@ -259,6 +261,14 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType({{
 '''
 
 
+def check_enum_names(spec: dict[str, Any]) -> None:
+    """No enum may declare the name open enums reserve for values they do not know."""
+    for name, schema in spec.get("components", {}).get("schemas", {}).items():
+        names = schema.get("x-enum-varnames") or schema.get("enum") or []
+        if any(str(member).upper() == UNRECOGNIZED for member in names):
+            raise GenerateError(f"enum {name}: {UNRECOGNIZED} is reserved for values the spec does not list")
+
+
 def check_class_names(package: Path) -> None:
     for source in package.rglob("*.py"):
         for line in source.read_text().splitlines():
@@ -274,6 +284,7 @@ def generate(spec_path: Path, output: Path, stamp: Path | None) -> None:
     spec = yaml.safe_load(spec_text)
     check_templates()
     check_config()
+    check_enum_names(spec)
     ops = operations(spec)
     try:
         shown = spec_path.relative_to(REPO_ROOT).as_posix()

@@ -50,7 +50,7 @@ def test_readme_test_files_pass_with_the_plugin(tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert re.search(r"\b3 passed\b", done.stdout), done.stdout
+    assert re.search(r"\b4 passed\b", done.stdout), done.stdout
 
 
 def _free_port() -> int:
@@ -91,6 +91,7 @@ def test_readme_shell_session_runs(tmp_path: Path) -> None:
             pass
     assert process.returncode == 0, out + err
     assert '"transactionId"' in out and "order-7" in out  # establish answered; the listing shows it
+    assert "<title>Select your bank - Trustly simulator" in out  # the Lightbox establish pointed to
     assert "exit code 6" in out and "Trustly code" in err and "correlation id: " in err
     assert "exit code 11" in out and "carries no signature" in err
     assert "signed string: accessId=simulator-access-id&merchantId=1002463580" in err

@@ -248,7 +248,7 @@ def mask(name: str, value: object) -> str:
         if isinstance(value, str):
             return repr("*" * max(len(value) - 4, 0) + value[-4:]) if len(value) > 4 else repr("****")
     if isinstance(value, Enum):
-        return value.name
+        return str(value)  # the name, or UNRECOGNIZED(<value>) for one this client does not know
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Decimal):

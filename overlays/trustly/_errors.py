@@ -148,7 +148,7 @@ class ErrorDetail:
     """One problem Trustly reported, from whichever error shape the endpoint uses.
 
     `code` is an `ErrorCode` (an int): `ErrorCode.DUPLICATE_REQUEST == 210`; a code Trustly adds
-    later is kept as `ErrorCode.UNKNOWN` with its number.
+    later is kept with its number as a member whose `.is_unrecognized` is true.
     """
 
     code: ErrorCode | None

@@ -6,6 +6,7 @@ import ast
 import importlib
 import inspect
 import re
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +122,43 @@ def test_enums_have_documented_names_and_stay_open() -> None:
     assert models.TransactionStatus(2) is models.TransactionStatus.AUTHORIZED
     assert models.PaymentType("2") is models.PaymentType.DEFERRED
     future = models.TransactionStatus("42")
-    assert future == "42" and future.name == "UNKNOWN" and future.value == "42"
+    assert future == "42" and future.is_unrecognized and future.name == "UNRECOGNIZED" and future.value == "42"
+    assert str(future) == "UNRECOGNIZED(42)" and f"{future:>18}" == "  UNRECOGNIZED(42)"
     assert str(models.TransactionStatus.COMPLETED) == "COMPLETED" and f"{models.TransactionStatus('4')}" == "COMPLETED"
     assert models.TransactionStatus("42") == future
+
+
+def _open_enums() -> list[type[Enum]]:
+    classes = (getattr(models, name) for name in models.__all__)
+    return [c for c in classes if isinstance(c, type) and issubclass(c, Enum)]
+
+
+def _unlisted(enum: type[Enum]) -> Any:
+    """A value of the enum's wire type that none of its members has."""
+    if issubclass(enum, int):
+        return max(int(m.value) for m in enum) + 1000
+    return "value-from-a-later-api-version"
+
+
+@pytest.mark.parametrize("enum", _open_enums(), ids=lambda e: e.__name__)
+def test_every_open_enum_tells_an_unrecognized_value_from_its_members(enum: type[Enum]) -> None:
+    # One rule for every enum: members are recognized (AccountType.UNKNOWN, Trustly's "-1",
+    # included), a value the spec does not list is a member named UNRECOGNIZED.
+    assert "UNRECOGNIZED" not in enum.__members__
+    for member in enum:
+        assert member.is_unrecognized is False  # type: ignore[attr-defined]
+        assert str(member) == member.name and enum(member.value) is member
+    value = _unlisted(enum)
+    new = enum(value)
+    assert new.is_unrecognized is True and new.name == "UNRECOGNIZED"  # type: ignore[attr-defined]
+    assert new == value and new.value == value and str(new) == f"UNRECOGNIZED({value})"
+    assert f"{new}" == str(new) and new not in list(enum)
+
+
+def test_account_type_unknown_is_a_documented_member_not_an_unrecognized_value() -> None:
+    assert models.AccountType("-1") is models.AccountType.UNKNOWN
+    assert models.AccountType.UNKNOWN.is_unrecognized is False and str(models.AccountType.UNKNOWN) == "UNKNOWN"
+    assert models.AccountType("-2").is_unrecognized and models.AccountType("-2").name == "UNRECOGNIZED"
 
 
 def test_unknown_fields_and_values_survive_a_round_trip() -> None:
@@ -136,7 +171,7 @@ def test_unknown_fields_and_values_survive_a_round_trip() -> None:
         "somethingNew": {"x": 1},
     }
     transaction = models.Transaction.from_dict(data)
-    assert transaction.status.name == "UNKNOWN"
+    assert transaction.status.is_unrecognized
     assert transaction.additional_properties == {"somethingNew": {"x": 1}}
     assert transaction.to_dict()["status"] == "99"
     assert transaction.to_dict()["somethingNew"] == {"x": 1}

@@ -124,10 +124,10 @@ def test_fixture_client_behaves(generated: Path, monkeypatch: pytest.MonkeyPatch
     statuses = [models.WidgetStatus.READY, models.WidgetStatus.RETIRED]
     page = api.widgets.list(status=statuses, price_min=Decimal("10.5"), created_at_start=since)
     widget = page.widgets[0]
-    assert widget.status == "9" and widget.status.name == "UNKNOWN"
+    assert widget.status == "9" and widget.status.is_unrecognized
     assert widget.price == Decimal("9.5") and widget.to_dict()["price"] == "9.5"
     assert widget.created_at.raw == 1556234040954 and widget.sold_at == datetime(2019, 4, 25, 23, 14, tzinfo=UTC)
-    assert "'****5678'" in repr(widget) and "status=UNKNOWN" in repr(widget) and "note" not in repr(widget)
+    assert "'****5678'" in repr(widget) and "status=UNRECOGNIZED(9)" in repr(widget) and "note" not in repr(widget)
     types = importlib.import_module("trustly_api_client.types")
     with pytest.raises(types.InvalidFieldError, match=r"price\.min"):
         api.widgets.list(price_min=Decimal("1.005"))
@@ -138,3 +138,21 @@ def test_fixture_client_behaves(generated: Path, monkeypatch: pytest.MonkeyPatch
         api.widgets.get("w2")
     assert {op.retry.value for op in ops.OPERATIONS.values()} == {"safe", "idempotent", "unsafe"}
     assert ops.OPERATIONS["gadgets_tune"].content_type == "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "string", "enum": ["a", "b"], "x-enum-varnames": ["A", "UNRECOGNIZED"]},
+        {"type": "string", "enum": ["unrecognized"]},
+    ],
+)
+def test_no_enum_may_declare_the_name_reserved_for_unrecognized_values(schema: dict[str, object]) -> None:
+    sys.path.insert(0, str(ROOT / "generator"))
+    try:
+        generate = importlib.import_module("generate")
+    finally:
+        sys.path.remove(str(ROOT / "generator"))
+    with pytest.raises(generate.GenerateError, match="UNRECOGNIZED is reserved"):
+        generate.check_enum_names({"components": {"schemas": {"Clash": schema}}})
+    generate.check_enum_names({"components": {"schemas": {"Fine": {"type": "string", "enum": ["UNKNOWN"]}}}})

@@ -37,17 +37,12 @@ def establish(
     return result.transaction_id, reference
 
 
-def split_token(sim: Simulator, transaction_id: str) -> str:
-    payment_id = sim.ledger.transactions[transaction_id]["payment"]["paymentId"]
-    return sim.ledger.split_tokens[payment_id]
-
-
 def authorized(client: trustly.TrustlyClient, sim: Simulator, **kw: Any) -> tuple[str, str]:
     """An authorized transaction and its split token."""
     transaction_id, reference = establish(client, sim, **kw)
     redirect = sim.authorize(transaction_id)
     assert client.verify_redirect(redirect, merchant_reference=reference).status is TransactionStatus.AUTHORIZED
-    return transaction_id, split_token(sim, transaction_id)
+    return transaction_id, sim.split_token(transaction_id)
 
 
 def captured(client: trustly.TrustlyClient, sim: Simulator, amount: str = "100.00") -> Transaction:

@@ -12,6 +12,7 @@ import importlib
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 import trustly
@@ -444,7 +446,11 @@ def served(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
             if line.strip().startswith("export ")
         )
         assert banner[0] == f"Trustly simulator at {exports['TRUSTLY_ENVIRONMENT']}"
-        assert any("Lightbox" in line and "/lightbox/{transactionId}" in line for line in banner)
+        assert any("Lightbox" in line and "/_simulator/lightbox/{transactionId}" in line for line in banner)
+        script = next(line.split()[1] for line in banner if line.strip().startswith("trustly.js"))
+        bundle = exports.get("TRUSTLY_CA_BUNDLE")
+        verify = ssl.create_default_context(cafile=bundle) if bundle else True
+        assert "window.Trustly" in httpx.get(script, verify=verify).text  # the checkout page's script src
         yield exports
     finally:
         process.send_signal(signal.SIGINT)

@@ -10,7 +10,7 @@ from trustly.testing import Simulator
 from trustly_api_client.operations import OPERATIONS
 
 from ..contract.calls import Ids, every_operation
-from .flows import authorized, captured, establish, split_token
+from .flows import authorized, captured, establish
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ def simulator_ids(client: trustly.TrustlyClient, sim: Simulator) -> Ids:
         ),
     )
     sim.settle_all()
-    assert split_token(sim, authorization) == token
+    assert sim.split_token(authorization) == token
     return ids
 
 

@@ -338,18 +338,18 @@ def test_the_simulator_helpers_over_http(
         transaction_id, body=CaptureRequest(merchant_reference="http-c1", amount="20.00", split_token=token)
     )
     assert [label for _, label in sim.pending_jobs()].count("processing") == 1
-    moved = httpx.post(f"{root}/simulator/advance", data={"days": "4"})
+    moved = httpx.post(f"{root}/_simulator/advance", data={"days": "4"})
     assert moved.status_code == 200 and moved.json()["now"] == sim.clock.now_ms()
     assert client.transactions.get(capture.transaction_id).status is TransactionStatus.COMPLETED
     assert (
-        httpx.post(f"{root}/simulator/return/{capture.transaction_id}", data={"returnCode": "R02"}).status_code == 200
+        httpx.post(f"{root}/_simulator/return/{capture.transaction_id}", data={"returnCode": "R02"}).status_code == 200
     )
     assert client.transactions.get(capture.transaction_id).status is TransactionStatus.REVERSED
     new, _ = establish(client, sim)
-    denied = httpx.post(f"{root}/simulator/deny/{new}").json()["redirectUrl"]
+    denied = httpx.post(f"{root}/_simulator/deny/{new}").json()["redirectUrl"]
     assert client.verify_redirect(denied).status.value == "8"
-    assert httpx.post(f"{root}/simulator/deny/{new}").status_code == 400  # already decided
-    assert httpx.post(f"{root}/simulator/nothing/{new}").status_code == 404
+    assert httpx.post(f"{root}/_simulator/deny/{new}").status_code == 400  # already decided
+    assert httpx.post(f"{root}/_simulator/nothing/{new}").status_code == 404
 
 
 def test_a_running_clock_settles_on_its_own() -> None:

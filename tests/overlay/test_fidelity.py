@@ -202,7 +202,7 @@ def test_screening_hits_without_a_type_and_with_a_gender_parse() -> None:
     other, watchlist, unknown = detail.detail.verification[0].screening_result[0]  # type: ignore[union-attr,index]
     assert isinstance(other, OtherScreeningHit) and other.name == "A"
     assert isinstance(watchlist, WatchlistHit) and watchlist.gender is Gender.MALE
-    assert isinstance(unknown, WatchlistHit) and unknown.gender.name == "UNKNOWN" and unknown.gender == "x"  # type: ignore[union-attr]
+    assert isinstance(unknown, WatchlistHit) and unknown.gender.is_unrecognized and unknown.gender == "x"  # type: ignore[union-attr]
 
 
 # -- requests the docs describe --------------------------------------------------------------------

@@ -78,9 +78,9 @@ def test_each_shape_fills_code_and_message(body: Any, code: ErrorCode | None, me
     assert detail.message == (message or detail.message) and detail.message
 
 
-def test_an_unknown_code_is_kept_as_unknown() -> None:
+def test_an_unknown_code_is_kept_as_unrecognized() -> None:
     error = _error(b'{"errors":[{"code":451,"message":"new"}]}')
-    assert error.code == 451 and error.code is not None and error.code.name == "UNKNOWN"
+    assert error.code == 451 and error.code is not None and error.code.is_unrecognized
 
 
 @pytest.mark.parametrize(

@@ -46,4 +46,4 @@ def test_each_documented_event_type_parses_into_its_model(event_type: str, model
 def test_an_event_type_nobody_documented_stays_generic() -> None:
     body = urlencode({"eventId": "1", "eventType": "Debited", "objectId": "2", "createdAt": "1556234040954"}).encode()
     event = parse_event(body)
-    assert type(event) is models.Event and event.event_type.name == "UNKNOWN"
+    assert type(event) is models.Event and event.event_type.is_unrecognized

@@ -95,7 +95,7 @@ def test_unknown_event_type_is_a_generic_event() -> None:
     body, _ = signed({**AUTHORIZE, "eventType": "CONSENT_GRANTED", "brandNew": "x"})
     event = parse_event(body)
     assert type(event) is Event
-    assert event.event_type == "CONSENT_GRANTED" and event.event_type.name == "UNKNOWN"
+    assert event.event_type == "CONSENT_GRANTED" and event.event_type.is_unrecognized
     assert event.additional_properties["brandNew"] == "x"
 
 

@@ -6,8 +6,11 @@ from typing import Any
 class CountryCode(StrEnum):
     """Country code as Trustly uses it (UK, not GB).
 
-    Open enum: a value Trustly adds later comes back as a member named ``UNKNOWN`` that
-    compares equal to its text, instead of raising.
+    Open enum: a value Trustly adds after this client version was built does not raise; it
+    comes back as a member named ``UNRECOGNIZED`` that compares equal to its text. Test for
+    one with ``.is_unrecognized``: the name ``UNRECOGNIZED`` is reserved for such values in
+    every enum, so it never clashes with a documented member (``AccountType.UNKNOWN`` is
+    Trustly's own code "-1", a value this client knows).
     """
 
     AU = "AU"
@@ -16,12 +19,18 @@ class CountryCode(StrEnum):
     UK = "UK"
     US = "US"
 
+    @property
+    def is_unrecognized(self) -> bool:
+        """Whether this is a value this client version does not know (a member named ``UNRECOGNIZED``)."""
+        return self._name_ == "UNRECOGNIZED"
+
     def __str__(self) -> str:
-        # Logs and f-strings show the name (`COMPLETED`); the wire value is `.value`.
-        return self.name
+        # Logs and f-strings show the name (`COMPLETED`), and the value of one this client does
+        # not know (`UNRECOGNIZED(42)`); the wire value is always `.value`.
+        return f"UNRECOGNIZED({self._value_})" if self._name_ == "UNRECOGNIZED" else self._name_
 
     def __format__(self, format_spec: str) -> str:
-        return format(self.name, format_spec)
+        return format(str(self), format_spec)
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -36,6 +45,6 @@ class CountryCode(StrEnum):
         if not isinstance(value, str):
             return None
         member = str.__new__(cls, value)
-        member._name_ = "UNKNOWN"
+        member._name_ = "UNRECOGNIZED"
         member._value_ = value
         return member

@@ -195,7 +195,7 @@ def _summary(error: TrustlyError) -> str:
 def _code(code: object) -> str:
     """`375 (ACCESS_CONTROL_ERROR)`: the number Trustly's docs list, and its name."""
     if isinstance(code, Enum):
-        return f"{code.value} ({code.name})" if code.name != "UNKNOWN" else str(code.value)
+        return f"{code.value} ({code.name})" if not getattr(code, "is_unrecognized", False) else str(code.value)
     return str(code)
 
 

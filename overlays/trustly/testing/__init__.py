@@ -7,8 +7,13 @@ sim = Simulator(notification_url="http://127.0.0.1:8000/trustly/notifications")
 with SimulatorServer(sim) as server:                      # or tls=True for HTTPS
     client = TrustlyClient(base_url=server.base_url, access_id=sim.access_id, access_key=...)
     ...
+    sim.authorize(transaction_id)                         # the customer, or a browser at the
+    token = sim.split_token(transaction_id)               # Lightbox URL establish returns
     sim.advance(days=3)                                   # simulated time: settlement, expiries
 ```
+
+Its own endpoints live under `/_simulator/`: the Lightbox pages, a stand-in for Trustly's
+`trustly.js` at `/_simulator/start/scripts/trustly.js`, and an HTTP twin of each test helper.
 
 The lifecycle it follows is one table (`_lifecycle.TRANSITIONS`); `LifecycleOptions` adjusts the
 timings and account settings Trustly does not publish.

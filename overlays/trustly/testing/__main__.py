@@ -3,11 +3,12 @@
 
     trustly simulator --port 8089 --notification-url http://127.0.0.1:8000/hooks/trustly
 
-Prints the base URL, the Lightbox URL and the variables that point the client and the `trustly`
-command at it, then serves until interrupted. Authorize an established transaction (the
-Lightbox step) with `POST /simulator/authorize/{transactionId}`; the clock runs at `--time-scale`
-seconds of real time per simulated minute, and `POST /simulator/advance` (form field `days`,
-`hours`, `minutes` or `seconds`) jumps it forward.
+Prints the base URL, the Lightbox URL, the stand-in `trustly.js` and the variables that point
+the client and the `trustly` command at it, then serves until interrupted. Open the Lightbox URL
+establish returns in a browser to authorize as the customer, or drive it from a script with the
+simulator's own endpoints under `/_simulator/` (`POST /_simulator/authorize/{transactionId}`,
+`POST /_simulator/advance` with form field `days`, `hours`, `minutes` or `seconds`, ...). The
+clock runs at `--time-scale` seconds of real time per simulated minute.
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ def serve(
         root = server.base_url.removesuffix("/api/v1")
         echo(f"Trustly simulator at {server.base_url}")
         echo(f"  merchant id    {sim.merchant_id}")
-        echo(f"  Lightbox       {root}/lightbox/{{transactionId}} (the url establish returns)")
-        echo(f"  authorize      POST {root}/simulator/authorize/{{transactionId}}")
+        box = f"{root}/_simulator"
+        echo(f"  Lightbox       {box}/lightbox/{{transactionId}} (the url establish returns; open it in a browser)")
+        echo(f"  trustly.js     {box}/start/scripts/trustly.js (a checkout page's script src, for Trustly's)")
+        echo(f"  helpers        POST {box}/authorize/{{transactionId}}, {box}/settle, {box}/advance ...")
         echo(f"  notifications  {notification_url or 'kept in memory (no --notification-url)'}")
         echo("Point the client or the trustly command at it:")
         echo(f"  export TRUSTLY_ENVIRONMENT={server.base_url}")

@@ -3,7 +3,8 @@
 These are the simulator's test helpers for the scenarios a merchant must handle: a successful
 or failed bank login (Demo Bank keyphrases), a denied authorization, an account on hold, and an
 ACH return after completion. Each drives the same lifecycle table as the API, so the events
-and statuses are the ones Trustly sends. Over HTTP they are `POST /simulator/...` endpoints.
+and statuses are the ones Trustly sends. Over HTTP they are `POST /_simulator/...` endpoints
+(`_endpoints.py`); the Lightbox pages (`_lightbox.py`) call them for a customer in a browser.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from .._signatures import hmac_signature
 from . import _money
-from ._bank import bank_login
+from ._bank import LoginOutcome, bank_login
 from ._ledger import ApiError, Ledger
 from ._lifecycle import DENIED, NEW, LifecycleOptions
 
@@ -71,6 +72,20 @@ class CustomerActions:
         self.notifier.flush()
         return url
 
+    def abandon(self, transaction_id: str) -> str:
+        """The customer closes the Lightbox without authorizing: the transaction is Canceled and
+        the signed cancelUrl redirect (status=7, the `UC01` provider status) is returned.
+
+        Raises:
+            ValueError: The transaction does not exist or is not waiting for authorization.
+        """
+        with self.ledger.lock:
+            self._waiting(transaction_id)
+            transaction, _ = self.ledger.login(transaction_id, LoginOutcome(None, "UC01"))
+            url = self._redirect(transaction)
+        self.notifier.flush()
+        return url
+
     def deny(self, transaction_id: str) -> str:
         """The bank denies the authorization (SW021, e.g. insufficient funds): Denied, a Deny event,
         and the cancelUrl redirect with status=8. Works on a new or an OnHold transaction."""
@@ -120,30 +135,6 @@ class CustomerActions:
             _money.ach_return(self.ledger, transaction_id, return_code, amount)
         except ApiError:
             pass  # refunded or canceled meanwhile: nothing left for the bank to return
-
-    def by_hand(self, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        """`POST /simulator/{authorize|deny|release|return}/{transactionId}` and
-        `POST /simulator/advance` (form fields `days`, `hours`, `minutes`, `seconds`)."""
-        form = dict(parse_qsl(body.decode("utf-8", "replace")))
-        action, _, transaction_id = path.removeprefix("/simulator/").partition("/")
-        try:
-            if action == "advance":
-                self.advance(**{k: float(v) for k, v in form.items() if k in ("days", "hours", "minutes", "seconds")})
-                return 200, {"now": self.ledger.now()}
-            if action == "authorize":
-                fields = {k: v for k, v in form.items() if k in ("username", "password", "mfa_answer")}
-                return 200, {"redirectUrl": self.authorize(transaction_id, hold=form.get("hold") == "true", **fields)}
-            if action == "deny":
-                return 200, {"redirectUrl": self.deny(transaction_id)}
-            if action == "release":
-                self.release(transaction_id)
-                return 200, {}
-            if action == "return":
-                self.ach_return(transaction_id, form.get("returnCode", "R01"), amount=form.get("amount"))
-                return 200, {}
-        except (ValueError, TypeError) as error:
-            return 400, ApiError(400, 200, str(error), "transactionId").body()
-        return 404, ApiError(404, 200, f"no simulator action {action!r}").body()
 
     # -- helpers ------------------------------------------------------------------------------
     def _found(self, transaction_id: str) -> dict[str, Any]:

@@ -201,7 +201,8 @@ class Ledger:
             raise ApiError(400, 210, DUPLICATE, "merchantReference")
 
     # -- establish and the simulated bank --------------------------------------------------
-    def establish(self, data: dict[str, Any], base_url: str) -> dict[str, Any]:
+    def establish(self, data: dict[str, Any], lightbox: str) -> dict[str, Any]:
+        """A new payment and its first transaction; `lightbox` is the root of the Lightbox URLs."""
         reference = data["merchantReference"]
         self.check_reference(reference)
         payment_type = PAYMENT_TYPES[data.get("paymentType") or "Retrieval"]
@@ -223,6 +224,8 @@ class Ledger:
         }
         if amount:
             payment["amount"] = amount
+        if data.get("notificationUrl"):
+            payment["notificationUrl"] = data["notificationUrl"]
         if isinstance(data.get("customer"), dict):
             payment["customer"] = {"customerId": self.new_id(), **{k: v for k, v in data["customer"].items() if v}}
         self.payments[payment_id] = payment
@@ -250,7 +253,7 @@ class Ledger:
             result["customer"] = payment["customer"]
         result.update(
             transactionId=transaction_id,
-            url=f"{base_url}/lightbox/{transaction_id}",
+            url=f"{lightbox}/{transaction_id}",
             paymentType=payment_type,
             merchantId=self.merchant_id,
         )

@@ -100,7 +100,7 @@ class SimulatorServer:
         self._ready.wait(10)
         if self._error is not None:
             raise RuntimeError(f"the simulator server did not start: {self._error}") from self._error
-        self.simulator.base_url = self.base_url.removesuffix("/api/v1")
+        self.simulator.served_at(self.base_url.removesuffix("/api/v1"))
         return self
 
     def stop(self) -> None:

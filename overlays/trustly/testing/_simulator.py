@@ -4,7 +4,8 @@ The simulator is transport-free: `handle()` takes a request and returns a `Reply
 server (`SimulatorServer`) and the httpx transports (`SimulatorTransport`) put it on a socket or
 in-process. It checks HTTP Basic credentials, validates every request against the spec, keeps
 transactions, payments and customers, de-duplicates merchantReference with code 210, sends
-signed event notifications, and applies injected faults.
+signed event notifications, and applies injected faults. Its own endpoints (the Lightbox, the
+stand-in `trustly.js` and the HTTP twins of its test helpers) live under `/_simulator/`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from . import _money
 from ._clock import Clock
 from ._customer import CustomerActions
 from ._data import StaticData
+from ._endpoints import PREFIX, SimulatorEndpoints
 from ._faults import Fault, FaultPlan
+from ._helpers import SimulatorHelpers
 from ._ledger import ApiError, Ledger
 from ._lifecycle import CAPTURE, REPRESENTMENT, REVERSED, LifecycleOptions
 from ._notifier import Notifier
@@ -61,11 +64,16 @@ class Reply:
     fault: Fault | None = None
 
 
-class Simulator(CustomerActions):
+class Simulator(CustomerActions, SimulatorHelpers):
     """A local Trustly. Use it through `SimulatorServer` or `SimulatorTransport`.
 
     Time is simulated: settlement, expiries and notification retries happen when the test moves
     the clock (`advance`, or `settle_all` to complete every money movement at once).
+
+    The customer's side: `authorize` (or, in a browser, the Lightbox at the URL establish
+    returns), `abandon`, `deny`, `release`, `ach_return`. What a test reads and steers:
+    `split_token`, `settle`, `events`, `applied`, `pending_notifications`,
+    `deliver_notifications`, `drop_notifications`, `sign_notification`, `pending_jobs`.
 
     Args:
         access_id, access_key: The credentials the simulator accepts (and signs notifications with).
@@ -78,6 +86,10 @@ class Simulator(CustomerActions):
         check_responses: Validate every 200 body against the spec and answer 500 if it does not fit
             (a simulator bug); on by default, off for load tests.
         realism: Answer as untidily as Trustly's docs allow (see `Realism`); None sends tidy answers.
+        payment_notification_urls: Send a payment's events to the `notificationUrl` its Establish
+            Data named, over HTTP, instead of `notification_url`: True always, False never, None
+            (the default) once a `SimulatorServer` serves it (so an in-process simulator never
+            posts to a shop's URL a test made up).
     """
 
     def __init__(
@@ -93,6 +105,7 @@ class Simulator(CustomerActions):
         base_url: str = "http://127.0.0.1",
         check_responses: bool = True,
         realism: Realism | None = None,
+        payment_notification_urls: bool | None = None,
     ) -> None:
         self.check_responses = check_responses
         self.realism = realism
@@ -115,6 +128,10 @@ class Simulator(CustomerActions):
             retry_every=self.options.notification_retry_every,
             retry_for=self.options.notification_retry_for,
         )
+        self.payment_notification_urls = payment_notification_urls
+        if payment_notification_urls:
+            self.notifier.url_for = self._payment_notification_url
+        self.endpoints = SimulatorEndpoints(self)
         self._routes = _routes()
         self._expected_auth = "Basic " + base64.b64encode(f"{access_id}:{access_key}".encode()).decode()
         self._recoveries: dict[str, dict[str, Any]] = {}
@@ -177,6 +194,30 @@ class Simulator(CustomerActions):
         """What a merchant backend does with its key; for tests that build Establish Data by hand."""
         return sign_establish_data({**data, "accessId": self.access_id}, self._access_key)
 
+    def served_at(self, root: str) -> None:
+        """Called by `SimulatorServer` once it listens at `root` (`http://127.0.0.1:PORT`): the
+        Lightbox URLs establish returns point there, and unless `payment_notification_urls` is
+        False, each payment's own notificationUrl receives its events."""
+        self.base_url = root
+        if self.payment_notification_urls is not False:
+            self.notifier.url_for = self._payment_notification_url
+
+    def _payment_notification_url(self, event: dict[str, str]) -> str | None:
+        transaction = self.ledger.transactions.get(event.get("objectId", ""))
+        if transaction is None:
+            return None
+        url = self.ledger.payment_of(transaction).get("notificationUrl")
+        return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+    def establish_in_browser(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Establish from the Establish Data a browser sent (`Trustly.establish`): the
+        requestSignature, not HTTP Basic credentials, proves they come from the merchant, and
+        they are validated like `POST /establish`. Returns the status and the JSON answer."""
+        headers = {"authorization": self._expected_auth, "content-type": "application/json"}
+        reply = self.handle("POST", "/api/v1/establish", headers, json.dumps(data).encode())
+        answer = json.loads(reply.body) if reply.body else {}
+        return reply.status or 503, answer if isinstance(answer, dict) else {}
+
     def close(self) -> None:
         """Stop the running clock and the notification thread; call it when the simulator is done."""
         self._stop.set()
@@ -189,10 +230,11 @@ class Simulator(CustomerActions):
         """Answer one request. `headers` keys are lower case; `target` is path plus query."""
         parts = urlsplit(target)
         path = parts.path
+        if path.startswith(PREFIX + "/"):
+            status, extra, content = self.endpoints.handle(method, path, body)
+            return Reply(status, content, extra)
         if path.startswith("/api/v1"):
             path = path[len("/api/v1") :] or "/"
-        if path.startswith("/simulator/") and method.upper() == "POST":
-            return self._json(*self.by_hand(path, body))
         route: Route | None = None
         try:
             route, params = self._route(method.upper(), path)
@@ -264,7 +306,7 @@ class Simulator(CustomerActions):
             expected = sign_establish_data(body, self._access_key, algorithm)["requestSignature"]
             if not hmac.compare_digest(expected.encode(), given.encode()):
                 raise ApiError(401, 300, "Invalid requestSignature", "requestSignature")
-            return ledger.establish(body, self.base_url)
+            return ledger.establish(body, f"{self.base_url}{PREFIX}/lightbox")
         if op == "transactions_get":
             return ledger.view(ledger.transaction(tid))
         if op == "transactions_list":

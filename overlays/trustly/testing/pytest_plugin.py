@@ -17,12 +17,25 @@ def test_refund_that_may_have_happened(trustly_client, trustly_faults):
 def test_over_every_transport(trustly_client, trustly_events):
     ...
     event = trustly_events.wait_for("Authorize", object_id=transaction_id)
+
+
+def test_capture(trustly_client, trustly_simulator, trustly_events):
+    ...
+    trustly_simulator.authorize(transaction_id)
+    token = trustly_simulator.split_token(transaction_id)
+    ...
+    trustly_simulator.settle(capture.transaction_id)
+    trustly_events.wait_for("Completed", object_id=capture.transaction_id)
 ```
 
 Fixtures (each test gets its own simulator):
 
 - `trustly_simulator`: a `Simulator`; configure it with `@pytest.mark.trustly_simulator(**kwargs)`
   (the `Simulator` arguments, e.g. `lifecycle=LifecycleOptions(...)` or `notification_url=...`).
+  Steer it with its test helpers: `authorize(id)` or `abandon(id)` for the customer,
+  `split_token(id)` to capture with, `settle(id)` / `settle_all()` / `advance(days=...)` for the
+  clock, `pending_notifications()`, `deliver_notifications()` and `drop_notifications(...)` for
+  the notifications, `events()` and `applied()` to read what happened.
 - `trustly_server`, `trustly_tls_server`: the simulator served over HTTP / HTTPS on 127.0.0.1.
 - `trustly_client`, `trustly_async_client`: clients bound to the simulator, in-process by default;
   parametrize them indirectly with `"http"` or `"https"` to go through a real socket.

@@ -10,6 +10,7 @@ from decimal import Decimal
 import trustly
 from trustly.models import CapturRequest  # error: a misspelt model name
 from trustly.models import CaptureRequest, Currency, EstablishRequest, RefundRequest, TransactionStatus
+from trustly.models import AccountType
 
 
 def mistakes(client: trustly.TrustlyClient, t: datetime) -> None:
@@ -33,4 +34,7 @@ def mistakes(client: trustly.TrustlyClient, t: datetime) -> None:
     client.transactions.list(amount_min=1.5)  # error: a float filter
     client.transactions.get(1002633191)  # error: ids are strings
     total: int = client.transactions.get("1").amount  # error: money is Decimal, not int
+    print(TransactionStatus.UNKNOWN)  # error: unrecognized values are tested with .is_unrecognized, not a member
+    print(TransactionStatus.UNRECOGNIZED)  # error: no member has the reserved name
+    AccountType.UNKNOWN.is_unrecognized()  # error: a property, not a method
     print(total, t)

@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import trustly
 from trustly.models import (
+    AccountType,
     CaptureRequest,
     Currency,
     CustomerInput,
+    ErrorCode,
     EstablishRequest,
     PaymentTypeName,
     RefundRequest,
@@ -74,3 +76,12 @@ def left_out(request: RefundRequest) -> bool:
 
 def raw_time(t: Transaction) -> int | None:
     return t.created_at.raw if isinstance(t.created_at, trustly.Timestamp) else None
+
+
+def unrecognized(t: Transaction, account_type: AccountType) -> str:
+    # An enum value this client version does not know, tested the documented way in every enum;
+    # AccountType.UNKNOWN is Trustly's own code -1, a member like any other.
+    new: bool = t.status.is_unrecognized or ErrorCode(451).is_unrecognized
+    if account_type is AccountType.UNKNOWN and not account_type.is_unrecognized:
+        return "the bank does not know the account type"
+    return f"{t.status} {new} {TransactionStatus('42').value}"
