@@ -39,7 +39,7 @@ import httpx
 
 from ._auth import without_key_frames
 from ._errors import ConfigurationError
-from ._settings import Settings
+from ._settings import Settings, StatelessAsyncClient
 
 __all__ = ["AiohttpClient", "check_aiohttp", "proxy_for"]
 
@@ -127,8 +127,8 @@ class _Body(httpx.AsyncByteStream):
             response.close()  # abandoned mid-body (too large, past the deadline): never reused
 
 
-class AiohttpClient(httpx.AsyncClient):
-    """An httpx.AsyncClient whose `send` goes through an aiohttp.ClientSession.
+class AiohttpClient(StatelessAsyncClient):
+    """An httpx.AsyncClient whose `send` goes through an aiohttp.ClientSession (and keeps no cookies).
 
     One per event loop (see `_pool.AsyncPool`); `aclose()` closes the session. Requests are built
     and authenticated exactly as on the default backend; only the bytes travel by aiohttp.

@@ -12,7 +12,8 @@ with the decoded result, a `TrustlyError` raised before anything was sent, an
 after a final answer. Any other exception is mapped by how far the call got (`Phase`).
 Cancellation (and KeyboardInterrupt) propagates as it is; when it interrupts a money-moving
 request that may have arrived, the `AmbiguousOutcomeError` is chained to it as its cause and
-logged as a warning on the `trustly` logger.
+logged as a warning on the `trustly` logger. Every `AmbiguousOutcomeError`, raised or chained,
+also goes to the client's `on_ambiguous` hook, once, before it propagates.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from trustly_api_client.types import InvalidFieldError
 from . import _logging
 from ._auth import CORRELATION_EXTENSION
 from ._call import CallPolicy, Completer, NeedsLookup, Phase, _Call
-from ._errors import InvalidRequestError, ResponseTooLargeError, ResponseValidationError, TrustlyError
+from ._deadline import attempt_deadline, attempt_timeout, end_attempt, timed_out
+from ._errors import (
+    AmbiguousOutcomeError,
+    InvalidRequestError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+    TrustlyError,
+)
 from ._validation import check_path_arguments
 
 __all__ = ["AsyncSender", "InFlightLimit", "SyncSender", "decode"]
@@ -68,6 +76,24 @@ def _interrupted(call: _Call | None, exc: BaseException) -> None:
     if exc.__cause__ is None:
         exc.__cause__ = ambiguous
     exc.add_note(str(ambiguous))
+    _report(call, ambiguous)
+
+
+def _report(call: _Call | None, error: TrustlyError) -> None:
+    """Hand an ambiguous outcome to the client's `on_ambiguous` hook, if it has one.
+
+    The hook cannot change how the call ends: whatever it raises is logged and dropped, so the
+    caller still gets the `AmbiguousOutcomeError` (or the cancellation carrying it).
+    """
+    if call is None or not isinstance(error, AmbiguousOutcomeError):
+        return
+    hook = call.policy.on_ambiguous
+    if hook is None:
+        return
+    try:
+        hook(error)
+    except Exception:
+        _logging.logger.exception("on_ambiguous raised while handling %s", error.correlation_id)
 
 
 def _answer(response: httpx.Response, body: bytes) -> httpx.Response:
@@ -76,10 +102,29 @@ def _answer(response: httpx.Response, body: bytes) -> httpx.Response:
     The body is already decoded, so Content-Encoding is left out: reading it again must not
     decode it twice.
     """
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+    headers: httpx.Headers | list[tuple[str, str]] = response.headers
+    if "content-encoding" in response.headers:
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
     return httpx.Response(
         response.status_code, headers=headers, content=body, request=response.request, extensions=response.extensions
     )
+
+
+def _request_arguments(client: httpx.Client | httpx.AsyncClient, request: dict[str, Any]) -> dict[str, Any]:
+    """The request's arguments for `build_request`, its path joined to the base URL here.
+
+    httpx would parse the relative path, then parse it again joined to the base URL; one parse
+    of the joined text gives the same URL (tests/unit/test_request_url.py) at half the cost.
+    """
+    url = request["url"]
+    # Only a rooted path is joined here ("//host" is a URL of its own; httpx drops a fragment).
+    if not isinstance(url, str) or url[:1] != "/" or url[1:2] == "/" or "#" in url:
+        return request
+    base = client.base_url
+    if base.query or base.fragment:  # httpx would join the path after them
+        return request
+    prefix = str(base)  # "https://host/api/v1/", or "http://host:8080" with no path at all
+    return {**request, "url": httpx.URL(prefix + url[1:] if prefix.endswith("/") else prefix + url)}
 
 
 def _declared_length(call: _Call, response: httpx.Response) -> None:
@@ -127,19 +172,23 @@ class SyncSender:
         try:
             call = _start(operation_id, build, arguments, self._policy, self._complete)
             return self._send(call)
-        except TrustlyError:
+        except TrustlyError as error:
+            _report(call, error)
             raise
         except Exception as exc:
-            raise _untyped(operation_id, call, exc) from exc
+            untyped = _untyped(operation_id, call, exc)
+            _report(call, untyped)
+            raise untyped from exc
         except BaseException as exc:
             _interrupted(call, exc)
             raise
 
     def _send(self, call: _Call) -> httpx.Response:
         client = self._get_client()
+        arguments = _request_arguments(client, call.request)
         while True:
             timeout = call.next_timeout()
-            request = client.build_request(**call.request, timeout=timeout)
+            request = client.build_request(**arguments, timeout=timeout)
             call.phase = Phase.IN_FLIGHT
             delay: float | None
             try:
@@ -157,17 +206,22 @@ class SyncSender:
 
     @staticmethod
     def _attempt(client: httpx.Client, call: _Call, request: httpx.Request) -> httpx.Response:
-        response = client.send(request, stream=True)
+        # Every socket operation of this attempt ends by the call's deadline (see _deadline).
+        token = attempt_deadline(call.remaining())
         try:
-            _declared_length(call, response)
-            chunks: list[bytes] = []
-            received = 0
-            for chunk in response.iter_bytes():
-                received += len(chunk)
-                call.check_chunk(response, received)
-                chunks.append(chunk)
+            response = client.send(request, stream=True)
+            try:
+                _declared_length(call, response)
+                chunks: list[bytes] = []
+                received = 0
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    call.check_chunk(response, received)
+                    chunks.append(chunk)
+            finally:
+                response.close()
         finally:
-            response.close()
+            end_attempt(token)
         return _answer(response, b"".join(chunks))
 
     def _look_up(self, call: _Call, lookup: NeedsLookup) -> httpx.Response:
@@ -223,14 +277,14 @@ class InFlightLimit:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop, self._semaphore = loop, asyncio.Semaphore(self._limit)
-        semaphore = self._semaphore
-        if not semaphore.locked():
-            # A free slot is taken without suspending: no timer, no task (the common case).
-            await semaphore.acquire()
+        if not self._semaphore.locked():
+            # A free slot and nobody queued: acquire() returns without waiting, so the timer
+            # wait_for would arm (a task and a timeout per request) is not needed.
+            await self._semaphore.acquire()
             return True
         try:
             async with asyncio.timeout(max(timeout, 0.0)):
-                await semaphore.acquire()
+                await self._semaphore.acquire()
         except TimeoutError:
             raise httpx.PoolTimeout("no free connection before the call's deadline") from None
         return True
@@ -261,10 +315,13 @@ class AsyncSender:
         try:
             call = _start(operation_id, build, arguments, self._policy, self._complete)
             return await self._send(call)
-        except TrustlyError:
+        except TrustlyError as error:
+            _report(call, error)
             raise
         except Exception as exc:
-            raise _untyped(operation_id, call, exc) from exc
+            untyped = _untyped(operation_id, call, exc)
+            _report(call, untyped)
+            raise untyped from exc
         except BaseException as exc:
             _interrupted(call, exc)
             raise
@@ -292,17 +349,26 @@ class AsyncSender:
     async def _attempt(self, client: httpx.AsyncClient, call: _Call, request: httpx.Request) -> httpx.Response:
         limited = await self._in_flight.acquire(call.remaining())
         try:
-            response = await client.send(request, stream=True)
+            # The whole attempt, status line and headers included, ends by the call's deadline.
+            scope = attempt_timeout(call.remaining())
             try:
-                _declared_length(call, response)
-                chunks: list[bytes] = []
-                received = 0
-                async for chunk in response.aiter_bytes():
-                    received += len(chunk)
-                    call.check_chunk(response, received)
-                    chunks.append(chunk)
-            finally:
-                await response.aclose()
+                async with scope:
+                    response = await client.send(request, stream=True)
+                    try:
+                        _declared_length(call, response)
+                        chunks: list[bytes] = []
+                        received = 0
+                        async for chunk in response.aiter_bytes():
+                            received += len(chunk)
+                            call.check_chunk(response, received)
+                            chunks.append(chunk)
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                if not timed_out(scope):
+                    raise
+                expired = "the call's deadline passed before the answer was complete"
+                raise httpx.ReadTimeout(expired, request=request) from None
         finally:
             if limited:
                 self._in_flight.release()

@@ -254,13 +254,21 @@ class Counting:
 
 
 def _check(
-    failure: Failure, retry_class: str, handler: Counting, outcome: BaseException | None, backend: str = "httpx"
+    failure: Failure,
+    retry_class: str,
+    handler: Counting,
+    outcome: BaseException | None,
+    reported: list[Any],
+    backend: str = "httpx",
 ) -> None:
     expected, sends = _expected(failure, retry_class, backend)
     assert isinstance(outcome, trustly.TrustlyError), f"untyped: {outcome!r}"
     assert isinstance(outcome, expected), f"{type(outcome).__name__}, expected {expected.__name__}"
     if expected is not trustly.AmbiguousOutcomeError:
         assert not isinstance(outcome, trustly.AmbiguousOutcomeError)
+        assert reported == []
+    else:
+        assert reported == [outcome], "on_ambiguous gets each ambiguous outcome once, the one raised"
     assert handler.sent == sends
     assert_no_secret_in_frames(outcome)
 
@@ -295,13 +303,14 @@ def test_sync(failure: Failure, retry_class: str, model_layer: Callable[[Failure
     model_layer(failure)
     operation, options = CLASSES[retry_class]
     handler = Counting(failure)
+    reported: list[Any] = []
     outcome: BaseException | None = None
-    with make_client(handler, max_response_bytes=CAP, verify=TLS, **options) as client:
+    with make_client(handler, max_response_bytes=CAP, verify=TLS, on_ambiguous=reported.append, **options) as client:
         try:
             _call(client, operation)
         except Exception as error:  # the invariant: only TrustlyError may escape
             outcome = error
-    _check(failure, retry_class, handler, outcome)
+    _check(failure, retry_class, handler, outcome, reported)
     COUNTS["sync"] += 1
 
 
@@ -312,18 +321,22 @@ async def test_async(failure: Failure, retry_class: str, model_layer: Callable[[
     model_layer(failure)
     operation, options = CLASSES[retry_class]
     handler = Counting(failure)
+    reported: list[Any] = []
     outcome: BaseException | None = None
+    hook = reported.append
+    options = {**options, "on_ambiguous": hook}
     async with make_async_client(handler, backend, max_response_bytes=CAP, verify=TLS, **options) as client:
         try:
             await _call(client, operation)
         except Exception as error:
             outcome = error
-    _check(failure, retry_class, handler, outcome, backend)
+    _check(failure, retry_class, handler, outcome, reported, backend)
     COUNTS[backend] += 1
     if COUNTS["httpx"] == COUNTS["aiohttp"] == len(FAILURES) * len(CLASSES):
         cases = COUNTS["sync"] + COUNTS["httpx"] + COUNTS["aiohttp"]
         REPORT.append(
             f"invariant matrix: {len(FAILURES)} failures (transport, decoder, JSON parser, model layer, event loop) "
             f"x {len(CLASSES)} retry classes x sync / async on httpx / async on aiohttp = {cases} cases; "
-            "0 untyped exceptions, 0 unsafe resends, 0 access keys in frame locals"
+            "0 untyped exceptions, 0 unsafe resends, 0 access keys in frame locals, "
+            "every AmbiguousOutcomeError handed to on_ambiguous exactly once"
         )

@@ -5,13 +5,13 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..models.priority import Priority
 from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -33,7 +33,6 @@ class WidgetInput:
     merchant_reference: str
     priority: Priority | Unset = UNSET
     note: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
@@ -54,7 +53,7 @@ class WidgetInput:
             note = self.note
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "merchantReference": merchant_reference,
@@ -74,11 +73,7 @@ class WidgetInput:
         merchant_reference = required(d, "merchantReference")
 
         _priority = d.pop("priority", UNSET)
-        priority: Priority | Unset
-        if isinstance(_priority, Unset):
-            priority = UNSET
-        else:
-            priority = Priority(_priority)
+        priority: Priority | Unset = UNSET if isinstance(_priority, Unset) else decode_enum(Priority, _priority)
 
         def _parse_note(data: object) -> None | str | Unset:
             if data is None:
@@ -95,7 +90,9 @@ class WidgetInput:
             note=note,
         )
 
-        widget_input.additional_properties = d
+        # A closed schema (additionalProperties: false): a field it does not define is a mistake.
+        if d:
+            raise InvalidFieldError(sorted(d)[0], "is not a field of WidgetInput")
         return widget_input
 
     def __repr__(self) -> str:
@@ -107,20 +104,3 @@ class WidgetInput:
                 "note",
             ),
         )
-
-    @property
-    def additional_keys(self) -> list[str]:
-        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
