@@ -17,6 +17,10 @@ each value written by `wire_text`, the rule the Establish signature also writes 
 amounts as their two-decimal text, enums as their wire codes, times as the integer of their
 unit, booleans as `true` and `false`. A form cannot say null, so a None (and an empty object) is
 left out.
+
+Inbound, the same dotted names arrive in notification bodies and redirect query strings;
+`unflatten_fields`, the inverse of `form_fields`, nests them again so they parse into the same
+nested models (`event.payment_provider_transaction.status`).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from trustly_api_client.operations import OPERATIONS
 
 from ._errors import ConfigurationError, InvalidRequestError
 
-__all__ = ["FORM", "JSON", "check_content_types", "encode_as", "form_fields", "wire_text"]
+__all__ = ["FORM", "JSON", "check_content_types", "encode_as", "form_fields", "unflatten_fields", "wire_text"]
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -102,6 +106,41 @@ def _flatten_into(fields: dict[str, str], data: Mapping[str, Any], prefix: str) 
         if name in fields:
             raise InvalidRequestError(name, "is given twice (nested and as a dotted name)")
         fields[name] = wire_text(name, value)
+
+
+def unflatten_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields received with dotted names (`paymentProviderTransaction.status=AC100`) as nested dicts.
+
+    The inverse of `form_fields`, for what Trustly sends: notification bodies and redirect
+    query strings. It never raises, because inbound parsing must not break on a name Trustly
+    adds: a dotted name that cannot nest (an empty part, as in `a..b`, or a path through a
+    field that is already plain text, as in `customer=x` next to `customer.name=y`) is kept
+    flat, under its dotted name, so the model keeps it in `additional_properties`. The result
+    does not depend on the order of the fields: shorter names are placed first.
+    """
+    tree: dict[str, Any] = {}
+    dotted: list[tuple[list[str], str, Any]] = []
+    for name, value in fields.items():
+        parts = name.split(".")
+        if len(parts) == 1 or "" in parts:
+            tree[name] = value
+        else:
+            dotted.append((parts, name, value))
+    # A shorter name wins its place, so `a.b=1` with `a.b.c=2` keeps `a.b.c` flat in any order.
+    dotted.sort(key=lambda entry: len(entry[0]))
+    for parts, name, value in dotted:
+        node = tree
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                break
+            node = child
+        else:
+            if parts[-1] not in node:
+                node[parts[-1]] = value
+                continue
+        tree[name] = value  # cannot nest without losing a value: kept as received
+    return tree
 
 
 def encode_as(request: dict[str, Any], content_type: str | None) -> dict[str, Any]:

@@ -248,11 +248,11 @@ def test_event_types_the_docs_list_have_typed_models(model: str, event_type: str
     fields = {
         "eventId": "1002593570", "eventType": event_type, "objectId": "1002593555", "objectType": "Transaction",
         "createdAt": 1556234040954, "merchantId": "1002463580", "paymentType": "2", "transactionType": "3",
-        "status": "8", "statusMessage": "Denied", "paymentProviderTransaction.reasonCode": "1", "extra": "kept",
+        "status": "8", "statusMessage": "Denied", "paymentProviderTransaction": {"reasonCode": "1"}, "extra": "kept",
     }  # fmt: skip
     event = getattr(models, model).from_dict(fields)
     assert event.event_type == event_type and event.object_id == "1002593555"
     assert event.to_dict() == fields
     if model not in ("ReconcileEvent", "ConsentRevokedEvent"):
         assert event.status is models.TransactionStatus.DENIED
-        assert event.payment_provider_transaction_reason_code == "1"
+        assert event.payment_provider_transaction.reason_code == "1"

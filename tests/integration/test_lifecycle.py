@@ -628,10 +628,11 @@ def test_redirects_and_notifications_carry_the_documented_fields() -> None:
     w = world()
     transaction_id = establish(w)
     params = w.client.verify_redirect(w.sim.authorize(transaction_id))
-    assert params.payment_payment_provider_type == 1 and params.payment_account_verified is True
+    assert params.payment.payment_provider.type_ == 1 and params.payment.account.verified is True  # type: ignore[union-attr]
     assert all(event["accessId"] == ACCESS_ID for event in w.sim.ledger.events)
     canceled = w.client.verify_redirect(w.sim.authorize(establish(w), password="LoginError"))
-    assert canceled.status.value == "7" and canceled.payment_payment_provider_transaction_status == "UC01"
+    assert canceled.status.value == "7"
+    assert canceled.payment.payment_provider_transaction.status == "UC01"  # type: ignore[union-attr]
 
 
 # -- Demo Bank keyphrases -----------------------------------------------------------------------------

@@ -37,9 +37,9 @@ def test_each_documented_event_type_parses_into_its_model(event_type: str, model
     assert type(event) is model
     assert event.event_id == "1002593570" and event.object_id == "1002593555"
     if model in (models.ReconcileEvent, models.ConsentRevokedEvent):  # no documented fields: kept as received
-        assert event.additional_properties["paymentProviderTransaction.status"] == "SW054"
+        assert event.additional_properties["paymentProviderTransaction"] == {"status": "SW054"}
     else:
-        assert event.payment_provider_transaction_status == "SW054"  # type: ignore[attr-defined]
+        assert event.payment_provider_transaction.status == "SW054"  # type: ignore[attr-defined]
         assert event.status is models.TransactionStatus.DENIED  # type: ignore[attr-defined]
 
 

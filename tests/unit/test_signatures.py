@@ -17,7 +17,14 @@ from trustly._signatures import (
     verify_notification_signature,
     verify_redirect,
 )
-from trustly.models import PaymentType, TransactionStatus, TransactionType
+from trustly.models import (
+    PaymentProvider,
+    PaymentType,
+    RedirectAccount,
+    RedirectPayment,
+    TransactionStatus,
+    TransactionType,
+)
 
 KEY = "123456"
 
@@ -125,8 +132,10 @@ def test_redirect_vector() -> None:
     params = verify_redirect(url, KEY, merchant_reference="123123")
     assert params.transaction_id == "1002655801" and params.status is TransactionStatus.AUTHORIZED
     assert params.transaction_type is TransactionType.AUTHORIZE
-    assert params.payment_payment_type is PaymentType.DISBURSEMENT
-    assert params.payment_payment_provider_type == 1 and params.payment_account_verified is False
+    payment = params.payment
+    assert isinstance(payment, RedirectPayment) and payment.payment_type is PaymentType.DISBURSEMENT
+    assert isinstance(payment.payment_provider, PaymentProvider) and payment.payment_provider.type_ == 1
+    assert isinstance(payment.account, RedirectAccount) and payment.account.verified is False
     assert params.panel == "1" and params.merchant_reference == "123123"
     # Parameters after the signature are not signed, so they are not returned.
     assert "requestSignature" not in params and "instantPayoutAvail" not in params

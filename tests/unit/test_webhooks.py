@@ -15,7 +15,15 @@ import pytest
 
 import trustly
 from trustly import Timestamp
-from trustly.models import AuthorizeEvent, Event, EventType, RefreshEvent, TransactionStatus, UpdateEvent
+from trustly.models import (
+    AuthorizeEvent,
+    Event,
+    EventType,
+    PaymentProviderTransaction,
+    RefreshEvent,
+    TransactionStatus,
+    UpdateEvent,
+)
 from trustly.webhooks import AsyncWebhookHandler, InMemoryReplayStore, WebhookHandler, parse_event
 
 KEY = "notification-key"
@@ -69,7 +77,8 @@ def test_form_notification_parses_into_the_typed_event() -> None:
     assert isinstance(event.created_at, Timestamp) and event.created_at.raw == 1556234040954
     assert event.status is TransactionStatus.AUTHORIZED
     assert event.split_token == "abc+/def=="
-    assert event.payment_provider_transaction_status == "AC100"
+    assert isinstance(event.payment_provider_transaction, PaymentProviderTransaction)
+    assert event.payment_provider_transaction.status == "AC100"
     assert event.event_type is EventType.AUTHORIZE
 
 

@@ -108,7 +108,9 @@ if TYPE_CHECKING:
     from .recurrence import Recurrence
     from .recurrence_input import RecurrenceInput
     from .recurrence_unit import RecurrenceUnit
+    from .redirect_account import RedirectAccount
     from .redirect_parameters import RedirectParameters
+    from .redirect_payment import RedirectPayment
     from .refresh_event import RefreshEvent
     from .refresh_process import RefreshProcess
     from .refresh_request import RefreshRequest
@@ -246,7 +248,9 @@ _MODULES: dict[str, str] = {
     "Recurrence": ".recurrence",
     "RecurrenceInput": ".recurrence_input",
     "RecurrenceUnit": ".recurrence_unit",
+    "RedirectAccount": ".redirect_account",
     "RedirectParameters": ".redirect_parameters",
+    "RedirectPayment": ".redirect_payment",
     "RefreshEvent": ".refresh_event",
     "RefreshProcess": ".refresh_process",
     "RefreshRequest": ".refresh_request",
@@ -385,7 +389,9 @@ __all__ = (
     "Recurrence",
     "RecurrenceInput",
     "RecurrenceUnit",
+    "RedirectAccount",
     "RedirectParameters",
+    "RedirectPayment",
     "RefreshEvent",
     "RefreshProcess",
     "RefreshRequest",

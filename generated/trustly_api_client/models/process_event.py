@@ -52,10 +52,8 @@ class ProcessEvent:
         transaction_type (TransactionType | Unset): What a transaction record does.
         status (TransactionStatus | Unset): Where a transaction is in its lifecycle.
         status_message (str | Unset):
-        payment_provider_transaction_status (str | Unset):
-        payment_provider_transaction_status_message (str | Unset):
-        payment_provider_transaction_reason_code (str | Unset):
-        payment_provider_transaction_reason_code_message (str | Unset):
+        payment_provider_transaction (PaymentProviderTransaction | Unset): The bank-side record of a transaction and its
+            status code (e.g. AC100, SW054).
         error_code (str | Unset):
         suggested_retry_amount (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
     """
@@ -75,10 +73,7 @@ class ProcessEvent:
     transaction_type: TransactionType | Unset = UNSET
     status: TransactionStatus | Unset = UNSET
     status_message: str | Unset = UNSET
-    payment_provider_transaction_status: str | Unset = UNSET
-    payment_provider_transaction_status_message: str | Unset = UNSET
-    payment_provider_transaction_reason_code: str | Unset = UNSET
-    payment_provider_transaction_reason_code_message: str | Unset = UNSET
+    payment_provider_transaction: PaymentProviderTransaction | Unset = UNSET
     error_code: str | Unset = UNSET
     suggested_retry_amount: Decimal | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -155,23 +150,13 @@ class ProcessEvent:
         if not isinstance(status_message, Unset):
             expect(status_message, str, "statusMessage")
 
-        payment_provider_transaction_status = self.payment_provider_transaction_status
-        if not isinstance(payment_provider_transaction_status, Unset):
-            expect(payment_provider_transaction_status, str, "paymentProviderTransaction.status")
-
-        payment_provider_transaction_status_message = self.payment_provider_transaction_status_message
-        if not isinstance(payment_provider_transaction_status_message, Unset):
-            expect(payment_provider_transaction_status_message, str, "paymentProviderTransaction.statusMessage")
-
-        payment_provider_transaction_reason_code = self.payment_provider_transaction_reason_code
-        if not isinstance(payment_provider_transaction_reason_code, Unset):
-            expect(payment_provider_transaction_reason_code, str, "paymentProviderTransaction.reasonCode")
-
-        payment_provider_transaction_reason_code_message = self.payment_provider_transaction_reason_code_message
-        if not isinstance(payment_provider_transaction_reason_code_message, Unset):
-            expect(
-                payment_provider_transaction_reason_code_message, str, "paymentProviderTransaction.reasonCodeMessage"
-            )
+        payment_provider_transaction: Any = self.payment_provider_transaction
+        if not isinstance(payment_provider_transaction, Unset):
+            expect(payment_provider_transaction, PaymentProviderTransaction, "paymentProviderTransaction")
+            try:
+                payment_provider_transaction = payment_provider_transaction.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("paymentProviderTransaction") from None
 
         error_code = self.error_code
         if not isinstance(error_code, Unset):
@@ -215,16 +200,8 @@ class ProcessEvent:
             field_dict["status"] = status
         if status_message is not UNSET:
             field_dict["statusMessage"] = status_message
-        if payment_provider_transaction_status is not UNSET:
-            field_dict["paymentProviderTransaction.status"] = payment_provider_transaction_status
-        if payment_provider_transaction_status_message is not UNSET:
-            field_dict["paymentProviderTransaction.statusMessage"] = payment_provider_transaction_status_message
-        if payment_provider_transaction_reason_code is not UNSET:
-            field_dict["paymentProviderTransaction.reasonCode"] = payment_provider_transaction_reason_code
-        if payment_provider_transaction_reason_code_message is not UNSET:
-            field_dict["paymentProviderTransaction.reasonCodeMessage"] = (
-                payment_provider_transaction_reason_code_message
-            )
+        if payment_provider_transaction is not UNSET:
+            field_dict["paymentProviderTransaction"] = payment_provider_transaction
         if error_code is not UNSET:
             field_dict["errorCode"] = error_code
         if suggested_retry_amount is not UNSET:
@@ -277,13 +254,15 @@ class ProcessEvent:
 
         status_message = d.pop("statusMessage", UNSET)
 
-        payment_provider_transaction_status = d.pop("paymentProviderTransaction.status", UNSET)
-
-        payment_provider_transaction_status_message = d.pop("paymentProviderTransaction.statusMessage", UNSET)
-
-        payment_provider_transaction_reason_code = d.pop("paymentProviderTransaction.reasonCode", UNSET)
-
-        payment_provider_transaction_reason_code_message = d.pop("paymentProviderTransaction.reasonCodeMessage", UNSET)
+        try:
+            _payment_provider_transaction = d.pop("paymentProviderTransaction", UNSET)
+            payment_provider_transaction: PaymentProviderTransaction | Unset
+            if isinstance(_payment_provider_transaction, Unset):
+                payment_provider_transaction = UNSET
+            else:
+                payment_provider_transaction = PaymentProviderTransaction.from_dict(_payment_provider_transaction)
+        except InvalidFieldError as error:
+            raise error.within("paymentProviderTransaction") from None
 
         error_code = d.pop("errorCode", UNSET)
 
@@ -307,10 +286,7 @@ class ProcessEvent:
             transaction_type=transaction_type,
             status=status,
             status_message=status_message,
-            payment_provider_transaction_status=payment_provider_transaction_status,
-            payment_provider_transaction_status_message=payment_provider_transaction_status_message,
-            payment_provider_transaction_reason_code=payment_provider_transaction_reason_code,
-            payment_provider_transaction_reason_code_message=payment_provider_transaction_reason_code_message,
+            payment_provider_transaction=payment_provider_transaction,
             error_code=error_code,
             suggested_retry_amount=suggested_retry_amount,
         )
@@ -337,10 +313,7 @@ class ProcessEvent:
                 "transaction_type",
                 "status",
                 "status_message",
-                "payment_provider_transaction_status",
-                "payment_provider_transaction_status_message",
-                "payment_provider_transaction_reason_code",
-                "payment_provider_transaction_reason_code_message",
+                "payment_provider_transaction",
                 "error_code",
                 "suggested_retry_amount",
             ),
@@ -362,3 +335,8 @@ class ProcessEvent:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.payment_provider_transaction import PaymentProviderTransaction  # noqa: E402

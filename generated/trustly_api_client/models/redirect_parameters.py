@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.payment_type import PaymentType
 from ..models.transaction_status import TransactionStatus
 from ..models.transaction_type import TransactionType
 from ..types import (
@@ -34,12 +33,7 @@ class RedirectParameters:
             status (TransactionStatus): Where a transaction is in its lifecycle.
             transaction_type (TransactionType | Unset): What a transaction record does.
             merchant_reference (str | Unset):
-            payment_payment_type (PaymentType | Unset): The kind of payment, as a numeric code on payments, transactions and
-                events. INSTANT is
-                deprecated for new integrations: Trustly recommends DEFERRED (authorize, then capture).
-            payment_payment_provider_type (int | Unset):
-            payment_account_verified (bool | Unset):
-            payment_payment_provider_transaction_status (str | Unset): Where the customer left, e.g. UC01, on a cancel.
+            payment (RedirectPayment | Unset): What a redirect says about the payment the customer just left.
             panel (str | Unset): The Lightbox screen the customer left from.
             instant_payout_avail (bool | Unset):
     """
@@ -48,10 +42,7 @@ class RedirectParameters:
     status: TransactionStatus
     transaction_type: TransactionType | Unset = UNSET
     merchant_reference: str | Unset = UNSET
-    payment_payment_type: PaymentType | Unset = UNSET
-    payment_payment_provider_type: int | Unset = UNSET
-    payment_account_verified: bool | Unset = UNSET
-    payment_payment_provider_transaction_status: str | Unset = UNSET
+    payment: RedirectPayment | Unset = UNSET
     panel: str | Unset = UNSET
     instant_payout_avail: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -78,21 +69,13 @@ class RedirectParameters:
         if not isinstance(merchant_reference, Unset):
             expect(merchant_reference, str, "merchantReference")
 
-        payment_payment_type: Any = self.payment_payment_type
-        if not isinstance(payment_payment_type, Unset):
-            payment_payment_type = encode_enum(payment_payment_type, PaymentType, "payment.paymentType")
-
-        payment_payment_provider_type = self.payment_payment_provider_type
-        if not isinstance(payment_payment_provider_type, Unset):
-            expect(payment_payment_provider_type, int, "payment.paymentProvider.type")
-
-        payment_account_verified = self.payment_account_verified
-        if not isinstance(payment_account_verified, Unset):
-            expect(payment_account_verified, bool, "payment.account.verified")
-
-        payment_payment_provider_transaction_status = self.payment_payment_provider_transaction_status
-        if not isinstance(payment_payment_provider_transaction_status, Unset):
-            expect(payment_payment_provider_transaction_status, str, "payment.paymentProviderTransaction.status")
+        payment: Any = self.payment
+        if not isinstance(payment, Unset):
+            expect(payment, RedirectPayment, "payment")
+            try:
+                payment = payment.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("payment") from None
 
         panel = self.panel
         if not isinstance(panel, Unset):
@@ -114,14 +97,8 @@ class RedirectParameters:
             field_dict["transactionType"] = transaction_type
         if merchant_reference is not UNSET:
             field_dict["merchantReference"] = merchant_reference
-        if payment_payment_type is not UNSET:
-            field_dict["payment.paymentType"] = payment_payment_type
-        if payment_payment_provider_type is not UNSET:
-            field_dict["payment.paymentProvider.type"] = payment_payment_provider_type
-        if payment_account_verified is not UNSET:
-            field_dict["payment.account.verified"] = payment_account_verified
-        if payment_payment_provider_transaction_status is not UNSET:
-            field_dict["payment.paymentProviderTransaction.status"] = payment_payment_provider_transaction_status
+        if payment is not UNSET:
+            field_dict["payment"] = payment
         if panel is not UNSET:
             field_dict["panel"] = panel
         if instant_payout_avail is not UNSET:
@@ -144,16 +121,15 @@ class RedirectParameters:
 
         merchant_reference = d.pop("merchantReference", UNSET)
 
-        _payment_payment_type = d.pop("payment.paymentType", UNSET)
-        payment_payment_type: PaymentType | Unset = (
-            UNSET if isinstance(_payment_payment_type, Unset) else decode_enum(PaymentType, _payment_payment_type)
-        )
-
-        payment_payment_provider_type = d.pop("payment.paymentProvider.type", UNSET)
-
-        payment_account_verified = d.pop("payment.account.verified", UNSET)
-
-        payment_payment_provider_transaction_status = d.pop("payment.paymentProviderTransaction.status", UNSET)
+        try:
+            _payment = d.pop("payment", UNSET)
+            payment: RedirectPayment | Unset
+            if isinstance(_payment, Unset):
+                payment = UNSET
+            else:
+                payment = RedirectPayment.from_dict(_payment)
+        except InvalidFieldError as error:
+            raise error.within("payment") from None
 
         panel = d.pop("panel", UNSET)
 
@@ -164,10 +140,7 @@ class RedirectParameters:
             status=status,
             transaction_type=transaction_type,
             merchant_reference=merchant_reference,
-            payment_payment_type=payment_payment_type,
-            payment_payment_provider_type=payment_payment_provider_type,
-            payment_account_verified=payment_account_verified,
-            payment_payment_provider_transaction_status=payment_payment_provider_transaction_status,
+            payment=payment,
             panel=panel,
             instant_payout_avail=instant_payout_avail,
         )
@@ -183,10 +156,7 @@ class RedirectParameters:
                 "status",
                 "transaction_type",
                 "merchant_reference",
-                "payment_payment_type",
-                "payment_payment_provider_type",
-                "payment_account_verified",
-                "payment_payment_provider_transaction_status",
+                "payment",
                 "panel",
                 "instant_payout_avail",
             ),
@@ -208,3 +178,8 @@ class RedirectParameters:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.redirect_payment import RedirectPayment  # noqa: E402

@@ -52,13 +52,12 @@ class VerifyCustomerEvent:
         transaction_type (TransactionType | Unset): What a transaction record does.
         status (TransactionStatus | Unset): Where a transaction is in its lifecycle.
         status_message (str | Unset):
-        payment_provider_transaction_status (str | Unset):
-        payment_provider_transaction_status_message (str | Unset):
-        payment_provider_transaction_reason_code (str | Unset):
-        payment_provider_transaction_reason_code_message (str | Unset):
+        payment_provider_transaction (PaymentProviderTransaction | Unset): The bank-side record of a transaction and its
+            status code (e.g. AC100, SW054).
         error_code (str | Unset):
         suggested_retry_amount (Decimal | Unset): A decimal amount as Trustly reports it, e.g. "10.00".
-        customer_name (str | Unset):
+        customer (PaymentCustomer | Unset): The customer a payment was made for, as embedded in payments and Establish
+            Data.
     """
 
     event_id: str
@@ -76,13 +75,10 @@ class VerifyCustomerEvent:
     transaction_type: TransactionType | Unset = UNSET
     status: TransactionStatus | Unset = UNSET
     status_message: str | Unset = UNSET
-    payment_provider_transaction_status: str | Unset = UNSET
-    payment_provider_transaction_status_message: str | Unset = UNSET
-    payment_provider_transaction_reason_code: str | Unset = UNSET
-    payment_provider_transaction_reason_code_message: str | Unset = UNSET
+    payment_provider_transaction: PaymentProviderTransaction | Unset = UNSET
     error_code: str | Unset = UNSET
     suggested_retry_amount: Decimal | Unset = UNSET
-    customer_name: str | Unset = UNSET
+    customer: PaymentCustomer | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,23 +153,13 @@ class VerifyCustomerEvent:
         if not isinstance(status_message, Unset):
             expect(status_message, str, "statusMessage")
 
-        payment_provider_transaction_status = self.payment_provider_transaction_status
-        if not isinstance(payment_provider_transaction_status, Unset):
-            expect(payment_provider_transaction_status, str, "paymentProviderTransaction.status")
-
-        payment_provider_transaction_status_message = self.payment_provider_transaction_status_message
-        if not isinstance(payment_provider_transaction_status_message, Unset):
-            expect(payment_provider_transaction_status_message, str, "paymentProviderTransaction.statusMessage")
-
-        payment_provider_transaction_reason_code = self.payment_provider_transaction_reason_code
-        if not isinstance(payment_provider_transaction_reason_code, Unset):
-            expect(payment_provider_transaction_reason_code, str, "paymentProviderTransaction.reasonCode")
-
-        payment_provider_transaction_reason_code_message = self.payment_provider_transaction_reason_code_message
-        if not isinstance(payment_provider_transaction_reason_code_message, Unset):
-            expect(
-                payment_provider_transaction_reason_code_message, str, "paymentProviderTransaction.reasonCodeMessage"
-            )
+        payment_provider_transaction: Any = self.payment_provider_transaction
+        if not isinstance(payment_provider_transaction, Unset):
+            expect(payment_provider_transaction, PaymentProviderTransaction, "paymentProviderTransaction")
+            try:
+                payment_provider_transaction = payment_provider_transaction.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("paymentProviderTransaction") from None
 
         error_code = self.error_code
         if not isinstance(error_code, Unset):
@@ -185,9 +171,13 @@ class VerifyCustomerEvent:
             if suggested_retry_amount is not None:
                 suggested_retry_amount = encode_money(suggested_retry_amount, "suggestedRetryAmount")
 
-        customer_name = self.customer_name
-        if not isinstance(customer_name, Unset):
-            expect(customer_name, str, "customer.name")
+        customer: Any = self.customer
+        if not isinstance(customer, Unset):
+            expect(customer, PaymentCustomer, "customer")
+            try:
+                customer = customer.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("customer") from None
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -221,22 +211,14 @@ class VerifyCustomerEvent:
             field_dict["status"] = status
         if status_message is not UNSET:
             field_dict["statusMessage"] = status_message
-        if payment_provider_transaction_status is not UNSET:
-            field_dict["paymentProviderTransaction.status"] = payment_provider_transaction_status
-        if payment_provider_transaction_status_message is not UNSET:
-            field_dict["paymentProviderTransaction.statusMessage"] = payment_provider_transaction_status_message
-        if payment_provider_transaction_reason_code is not UNSET:
-            field_dict["paymentProviderTransaction.reasonCode"] = payment_provider_transaction_reason_code
-        if payment_provider_transaction_reason_code_message is not UNSET:
-            field_dict["paymentProviderTransaction.reasonCodeMessage"] = (
-                payment_provider_transaction_reason_code_message
-            )
+        if payment_provider_transaction is not UNSET:
+            field_dict["paymentProviderTransaction"] = payment_provider_transaction
         if error_code is not UNSET:
             field_dict["errorCode"] = error_code
         if suggested_retry_amount is not UNSET:
             field_dict["suggestedRetryAmount"] = suggested_retry_amount
-        if customer_name is not UNSET:
-            field_dict["customer.name"] = customer_name
+        if customer is not UNSET:
+            field_dict["customer"] = customer
 
         return field_dict
 
@@ -285,13 +267,15 @@ class VerifyCustomerEvent:
 
         status_message = d.pop("statusMessage", UNSET)
 
-        payment_provider_transaction_status = d.pop("paymentProviderTransaction.status", UNSET)
-
-        payment_provider_transaction_status_message = d.pop("paymentProviderTransaction.statusMessage", UNSET)
-
-        payment_provider_transaction_reason_code = d.pop("paymentProviderTransaction.reasonCode", UNSET)
-
-        payment_provider_transaction_reason_code_message = d.pop("paymentProviderTransaction.reasonCodeMessage", UNSET)
+        try:
+            _payment_provider_transaction = d.pop("paymentProviderTransaction", UNSET)
+            payment_provider_transaction: PaymentProviderTransaction | Unset
+            if isinstance(_payment_provider_transaction, Unset):
+                payment_provider_transaction = UNSET
+            else:
+                payment_provider_transaction = PaymentProviderTransaction.from_dict(_payment_provider_transaction)
+        except InvalidFieldError as error:
+            raise error.within("paymentProviderTransaction") from None
 
         error_code = d.pop("errorCode", UNSET)
 
@@ -299,7 +283,15 @@ class VerifyCustomerEvent:
         if not isinstance(suggested_retry_amount, Unset) and suggested_retry_amount is not None:
             suggested_retry_amount = decode_money(suggested_retry_amount, "suggestedRetryAmount")
 
-        customer_name = d.pop("customer.name", UNSET)
+        try:
+            _customer = d.pop("customer", UNSET)
+            customer: PaymentCustomer | Unset
+            if isinstance(_customer, Unset):
+                customer = UNSET
+            else:
+                customer = PaymentCustomer.from_dict(_customer)
+        except InvalidFieldError as error:
+            raise error.within("customer") from None
 
         verify_customer_event = cls(
             event_id=event_id,
@@ -317,13 +309,10 @@ class VerifyCustomerEvent:
             transaction_type=transaction_type,
             status=status,
             status_message=status_message,
-            payment_provider_transaction_status=payment_provider_transaction_status,
-            payment_provider_transaction_status_message=payment_provider_transaction_status_message,
-            payment_provider_transaction_reason_code=payment_provider_transaction_reason_code,
-            payment_provider_transaction_reason_code_message=payment_provider_transaction_reason_code_message,
+            payment_provider_transaction=payment_provider_transaction,
             error_code=error_code,
             suggested_retry_amount=suggested_retry_amount,
-            customer_name=customer_name,
+            customer=customer,
         )
 
         verify_customer_event.additional_properties = d
@@ -348,13 +337,10 @@ class VerifyCustomerEvent:
                 "transaction_type",
                 "status",
                 "status_message",
-                "payment_provider_transaction_status",
-                "payment_provider_transaction_status_message",
-                "payment_provider_transaction_reason_code",
-                "payment_provider_transaction_reason_code_message",
+                "payment_provider_transaction",
                 "error_code",
                 "suggested_retry_amount",
-                "customer_name",
+                "customer",
             ),
         )
 
@@ -374,3 +360,9 @@ class VerifyCustomerEvent:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.payment_customer import PaymentCustomer  # noqa: E402
+from ..models.payment_provider_transaction import PaymentProviderTransaction  # noqa: E402

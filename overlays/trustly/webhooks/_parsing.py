@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
+from .._encoding import unflatten_fields
 from .._errors import InvalidNotificationError
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ EVENT_MODELS: Mapping[str, str] = {
 """eventType -> model name in `trustly.models`; any other type parses as the generic `Event`."""
 
 _REQUIRED = ("eventId", "eventType", "objectId", "createdAt")
+# The event fields that are nested objects, sent as dotted names (`customer.name`).
+_NESTED = ("paymentProviderTransaction", "customer")
 # Form bodies carry only text; these fields are typed otherwise in the event models.
 _INT_FIELDS = frozenset({"createdAt"})
 _BOOL_FIELDS = frozenset({"hardRefresh", "success"})
@@ -197,12 +200,20 @@ def parse_event(body: bytes, content_type: str = "application/x-www-form-urlenco
 
 
 def model_event(data: Mapping[str, Any]) -> Event:
-    """The event model for already-checked fields (see `event_fields`)."""
+    """The event model for already-checked fields (see `event_fields`).
+
+    Trustly's dotted names (`paymentProviderTransaction.status`) are nested first, so they
+    land in the model's nested fields (`event.payment_provider_transaction.status`).
+    """
     import trustly_api_client.models as models
 
     model = getattr(models, EVENT_MODELS.get(str(data["eventType"]), "Event"))
     try:
-        event: Event = model.from_dict(dict(data))
+        tree = unflatten_fields(data)
+        # A plain `customer=...` is no nested object: kept as received rather than refused.
+        plain = {name: tree.pop(name) for name in _NESTED if name in tree and not isinstance(tree[name], dict)}
+        event: Event = model.from_dict(tree)
+        event.additional_properties.update(plain)
     except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
         raise InvalidNotificationError(f"the notification does not fit {model.__name__}: {exc}") from exc
     return event

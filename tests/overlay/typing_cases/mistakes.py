@@ -10,10 +10,13 @@ from decimal import Decimal
 import trustly
 from trustly.models import CapturRequest  # error: a misspelt model name
 from trustly.models import CaptureRequest, Currency, EstablishRequest, RefundRequest, TransactionStatus
-from trustly.models import AccountType, AddressInput, Beneficiary, BeneficiaryBank
+from trustly.models import AccountType, AddressInput, Beneficiary, BeneficiaryBank, FailedEvent, RedirectParameters
+from trustly.models import VerifyCustomerEvent
 
 
-def mistakes(client: trustly.TrustlyClient, t: datetime) -> None:
+def mistakes(
+    client: trustly.TrustlyClient, t: datetime, event: FailedEvent, params: RedirectParameters, vc: VerifyCustomerEvent
+) -> None:
     RefundRequest(amount=None)  # error: None is not "leave it out"
     RefundRequest(amount=10.5)  # error: a float amount
     CaptureRequest(merchant_reference="c", amount=Decimal(1))  # error: split_token is required
@@ -42,4 +45,10 @@ def mistakes(client: trustly.TrustlyClient, t: datetime) -> None:
     )  # error: the flattened field names are gone; beneficiary=Beneficiary(address=Address(...))
     Beneficiary(address=AddressInput(country="US"))  # error: an Address, not an AddressInput
     BeneficiaryBank(country="US")  # error: a CountryCode member, not a plain string
+    print(event.payment_provider_transaction_status)  # error: now event.payment_provider_transaction.status
+    print(event.payment_provider_transaction_reason_code)  # error: now event.payment_provider_transaction.reason_code
+    print(params.payment_payment_type)  # error: now params.payment.payment_type
+    print(params.payment_account_verified)  # error: now params.payment.account.verified
+    print(params.payment_payment_provider_transaction_status)  # error: nested under params.payment
+    print(vc.customer_name)  # error: now vc.customer.name
     print(total, t)
