@@ -98,8 +98,8 @@ async def interleaved_async(
 
     Also returns the names of the functions that reached the time cap in some round.
     """
-    for one in functions.values():  # connections, caches, imports
-        await rate(one, concurrency, min(total, max(concurrency, 50)), cap)
+    for one in functions.values():  # connections (a pool holds 100), caches, imports
+        await rate(one, min(concurrency, 100), min(total, max(concurrency, 50), 200), cap)
     names = list(functions)
     rates: dict[str, list[float]] = {name: [] for name in names}
     capped: set[str] = set()

@@ -42,6 +42,8 @@ from ._settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     Settings,
+    StatelessAsyncClient,
+    StatelessClient,
     TimeoutArg,
     Verify,
     check_deadline,
@@ -239,7 +241,7 @@ class TrustlyClient(_ClientBase, Api):
             max_response_bytes=max_response_bytes,
             content_types=content_types,
         )
-        pool = SyncPool(lambda: httpx.Client(transport=transport, **settings.httpx_kwargs()))
+        pool = SyncPool(lambda: StatelessClient(transport=transport, **settings.httpx_kwargs()))
         self._init(settings, pool, settings.policy)
 
     def _init(self, settings: Settings, pool: SyncPool, policy: CallPolicy) -> None:
@@ -360,7 +362,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             max_response_bytes=max_response_bytes,
             content_types=content_types,
         )
-        pool = AsyncPool(lambda: httpx.AsyncClient(transport=transport, **settings.httpx_kwargs()))
+        pool = AsyncPool(lambda: StatelessAsyncClient(transport=transport, **settings.httpx_kwargs()))
         # Bursts larger than the pool wait in our queue, not inside httpx's (see InFlightLimit).
         self._init(settings, pool, settings.policy, InFlightLimit(settings.limits.max_connections))
 

@@ -140,6 +140,36 @@ def test_fixture_client_behaves(generated: Path, monkeypatch: pytest.MonkeyPatch
     assert ops.OPERATIONS["gadgets_tune"].content_type == "application/x-www-form-urlencoded"
 
 
+def test_a_generator_warning_fails_the_generation(tmp_path: Path) -> None:
+    import yaml
+
+    spec = yaml.safe_load((HERE / "fixture.yaml").read_text())
+    # A response whose schema refers to nothing: the generator skips the operation with a
+    # warning and goes on, which must stop us.
+    spec["paths"]["/widgets"]["get"]["responses"]["200"] = {
+        "description": "broken",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Missing"}}},
+    }
+    path = tmp_path / "warns.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "generator" / "generate.py"),
+            "--spec",
+            str(path),
+            "--output",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 1
+    assert "openapi-python-client failed" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     "schema",
     [

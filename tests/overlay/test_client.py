@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -30,6 +31,31 @@ def test_get_transaction_end_to_end() -> None:
     assert request.headers["Authorization"] == f"Basic {expected}"
     assert request.headers["User-Agent"].startswith(f"trustly-api-client/{trustly.__version__} Python/")
     assert len(request.headers[trustly.CORRELATION_HEADER]) == 32
+
+
+@pytest.mark.parametrize(
+    "set_cookie",
+    ["session=abc; Path=/", "AWSALB=xyz; Path=/; Expires=Wed, 01 Jan 2099 00:00:00 GMT", "a=1; Domain=127.0.0.1"],
+)
+def test_no_cookie_a_server_sets_is_sent_back(set_cookie: str) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=TRANSACTION, headers={"Set-Cookie": set_cookie})
+
+    sync_recorder = Recorder(answer)
+    with make_client(sync_recorder) as client:
+        client.transactions.get("1002633191")
+        client.transactions.get("1002633191")
+    async_recorder = Recorder(answer)
+
+    async def twice() -> None:
+        async with make_async_client(async_recorder) as client:
+            await client.transactions.get("1002633191")
+            await client.transactions.get("1002633191")
+
+    asyncio.run(twice())
+    for request in sync_recorder.requests + async_recorder.requests:
+        assert "Cookie" not in request.headers
+    assert len(sync_recorder.requests) == len(async_recorder.requests) == 2
 
 
 def test_capture_sends_a_form_body_with_a_decimal_amount() -> None:

@@ -14,6 +14,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -211,25 +212,15 @@ class Account:
         name_on_account = d.pop("nameOnAccount", UNSET)
 
         _type_ = d.pop("type", UNSET)
-        type_: AccountType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = AccountType(_type_)
+        type_: AccountType | Unset = UNSET if isinstance(_type_, Unset) else decode_enum(AccountType, _type_)
 
         _profile = d.pop("profile", UNSET)
-        profile: AccountProfile | Unset
-        if isinstance(_profile, Unset):
-            profile = UNSET
-        else:
-            profile = AccountProfile(_profile)
+        profile: AccountProfile | Unset = (
+            UNSET if isinstance(_profile, Unset) else decode_enum(AccountProfile, _profile)
+        )
 
         _country = d.pop("country", UNSET)
-        country: CountryCode | Unset
-        if isinstance(_country, Unset):
-            country = UNSET
-        else:
-            country = CountryCode(_country)
+        country: CountryCode | Unset = UNSET if isinstance(_country, Unset) else decode_enum(CountryCode, _country)
 
         account_number = d.pop("accountNumber", UNSET)
 

@@ -15,6 +15,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_amount,
@@ -123,7 +124,7 @@ class AccountFeedback:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
-        status = FeedbackStatus(required(d, "status"))
+        status = decode_enum(FeedbackStatus, required(d, "status"))
 
         sub_status = required(d, "subStatus")
 
@@ -144,11 +145,7 @@ class AccountFeedback:
             amount = decode_money(amount, "amount")
 
         _currency = d.pop("currency", UNSET)
-        currency: Currency | Unset
-        if isinstance(_currency, Unset):
-            currency = UNSET
-        else:
-            currency = Currency(_currency)
+        currency: Currency | Unset = UNSET if isinstance(_currency, Unset) else decode_enum(Currency, _currency)
 
         account_feedback = cls(
             status=status,

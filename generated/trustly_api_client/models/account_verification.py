@@ -14,6 +14,7 @@ from ..models.third_party_score import ThirdPartyScore
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     decode_time,
     encode_enum,
     encode_time,
@@ -113,11 +114,9 @@ class AccountVerification:
         verified = d.pop("verified", UNSET)
 
         _type_ = d.pop("type", UNSET)
-        type_: AccountVerificationType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = AccountVerificationType(_type_)
+        type_: AccountVerificationType | Unset = (
+            UNSET if isinstance(_type_, Unset) else decode_enum(AccountVerificationType, _type_)
+        )
 
         has_enough_funds = d.pop("hasEnoughFunds", UNSET)
 
@@ -126,18 +125,12 @@ class AccountVerification:
             verification_date = decode_time(verification_date, "verificationDate")
 
         _score = d.pop("score", UNSET)
-        score: AccountScore | Unset
-        if isinstance(_score, Unset):
-            score = UNSET
-        else:
-            score = AccountScore(_score)
+        score: AccountScore | Unset = UNSET if isinstance(_score, Unset) else decode_enum(AccountScore, _score)
 
         _third_party_score = d.pop("thirdPartyScore", UNSET)
-        third_party_score: ThirdPartyScore | Unset
-        if isinstance(_third_party_score, Unset):
-            third_party_score = UNSET
-        else:
-            third_party_score = ThirdPartyScore(_third_party_score)
+        third_party_score: ThirdPartyScore | Unset = (
+            UNSET if isinstance(_third_party_score, Unset) else decode_enum(ThirdPartyScore, _third_party_score)
+        )
 
         number_of_tries = d.pop("numberOfTries", UNSET)
 

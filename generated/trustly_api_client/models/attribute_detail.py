@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_time,
     encode_enum,
     encode_time,
@@ -95,11 +96,7 @@ class AttributeDetail:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _name = d.pop("name", UNSET)
-        name: AttributeName | Unset
-        if isinstance(_name, Unset):
-            name = UNSET
-        else:
-            name = AttributeName(_name)
+        name: AttributeName | Unset = UNSET if isinstance(_name, Unset) else decode_enum(AttributeName, _name)
 
         _source = d.pop("source", UNSET)
         source: AttributeSource | Unset

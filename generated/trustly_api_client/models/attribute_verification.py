@@ -13,6 +13,7 @@ from ..models.attribute_verification_result import AttributeVerificationResult
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     decode_time,
     encode_enum,
     encode_time,
@@ -90,18 +91,16 @@ class AttributeVerification:
         verification_type = d.pop("verificationType", UNSET)
 
         _verification_method = d.pop("verificationMethod", UNSET)
-        verification_method: AttributeVerificationMethod | Unset
-        if isinstance(_verification_method, Unset):
-            verification_method = UNSET
-        else:
-            verification_method = AttributeVerificationMethod(_verification_method)
+        verification_method: AttributeVerificationMethod | Unset = (
+            UNSET
+            if isinstance(_verification_method, Unset)
+            else decode_enum(AttributeVerificationMethod, _verification_method)
+        )
 
         _result = d.pop("result", UNSET)
-        result: AttributeVerificationResult | Unset
-        if isinstance(_result, Unset):
-            result = UNSET
-        else:
-            result = AttributeVerificationResult(_result)
+        result: AttributeVerificationResult | Unset = (
+            UNSET if isinstance(_result, Unset) else decode_enum(AttributeVerificationResult, _result)
+        )
 
         verified_at: Any = d.pop("verifiedAt", UNSET)
         if not isinstance(verified_at, Unset) and verified_at is not None:

@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     encode_amount,
     encode_enum,
@@ -274,11 +275,11 @@ class CaptureRequest:
         beneficiary_address_country = d.pop("beneficiary.address.country", UNSET)
 
         _metadata_remittance_withdrawal_method = d.pop("metadata.remittance.withdrawalMethod", UNSET)
-        metadata_remittance_withdrawal_method: WithdrawalMethod | Unset
-        if isinstance(_metadata_remittance_withdrawal_method, Unset):
-            metadata_remittance_withdrawal_method = UNSET
-        else:
-            metadata_remittance_withdrawal_method = WithdrawalMethod(_metadata_remittance_withdrawal_method)
+        metadata_remittance_withdrawal_method: WithdrawalMethod | Unset = (
+            UNSET
+            if isinstance(_metadata_remittance_withdrawal_method, Unset)
+            else decode_enum(WithdrawalMethod, _metadata_remittance_withdrawal_method)
+        )
 
         capture_request = cls(
             merchant_reference=merchant_reference,

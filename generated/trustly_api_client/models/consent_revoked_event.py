@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_time,
     encode_enum,
     encode_time,
@@ -127,7 +128,7 @@ class ConsentRevokedEvent:
         d = dict(src_dict)
         event_id = required(d, "eventId")
 
-        event_type = EventType(required(d, "eventType"))
+        event_type = decode_enum(EventType, required(d, "eventType"))
 
         object_id = required(d, "objectId")
 

@@ -12,6 +12,7 @@ from ..models.match_source import MatchSource
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -67,18 +68,10 @@ class CustomerMatch:
         attribute = d.pop("attribute", UNSET)
 
         _result = d.pop("result", UNSET)
-        result: MatchResult | Unset
-        if isinstance(_result, Unset):
-            result = UNSET
-        else:
-            result = MatchResult(_result)
+        result: MatchResult | Unset = UNSET if isinstance(_result, Unset) else decode_enum(MatchResult, _result)
 
         _source = d.pop("source", UNSET)
-        source: MatchSource | Unset
-        if isinstance(_source, Unset):
-            source = UNSET
-        else:
-            source = MatchSource(_source)
+        source: MatchSource | Unset = UNSET if isinstance(_source, Unset) else decode_enum(MatchSource, _source)
 
         customer_match = cls(
             attribute=attribute,

@@ -14,6 +14,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_enum,
@@ -189,7 +190,7 @@ class DisputeEvent:
         d = dict(src_dict)
         event_id = required(d, "eventId")
 
-        event_type = EventType(required(d, "eventType"))
+        event_type = decode_enum(EventType, required(d, "eventType"))
 
         object_id = required(d, "objectId")
 

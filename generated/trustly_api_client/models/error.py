@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_time,
     encode_enum,
     encode_time,
@@ -92,7 +93,7 @@ class Error:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
-        code = ErrorCode(required(d, "code"))
+        code = decode_enum(ErrorCode, required(d, "code"))
 
         message = required(d, "message")
 

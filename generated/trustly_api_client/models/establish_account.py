@@ -12,6 +12,7 @@ from ..models.account_type import AccountType
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -98,18 +99,12 @@ class EstablishAccount:
         account_number = d.pop("accountNumber", UNSET)
 
         _type_ = d.pop("type", UNSET)
-        type_: AccountType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = AccountType(_type_)
+        type_: AccountType | Unset = UNSET if isinstance(_type_, Unset) else decode_enum(AccountType, _type_)
 
         _profile = d.pop("profile", UNSET)
-        profile: AccountProfile | Unset
-        if isinstance(_profile, Unset):
-            profile = UNSET
-        else:
-            profile = AccountProfile(_profile)
+        profile: AccountProfile | Unset = (
+            UNSET if isinstance(_profile, Unset) else decode_enum(AccountProfile, _profile)
+        )
 
         establish_account = cls(
             name_on_account=name_on_account,

@@ -15,6 +15,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     encode_enum,
     encode_money,
@@ -249,29 +250,19 @@ class EstablishData:
         description = d.pop("description", UNSET)
 
         _payment_type = d.pop("paymentType", UNSET)
-        payment_type: PaymentType | Unset
-        if isinstance(_payment_type, Unset):
-            payment_type = UNSET
-        else:
-            payment_type = PaymentType(_payment_type)
+        payment_type: PaymentType | Unset = (
+            UNSET if isinstance(_payment_type, Unset) else decode_enum(PaymentType, _payment_type)
+        )
 
         _currency = d.pop("currency", UNSET)
-        currency: Currency | Unset
-        if isinstance(_currency, Unset):
-            currency = UNSET
-        else:
-            currency = Currency(_currency)
+        currency: Currency | Unset = UNSET if isinstance(_currency, Unset) else decode_enum(Currency, _currency)
 
         amount: Any = d.pop("amount", UNSET)
         if not isinstance(amount, Unset) and amount is not None:
             amount = decode_money(amount, "amount")
 
         _kyc_type = d.pop("kycType", UNSET)
-        kyc_type: KycType | Unset
-        if isinstance(_kyc_type, Unset):
-            kyc_type = UNSET
-        else:
-            kyc_type = KycType(_kyc_type)
+        kyc_type: KycType | Unset = UNSET if isinstance(_kyc_type, Unset) else decode_enum(KycType, _kyc_type)
 
         return_url = d.pop("returnUrl", UNSET)
 

@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -88,18 +89,16 @@ class EstablishMetadata:
         lang = d.pop("lang", UNSET)
 
         _finish_button_label_type = d.pop("finishButtonLabelType", UNSET)
-        finish_button_label_type: FinishButtonLabel | Unset
-        if isinstance(_finish_button_label_type, Unset):
-            finish_button_label_type = UNSET
-        else:
-            finish_button_label_type = FinishButtonLabel(_finish_button_label_type)
+        finish_button_label_type: FinishButtonLabel | Unset = (
+            UNSET
+            if isinstance(_finish_button_label_type, Unset)
+            else decode_enum(FinishButtonLabel, _finish_button_label_type)
+        )
 
         _integration_context = d.pop("integrationContext", UNSET)
-        integration_context: IntegrationContext | Unset
-        if isinstance(_integration_context, Unset):
-            integration_context = UNSET
-        else:
-            integration_context = IntegrationContext(_integration_context)
+        integration_context: IntegrationContext | Unset = (
+            UNSET if isinstance(_integration_context, Unset) else decode_enum(IntegrationContext, _integration_context)
+        )
 
         url_scheme = d.pop("urlScheme", UNSET)
 

@@ -15,6 +15,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     encode_amount,
     encode_enum,
@@ -278,7 +279,7 @@ class EstablishRequest:
         d = dict(src_dict)
         merchant_id = required(d, "merchantId")
 
-        currency = Currency(required(d, "currency"))
+        currency = decode_enum(Currency, required(d, "currency"))
 
         merchant_reference = required(d, "merchantReference")
 
@@ -301,11 +302,9 @@ class EstablishRequest:
             minimum_balance = decode_money(minimum_balance, "minimumBalance")
 
         _payment_type = d.pop("paymentType", UNSET)
-        payment_type: PaymentTypeName | Unset
-        if isinstance(_payment_type, Unset):
-            payment_type = UNSET
-        else:
-            payment_type = PaymentTypeName(_payment_type)
+        payment_type: PaymentTypeName | Unset = (
+            UNSET if isinstance(_payment_type, Unset) else decode_enum(PaymentTypeName, _payment_type)
+        )
 
         time_zone = d.pop("timeZone", UNSET)
 
@@ -354,11 +353,7 @@ class EstablishRequest:
             beneficiary_account = BeneficiaryAccount.from_dict(_beneficiary_account)
 
         _kyc_type = d.pop("kycType", UNSET)
-        kyc_type: KycType | Unset
-        if isinstance(_kyc_type, Unset):
-            kyc_type = UNSET
-        else:
-            kyc_type = KycType(_kyc_type)
+        kyc_type: KycType | Unset = UNSET if isinstance(_kyc_type, Unset) else decode_enum(KycType, _kyc_type)
 
         notification_url = d.pop("notificationUrl", UNSET)
 

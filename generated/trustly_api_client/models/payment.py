@@ -18,6 +18,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_enum,
@@ -386,7 +387,7 @@ class Payment:
         d = dict(src_dict)
         payment_id = required(d, "paymentId")
 
-        payment_type = PaymentType(required(d, "paymentType"))
+        payment_type = decode_enum(PaymentType, required(d, "paymentType"))
 
         _merchant = d.pop("merchant", UNSET)
         merchant: Merchant | Unset
@@ -439,11 +440,11 @@ class Payment:
             payment_provider = PaymentProvider.from_dict(_payment_provider)
 
         _payment_provider_subtype = d.pop("paymentProviderSubtype", UNSET)
-        payment_provider_subtype: PaymentProviderSubtype | Unset
-        if isinstance(_payment_provider_subtype, Unset):
-            payment_provider_subtype = UNSET
-        else:
-            payment_provider_subtype = PaymentProviderSubtype(_payment_provider_subtype)
+        payment_provider_subtype: PaymentProviderSubtype | Unset = (
+            UNSET
+            if isinstance(_payment_provider_subtype, Unset)
+            else decode_enum(PaymentProviderSubtype, _payment_provider_subtype)
+        )
 
         allowed_payment_provider_type = cast(list[int], d.pop("allowedPaymentProviderType", UNSET))
 
@@ -452,11 +453,7 @@ class Payment:
         cancel_url = d.pop("cancelUrl", UNSET)
 
         _currency = d.pop("currency", UNSET)
-        currency: Currency | Unset
-        if isinstance(_currency, Unset):
-            currency = UNSET
-        else:
-            currency = Currency(_currency)
+        currency: Currency | Unset = UNSET if isinstance(_currency, Unset) else decode_enum(Currency, _currency)
 
         amount: Any = d.pop("amount", UNSET)
         if not isinstance(amount, Unset) and amount is not None:
@@ -507,18 +504,10 @@ class Payment:
             recurrence = Recurrence.from_dict(_recurrence)
 
         _system = d.pop("system", UNSET)
-        system: PaymentSystem | Unset
-        if isinstance(_system, Unset):
-            system = UNSET
-        else:
-            system = PaymentSystem(_system)
+        system: PaymentSystem | Unset = UNSET if isinstance(_system, Unset) else decode_enum(PaymentSystem, _system)
 
         _country = d.pop("country", UNSET)
-        country: CountryCode | Unset
-        if isinstance(_country, Unset):
-            country = UNSET
-        else:
-            country = CountryCode(_country)
+        country: CountryCode | Unset = UNSET if isinstance(_country, Unset) else decode_enum(CountryCode, _country)
 
         created_at: Any = d.pop("createdAt", UNSET)
         if not isinstance(created_at, Unset) and created_at is not None:

@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -125,11 +126,9 @@ class PaymentProvider:
         type_ = d.pop("type", UNSET)
 
         _sub_type = d.pop("subType", UNSET)
-        sub_type: PaymentProviderSubtype | Unset
-        if isinstance(_sub_type, Unset):
-            sub_type = UNSET
-        else:
-            sub_type = PaymentProviderSubtype(_sub_type)
+        sub_type: PaymentProviderSubtype | Unset = (
+            UNSET if isinstance(_sub_type, Unset) else decode_enum(PaymentProviderSubtype, _sub_type)
+        )
 
         swift = d.pop("swift", UNSET)
 
@@ -141,11 +140,7 @@ class PaymentProvider:
             address = Address.from_dict(_address)
 
         _country = d.pop("country", UNSET)
-        country: CountryCode | Unset
-        if isinstance(_country, Unset):
-            country = UNSET
-        else:
-            country = CountryCode(_country)
+        country: CountryCode | Unset = UNSET if isinstance(_country, Unset) else decode_enum(CountryCode, _country)
 
         instant_payout_available = d.pop("instantPayoutAvailable", UNSET)
 

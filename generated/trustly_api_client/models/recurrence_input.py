@@ -13,6 +13,7 @@ from ..models.recurrence_unit import RecurrenceUnit
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_amount,
@@ -131,11 +132,9 @@ class RecurrenceInput:
         frequency_unit = d.pop("frequencyUnit", UNSET)
 
         _frequency_unit_type = d.pop("frequencyUnitType", UNSET)
-        frequency_unit_type: RecurrenceUnit | Unset
-        if isinstance(_frequency_unit_type, Unset):
-            frequency_unit_type = UNSET
-        else:
-            frequency_unit_type = RecurrenceUnit(_frequency_unit_type)
+        frequency_unit_type: RecurrenceUnit | Unset = (
+            UNSET if isinstance(_frequency_unit_type, Unset) else decode_enum(RecurrenceUnit, _frequency_unit_type)
+        )
 
         recurring_amount: Any = d.pop("recurringAmount", UNSET)
         if not isinstance(recurring_amount, Unset) and recurring_amount is not None:

@@ -14,6 +14,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -134,23 +135,19 @@ class RedirectParameters:
         d = dict(src_dict)
         transaction_id = required(d, "transactionId")
 
-        status = TransactionStatus(required(d, "status"))
+        status = decode_enum(TransactionStatus, required(d, "status"))
 
         _transaction_type = d.pop("transactionType", UNSET)
-        transaction_type: TransactionType | Unset
-        if isinstance(_transaction_type, Unset):
-            transaction_type = UNSET
-        else:
-            transaction_type = TransactionType(_transaction_type)
+        transaction_type: TransactionType | Unset = (
+            UNSET if isinstance(_transaction_type, Unset) else decode_enum(TransactionType, _transaction_type)
+        )
 
         merchant_reference = d.pop("merchantReference", UNSET)
 
         _payment_payment_type = d.pop("payment.paymentType", UNSET)
-        payment_payment_type: PaymentType | Unset
-        if isinstance(_payment_payment_type, Unset):
-            payment_payment_type = UNSET
-        else:
-            payment_payment_type = PaymentType(_payment_payment_type)
+        payment_payment_type: PaymentType | Unset = (
+            UNSET if isinstance(_payment_payment_type, Unset) else decode_enum(PaymentType, _payment_payment_type)
+        )
 
         payment_payment_provider_type = d.pop("payment.paymentProvider.type", UNSET)
 

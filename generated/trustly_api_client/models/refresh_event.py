@@ -17,6 +17,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_enum,
@@ -261,7 +262,7 @@ class RefreshEvent:
         d = dict(src_dict)
         event_id = required(d, "eventId")
 
-        event_type = EventType(required(d, "eventType"))
+        event_type = decode_enum(EventType, required(d, "eventType"))
 
         object_id = required(d, "objectId")
 
@@ -284,25 +285,19 @@ class RefreshEvent:
         merchant_reference = d.pop("merchantReference", UNSET)
 
         _payment_type = d.pop("paymentType", UNSET)
-        payment_type: PaymentType | Unset
-        if isinstance(_payment_type, Unset):
-            payment_type = UNSET
-        else:
-            payment_type = PaymentType(_payment_type)
+        payment_type: PaymentType | Unset = (
+            UNSET if isinstance(_payment_type, Unset) else decode_enum(PaymentType, _payment_type)
+        )
 
         _transaction_type = d.pop("transactionType", UNSET)
-        transaction_type: TransactionType | Unset
-        if isinstance(_transaction_type, Unset):
-            transaction_type = UNSET
-        else:
-            transaction_type = TransactionType(_transaction_type)
+        transaction_type: TransactionType | Unset = (
+            UNSET if isinstance(_transaction_type, Unset) else decode_enum(TransactionType, _transaction_type)
+        )
 
         _status = d.pop("status", UNSET)
-        status: TransactionStatus | Unset
-        if isinstance(_status, Unset):
-            status = UNSET
-        else:
-            status = TransactionStatus(_status)
+        status: TransactionStatus | Unset = (
+            UNSET if isinstance(_status, Unset) else decode_enum(TransactionStatus, _status)
+        )
 
         status_message = d.pop("statusMessage", UNSET)
 

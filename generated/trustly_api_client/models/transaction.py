@@ -16,6 +16,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_enum,
@@ -328,9 +329,9 @@ class Transaction:
         d = dict(src_dict)
         transaction_id = required(d, "transactionId")
 
-        transaction_type = TransactionType(required(d, "transactionType"))
+        transaction_type = decode_enum(TransactionType, required(d, "transactionType"))
 
-        status = TransactionStatus(required(d, "status"))
+        status = decode_enum(TransactionStatus, required(d, "status"))
 
         created_at: Any = required(d, "createdAt")
         if not isinstance(created_at, Unset) and created_at is not None:
@@ -352,11 +353,7 @@ class Transaction:
         original_transaction_id = d.pop("originalTransactionId", UNSET)
 
         _currency = d.pop("currency", UNSET)
-        currency: Currency | Unset
-        if isinstance(_currency, Unset):
-            currency = UNSET
-        else:
-            currency = Currency(_currency)
+        currency: Currency | Unset = UNSET if isinstance(_currency, Unset) else decode_enum(Currency, _currency)
 
         amount: Any = d.pop("amount", UNSET)
         if not isinstance(amount, Unset) and amount is not None:

@@ -11,6 +11,7 @@ from ..models.user_verification_error_code import UserVerificationErrorCode
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -56,11 +57,9 @@ class UserVerificationReason:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _code = d.pop("code", UNSET)
-        code: UserVerificationErrorCode | Unset
-        if isinstance(_code, Unset):
-            code = UNSET
-        else:
-            code = UserVerificationErrorCode(_code)
+        code: UserVerificationErrorCode | Unset = (
+            UNSET if isinstance(_code, Unset) else decode_enum(UserVerificationErrorCode, _code)
+        )
 
         reason = d.pop("reason", UNSET)
 

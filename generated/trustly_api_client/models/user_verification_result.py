@@ -11,6 +11,7 @@ from ..models.user_verification_result_code import UserVerificationResultCode
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -88,11 +89,9 @@ class UserVerificationResult:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _result = d.pop("result", UNSET)
-        result: UserVerificationResultCode | Unset
-        if isinstance(_result, Unset):
-            result = UNSET
-        else:
-            result = UserVerificationResultCode(_result)
+        result: UserVerificationResultCode | Unset = (
+            UNSET if isinstance(_result, Unset) else decode_enum(UserVerificationResultCode, _result)
+        )
 
         _reasons = d.pop("reasons", UNSET)
         reasons: list[UserVerificationReason] | Unset = UNSET

@@ -12,6 +12,7 @@ from ..models.verification_status import VerificationStatus
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -65,18 +66,12 @@ class Verification:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
         _status = d.pop("status", UNSET)
-        status: VerificationStatus | Unset
-        if isinstance(_status, Unset):
-            status = UNSET
-        else:
-            status = VerificationStatus(_status)
+        status: VerificationStatus | Unset = (
+            UNSET if isinstance(_status, Unset) else decode_enum(VerificationStatus, _status)
+        )
 
         _mode = d.pop("mode", UNSET)
-        mode: VerificationMode | Unset
-        if isinstance(_mode, Unset):
-            mode = UNSET
-        else:
-            mode = VerificationMode(_mode)
+        mode: VerificationMode | Unset = UNSET if isinstance(_mode, Unset) else decode_enum(VerificationMode, _mode)
 
         verify_customer = d.pop("verifyCustomer", UNSET)
 

@@ -18,6 +18,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -209,11 +210,7 @@ class WatchlistHit:
         address = d.pop("address", UNSET)
 
         _gender = d.pop("gender", UNSET)
-        gender: Gender | Unset
-        if isinstance(_gender, Unset):
-            gender = UNSET
-        else:
-            gender = Gender(_gender)
+        gender: Gender | Unset = UNSET if isinstance(_gender, Unset) else decode_enum(Gender, _gender)
 
         _designation_date = d.pop("designationDate", UNSET)
         designation_date: datetime.date | Unset

@@ -15,6 +15,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_enum,
@@ -127,14 +128,10 @@ class Widget:
         d = dict(src_dict)
         widget_id = required(d, "widgetId")
 
-        status = WidgetStatus(required(d, "status"))
+        status = decode_enum(WidgetStatus, required(d, "status"))
 
         _priority = d.pop("priority", UNSET)
-        priority: Priority | Unset
-        if isinstance(_priority, Unset):
-            priority = UNSET
-        else:
-            priority = Priority(_priority)
+        priority: Priority | Unset = UNSET if isinstance(_priority, Unset) else decode_enum(Priority, _priority)
 
         price: Any = d.pop("price", UNSET)
         if not isinstance(price, Unset) and price is not None:

@@ -12,6 +12,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -74,11 +75,7 @@ class WidgetInput:
         merchant_reference = required(d, "merchantReference")
 
         _priority = d.pop("priority", UNSET)
-        priority: Priority | Unset
-        if isinstance(_priority, Unset):
-            priority = UNSET
-        else:
-            priority = Priority(_priority)
+        priority: Priority | Unset = UNSET if isinstance(_priority, Unset) else decode_enum(Priority, _priority)
 
         def _parse_note(data: object) -> None | str | Unset:
             if data is None:
