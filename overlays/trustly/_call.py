@@ -75,6 +75,8 @@ class CallPolicy:
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     content_types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Operations whose body is sent with another media type than the spec's (see `_encoding`)."""
+    on_ambiguous: Callable[[AmbiguousOutcomeError], object] | None = None
+    """Called with every `AmbiguousOutcomeError` a call ends in, raised or attached to a cancellation."""
     longest_timeout: float = field(init=False, repr=False, compare=False)
     """The longest single timeout of an attempt (infinite when one is unbounded)."""
 
