@@ -17,6 +17,7 @@ logged as a warning on the `trustly` logger.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -115,6 +116,12 @@ def decode(operation_id: str, response: httpx.Response, decoder: Callable[[Any],
     `ResponseValidationError` that keeps the body.
     """
     correlation_id = response.extensions.get(CORRELATION_EXTENSION)
+    # Decoding builds many small objects and no cycles (a page of 100 transactions: thousands),
+    # so the cyclic collector, triggered by their number, would walk the heap for nothing: a
+    # quarter of the time a page takes. It is paused for this step only, and only if it runs.
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
     try:
         return decoder(response.json())
     except Exception as exc:
@@ -124,6 +131,9 @@ def decode(operation_id: str, response: httpx.Response, decoder: Callable[[Any],
             body=response.content,
             correlation_id=correlation_id,
         ) from exc
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class SyncSender:
