@@ -31,6 +31,7 @@ def test_readme_examples_run(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=ENV, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "refund applied: True" in done.stdout
+    assert "reported to on_ambiguous: True" in done.stdout
     assert "COMPLETED at " in done.stdout and re.search(r"^trustly-py-refund-[0-9a-f]{32}$", done.stdout, re.M)
     assert "transaction_type=REFUND" in done.stdout and "UNSET" not in done.stdout
     assert "GET /countries -> 200" in done.stderr

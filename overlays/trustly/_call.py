@@ -75,6 +75,8 @@ class CallPolicy:
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     content_types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Operations whose body is sent with another media type than the spec's (see `_encoding`)."""
+    on_ambiguous: Callable[[AmbiguousOutcomeError], object] | None = None
+    """Called with every `AmbiguousOutcomeError` a call ends in, raised or attached to a cancellation."""
     longest_timeout: float = field(init=False, repr=False, compare=False)
     """The longest single timeout of an attempt (infinite when one is unbounded)."""
 
@@ -159,9 +161,8 @@ class _Call:
         if complete is not None:
             # Signing and generated references happen here, once: every attempt sends these bytes.
             self.request = complete(self.op, self.request)
-        switched = policy.content_types.get(operation_id)
-        if switched is not None:
-            self.request = encode_as(self.request, switched)
+        # The chosen media type; a form body is flattened to Trustly's dotted names either way.
+        self.request = encode_as(self.request, policy.content_types.get(operation_id))
         # BasicAuth copies this into the X-Correlation-Id header of every attempt; setting it
         # there is cheaper than merging one more header into each request.
         self.request["extensions"] = {CORRELATION_EXTENSION: self.correlation_id}

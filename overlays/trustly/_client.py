@@ -8,7 +8,7 @@ client's sender, which applies that policy and turns every failure into a `Trust
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 import httpx
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 from ._auth import CORRELATION_HEADER, without_key_frames
 from ._call import CallPolicy, lookup_keys
+from ._deadline import bound_client
 from ._encoding import check_content_types
 from ._environment import Environment
 from ._errors import AmbiguousOutcomeError, DuplicateRequestError, InvalidRequestError
@@ -206,6 +207,11 @@ class TrustlyClient(_ClientBase, Api):
         content_types: Per operation id, the body media type to send instead of the spec's, e.g.
             `{"transactions_deposit": "application/x-www-form-urlencoded"}`; only the alternative
             the spec names for the operation is accepted (see `trustly._encoding`).
+        on_ambiguous: Called with every `AmbiguousOutcomeError` a call ends in, before it is
+            raised, and when a cancellation (or Ctrl-C) interrupts a money-moving request that may
+            have arrived, before the `CancelledError` propagates. Use it to queue the transaction
+            for reconciliation where the caller's own `except` may never see it (a web framework
+            cancelling a request handler). Whatever it raises is logged and ignored.
     """
 
     def __init__(
@@ -225,6 +231,7 @@ class TrustlyClient(_ClientBase, Api):
         unique_merchant_references: bool = False,
         max_response_bytes: int | None = None,
         content_types: Mapping[str, str] | None = None,
+        on_ambiguous: Callable[[AmbiguousOutcomeError], object] | None = None,
     ) -> None:
         settings = Settings(
             access_id=access_id,
@@ -240,8 +247,9 @@ class TrustlyClient(_ClientBase, Api):
             unique_merchant_references=unique_merchant_references,
             max_response_bytes=max_response_bytes,
             content_types=content_types,
+            on_ambiguous=on_ambiguous,
         )
-        pool = SyncPool(lambda: StatelessClient(transport=transport, **settings.httpx_kwargs()))
+        pool = SyncPool(lambda: bound_client(StatelessClient(transport=transport, **settings.httpx_kwargs())))
         self._init(settings, pool, settings.policy)
 
     def _init(self, settings: Settings, pool: SyncPool, policy: CallPolicy) -> None:
@@ -346,6 +354,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
         unique_merchant_references: bool = False,
         max_response_bytes: int | None = None,
         content_types: Mapping[str, str] | None = None,
+        on_ambiguous: Callable[[AmbiguousOutcomeError], object] | None = None,
     ) -> None:
         settings = Settings(
             access_id=access_id,
@@ -361,6 +370,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             unique_merchant_references=unique_merchant_references,
             max_response_bytes=max_response_bytes,
             content_types=content_types,
+            on_ambiguous=on_ambiguous,
         )
         pool = AsyncPool(lambda: StatelessAsyncClient(transport=transport, **settings.httpx_kwargs()))
         # Bursts larger than the pool wait in our queue, not inside httpx's (see InFlightLimit).

@@ -12,7 +12,8 @@ with the decoded result, a `TrustlyError` raised before anything was sent, an
 after a final answer. Any other exception is mapped by how far the call got (`Phase`).
 Cancellation (and KeyboardInterrupt) propagates as it is; when it interrupts a money-moving
 request that may have arrived, the `AmbiguousOutcomeError` is chained to it as its cause and
-logged as a warning on the `trustly` logger.
+logged as a warning on the `trustly` logger. Every `AmbiguousOutcomeError`, raised or chained,
+also goes to the client's `on_ambiguous` hook, once, before it propagates.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from trustly_api_client.types import InvalidFieldError
 from . import _logging
 from ._auth import CORRELATION_EXTENSION
 from ._call import CallPolicy, Completer, NeedsLookup, Phase, _Call
-from ._errors import InvalidRequestError, ResponseTooLargeError, ResponseValidationError, TrustlyError
+from ._deadline import attempt_deadline, attempt_timeout, end_attempt, timed_out
+from ._errors import (
+    AmbiguousOutcomeError,
+    InvalidRequestError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+    TrustlyError,
+)
 from ._validation import check_path_arguments
 
 __all__ = ["AsyncSender", "InFlightLimit", "SyncSender", "decode"]
@@ -69,6 +77,24 @@ def _interrupted(call: _Call | None, exc: BaseException) -> None:
     if exc.__cause__ is None:
         exc.__cause__ = ambiguous
     exc.add_note(str(ambiguous))
+    _report(call, ambiguous)
+
+
+def _report(call: _Call | None, error: TrustlyError) -> None:
+    """Hand an ambiguous outcome to the client's `on_ambiguous` hook, if it has one.
+
+    The hook cannot change how the call ends: whatever it raises is logged and dropped, so the
+    caller still gets the `AmbiguousOutcomeError` (or the cancellation carrying it).
+    """
+    if call is None or not isinstance(error, AmbiguousOutcomeError):
+        return
+    hook = call.policy.on_ambiguous
+    if hook is None:
+        return
+    try:
+        hook(error)
+    except Exception:
+        _logging.logger.exception("on_ambiguous raised while handling %s", error.correlation_id)
 
 
 def _answer(response: httpx.Response, body: bytes) -> httpx.Response:
@@ -156,10 +182,13 @@ class SyncSender:
         try:
             call = _start(operation_id, build, arguments, self._policy, self._complete)
             return self._send(call)
-        except TrustlyError:
+        except TrustlyError as error:
+            _report(call, error)
             raise
         except Exception as exc:
-            raise _untyped(operation_id, call, exc) from exc
+            untyped = _untyped(operation_id, call, exc)
+            _report(call, untyped)
+            raise untyped from exc
         except BaseException as exc:
             _interrupted(call, exc)
             raise
@@ -187,17 +216,22 @@ class SyncSender:
 
     @staticmethod
     def _attempt(client: httpx.Client, call: _Call, request: httpx.Request) -> httpx.Response:
-        response = client.send(request, stream=True)
+        # Every socket operation of this attempt ends by the call's deadline (see _deadline).
+        token = attempt_deadline(call.remaining())
         try:
-            _declared_length(call, response)
-            chunks: list[bytes] = []
-            received = 0
-            for chunk in response.iter_bytes():
-                received += len(chunk)
-                call.check_chunk(response, received)
-                chunks.append(chunk)
+            response = client.send(request, stream=True)
+            try:
+                _declared_length(call, response)
+                chunks: list[bytes] = []
+                received = 0
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    call.check_chunk(response, received)
+                    chunks.append(chunk)
+            finally:
+                response.close()
         finally:
-            response.close()
+            end_attempt(token)
         return _answer(response, b"".join(chunks))
 
     def _look_up(self, call: _Call, lookup: NeedsLookup) -> httpx.Response:
@@ -290,10 +324,13 @@ class AsyncSender:
         try:
             call = _start(operation_id, build, arguments, self._policy, self._complete)
             return await self._send(call)
-        except TrustlyError:
+        except TrustlyError as error:
+            _report(call, error)
             raise
         except Exception as exc:
-            raise _untyped(operation_id, call, exc) from exc
+            untyped = _untyped(operation_id, call, exc)
+            _report(call, untyped)
+            raise untyped from exc
         except BaseException as exc:
             _interrupted(call, exc)
             raise
@@ -321,17 +358,26 @@ class AsyncSender:
     async def _attempt(self, client: httpx.AsyncClient, call: _Call, request: httpx.Request) -> httpx.Response:
         limited = await self._in_flight.acquire(call.remaining())
         try:
-            response = await client.send(request, stream=True)
+            # The whole attempt, status line and headers included, ends by the call's deadline.
+            scope = attempt_timeout(call.remaining())
             try:
-                _declared_length(call, response)
-                chunks: list[bytes] = []
-                received = 0
-                async for chunk in response.aiter_bytes():
-                    received += len(chunk)
-                    call.check_chunk(response, received)
-                    chunks.append(chunk)
-            finally:
-                await response.aclose()
+                async with scope:
+                    response = await client.send(request, stream=True)
+                    try:
+                        _declared_length(call, response)
+                        chunks: list[bytes] = []
+                        received = 0
+                        async for chunk in response.aiter_bytes():
+                            received += len(chunk)
+                            call.check_chunk(response, received)
+                            chunks.append(chunk)
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                if not timed_out(scope):
+                    raise
+                expired = "the call's deadline passed before the answer was complete"
+                raise httpx.ReadTimeout(expired, request=request) from None
         finally:
             if limited:
                 self._in_flight.release()

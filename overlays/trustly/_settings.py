@@ -17,7 +17,7 @@ import math
 import os
 import platform
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -26,7 +26,7 @@ from ._auth import BasicAuth, Credentials
 from ._call import DEFAULT_MAX_RESPONSE_BYTES, CallPolicy
 from ._encoding import check_content_types
 from ._environment import Environment, _is_loopback, resolve_base_url
-from ._errors import ConfigurationError
+from ._errors import AmbiguousOutcomeError, ConfigurationError
 from ._version import __version__
 
 __all__ = [
@@ -152,6 +152,12 @@ def _unique_references(value: bool) -> bool:
     return value
 
 
+def _hook(value: object) -> Callable[[AmbiguousOutcomeError], object] | None:
+    if value is not None and not callable(value):
+        raise ConfigurationError(f"on_ambiguous must be a callable taking the AmbiguousOutcomeError, not {value!r}")
+    return value
+
+
 def _ssl_context(verify: Verify) -> ssl.SSLContext:
     # httpx deprecates a CA-file path for `verify`; build the context here instead.
     if isinstance(verify, ssl.SSLContext):
@@ -212,6 +218,7 @@ class Settings:
         unique_merchant_references: bool,
         max_response_bytes: int | None,
         content_types: Mapping[str, str] | None = None,
+        on_ambiguous: Callable[[AmbiguousOutcomeError], object] | None = None,
     ) -> None:
         self.credentials = Credentials.from_env(access_id, access_key)
         self.base_url = resolve_base_url(environment, base_url)
@@ -222,6 +229,7 @@ class Settings:
             unique_merchant_references=_unique_references(unique_merchant_references),
             max_response_bytes=_max_response_bytes(max_response_bytes),
             content_types=check_content_types(content_types),
+            on_ambiguous=_hook(on_ambiguous),
         )
         self.ssl_context = _ssl_context(verify)
         self.headers = _headers(headers)

@@ -10,10 +10,13 @@ reused across event loops runs every operation once more.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -197,6 +200,7 @@ def test_fault_matrix(running: tuple[Simulator, SimulatorServer], monkeypatch: p
     )
     REPORT.extend(rows)
     assert duplicates == 0 and untyped == 0
+    assert longest_drip < DRIP_DEADLINE + 2.0, longest_drip  # a correctness bound, see DEADLINE_BOUND
 
 
 def _loop_change(sim: Simulator, server: SimulatorServer, outcomes: Counter[str], rows: list[str]) -> int:
@@ -228,3 +232,113 @@ def trustly_api_client_retry(operation_id: str) -> str:
     from trustly_api_client.operations import OPERATIONS as TABLE
 
     return TABLE[operation_id].retry.value
+
+
+# -- the deadline bounds the whole call -----------------------------------------------------------
+DEADLINE = 1.0
+DEADLINE_BOUND = 3.0  # a correctness bound, not a speed figure: without it these calls take 4-5 s
+DEADLINE_FAULTS = {
+    "drip status line": Fault.drip_status_line(0.05),
+    "drip headers": Fault.drip_headers(0.05),
+    "stall after headers": Fault.stall_after_headers(3.0),
+    "drip body": Fault.drip(0.05),
+}
+
+
+def get(client: trustly.TrustlyClient, sim: Simulator) -> Callable[[trustly.TrustlyClient], object]:
+    transaction_id = captured(client, sim).transaction_id
+    return lambda c: c.transactions.get(transaction_id)
+
+
+DEADLINE_OPERATIONS: dict[str, Scenario] = {
+    "transactions_get": get,  # safe
+    "disputes_recover": recover,  # idempotent (Idempotency-Key)
+    "transactions_capture": capture,  # idempotent by account (read before retry)
+    "transactions_refund": refund,  # unsafe
+}
+
+
+def _client_sockets(server: SimulatorServer) -> int:
+    """Sockets of this process connected to the simulator from the client side."""
+    import psutil
+
+    port = int(server.base_url.rsplit(":", 1)[1].split("/", 1)[0])
+    connections = psutil.Process().net_connections(kind="tcp")
+    return sum(1 for c in connections if c.raddr and c.raddr.port == port and c.laddr.port != port)
+
+
+def _timed(call: Callable[[], object]) -> tuple[str, float]:
+    started = time.monotonic()
+    outcome, _ = _run(call)
+    return outcome, time.monotonic() - started
+
+
+async def _timed_async(call: Callable[[], Awaitable[object]]) -> tuple[str, float]:
+    started = time.monotonic()
+    try:
+        await call()
+    except trustly.AmbiguousOutcomeError:
+        outcome = "ambiguous"
+    except trustly.TrustlyError as error:
+        outcome = type(error).__name__
+    except Exception as error:  # the invariant under test: nothing untyped escapes
+        outcome = f"UNTYPED {type(error).__name__}"
+    else:
+        outcome = "returned"
+    return outcome, time.monotonic() - started
+
+
+def test_the_deadline_bounds_every_part_of_an_answer(running: tuple[Simulator, SimulatorServer]) -> None:
+    """Dripped status lines, dripped headers, stalled and dripped bodies: every call ends by its deadline.
+
+    Each byte arrives well within the read timeout, so only the whole call's deadline can end
+    these calls. Sync and async, one operation per retry class; the scenarios of each client run
+    at once, each timed on its own.
+    """
+    sim, server = running
+    options: dict[str, Any] = {"base_url": server.base_url, "access_id": ACCESS_ID, "access_key": ACCESS_KEY}
+    cases = [(op, fault) for op in DEADLINE_OPERATIONS for fault in DEADLINE_FAULTS]
+    with trustly.TrustlyClient(**options) as setup:
+        sync_calls = [DEADLINE_OPERATIONS[op](setup, sim) for op, _ in cases]
+        async_calls = [DEADLINE_OPERATIONS[op](setup, sim) for op, _ in cases]
+    for op, fault_name in cases:
+        sim.faults.add(op, DEADLINE_FAULTS[fault_name], times=2)  # one for the sync call, one for the async
+    before = len(sim.ledger.applied)
+
+    with trustly.TrustlyClient(**options, timeout=5, deadline=DEADLINE) as client:
+        with ThreadPoolExecutor(len(cases)) as pool:
+            sync_results = list(pool.map(lambda call: _timed(lambda: call(client)), sync_calls))
+        sync_sockets = _client_sockets(server)
+
+    async def run_async() -> tuple[list[tuple[str, float]], int]:
+        async with trustly.AsyncTrustlyClient(**options, timeout=5, deadline=DEADLINE) as client:
+            # A scenario's call on an async client returns the coroutine to await.
+            calls: list[Callable[[], Any]] = [functools.partial(call, client) for call in async_calls]
+            results = await asyncio.gather(*(_timed_async(call) for call in calls))
+            return list(results), _client_sockets(server)
+
+    async_results, async_sockets = asyncio.run(run_async())
+    sim.faults.clear()
+    applied = Counter(op for op, _, _ in sim.ledger.applied[before:])
+
+    rows, longest, untyped = [], 0.0, 0
+    for kind, results in (("sync", sync_results), ("async", async_results)):
+        for (op, fault_name), (outcome, elapsed) in zip(cases, results, strict=True):
+            rows.append(f"  {kind:<5} {op:<22} {fault_name:<20} {elapsed:4.2f} s  {outcome}")
+            longest = max(longest, elapsed)
+            untyped += outcome.startswith("UNTYPED")
+            expected = "APITimeoutError" if op == "transactions_get" else "ambiguous"
+            assert outcome == expected, (kind, op, fault_name, outcome)
+            assert elapsed < DEADLINE_BOUND, (kind, op, fault_name, elapsed)
+    # Each money-moving scenario's request was applied once (by the fault), never resent.
+    for op in DEADLINE_OPERATIONS:
+        if op != "transactions_get":
+            assert applied[op] == 2 * len(DEADLINE_FAULTS), (op, applied[op])
+    assert (sync_sockets, async_sockets, untyped) == (0, 0, 0), "a timed-out connection was left open"
+    REPORT.append(
+        f"deadline faults: {2 * len(cases)} scenarios ({len(DEADLINE_OPERATIONS)} operations, one or more per retry "
+        f"class x {len(DEADLINE_FAULTS)} faults x sync/async), {DEADLINE:g} s deadline: longest call {longest:.2f} s "
+        f"(bound {DEADLINE_BOUND:g} s), untyped exceptions: {untyped}, "
+        f"connections left open: {sync_sockets + async_sockets}"
+    )
+    REPORT.extend(rows)

@@ -386,3 +386,64 @@ def test_an_interrupted_refund_is_reported_on_the_interrupt() -> None:
     with pytest.raises(KeyboardInterrupt) as caught:
         _refund(make_client(recorder))
     assert isinstance(caught.value.__cause__, trustly.AmbiguousOutcomeError)
+
+
+# -- on_ambiguous: the documented hook for outcomes the caller's except may never see ------------
+@pytest.mark.anyio
+async def test_a_cancelled_refund_reaches_on_ambiguous_before_the_cancellation_propagates() -> None:
+    arrived = asyncio.Event()
+    seen: list[tuple[trustly.AmbiguousOutcomeError, bool]] = []
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        arrived.set()
+        await asyncio.sleep(3600)
+        raise AssertionError("cancelled before")
+
+    def on_ambiguous(error: trustly.AmbiguousOutcomeError) -> None:
+        seen.append((error, task.done()))
+
+    async with make_async_client(hang, on_ambiguous=on_ambiguous) as client:
+        task = asyncio.ensure_future(_refund(client.with_options(deadline=60)))  # copies keep the hook
+        await arrived.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError) as caught:
+            await task
+        [(error, done_when_called)] = seen
+        assert caught.value.__cause__ is error and not done_when_called
+        assert error.merchant_reference == "r-1" and error.transaction_id == "1002633191"
+
+        arrived.clear()
+        read = asyncio.ensure_future(client.transactions.get("1"))
+        await arrived.wait()
+        read.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await read
+    assert len(seen) == 1, "a cancelled read moves no money and is not reported"
+
+
+def test_an_interrupted_refund_reaches_on_ambiguous() -> None:
+    def interrupt(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    seen: list[trustly.AmbiguousOutcomeError] = []
+    with pytest.raises(KeyboardInterrupt) as caught:
+        _refund(make_client(Recorder(interrupt), on_ambiguous=seen.append))
+    assert seen == [caught.value.__cause__]
+
+
+def test_a_failing_on_ambiguous_changes_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(error: trustly.AmbiguousOutcomeError) -> None:
+        raise RuntimeError("the reconciliation queue is down")
+
+    recorder = Recorder(httpx.RemoteProtocolError("reset"))
+    with pytest.raises(trustly.AmbiguousOutcomeError) as caught:
+        _refund(make_client(recorder, on_ambiguous=broken))
+    assert len(recorder.requests) == 1
+    assert any("on_ambiguous raised" in r.getMessage() and r.exc_info for r in caplog.records)
+    assert caught.value.correlation_id is not None
+
+
+@pytest.mark.parametrize("value", ["not callable", 3, object()])
+def test_on_ambiguous_must_be_callable(value: Any) -> None:
+    with pytest.raises(trustly.ConfigurationError, match="on_ambiguous"):
+        make_client(Recorder(httpx.Response(200)), on_ambiguous=value)

@@ -21,8 +21,10 @@ class SlowServer:
         self.active = 0
         self.most_active = 0
         self.served = 0
+        self.received = 0
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.received += 1
         self.active += 1
         self.most_active = max(self.most_active, self.active)
         try:
@@ -78,12 +80,13 @@ def test_waiting_for_a_slot_is_bounded_by_the_deadline_and_sends_nothing() -> No
             return await asyncio.gather(*(client.countries.list() for _ in range(2)), return_exceptions=True)
 
     first, second = asyncio.run(burst())
-    # MockTransport applies no timeouts, so the first call completes; the second waited for the
-    # only connection past its deadline and was never handed to the pool.
-    assert not isinstance(first, Exception)
+    # The first call's answer would come after its deadline: MockTransport applies no timeouts,
+    # the deadline still ends the call. The second waited for the only connection until its
+    # deadline and was never handed to the pool.
+    assert isinstance(first, trustly.APITimeoutError) and isinstance(first.__cause__, httpx.ReadTimeout)
     assert isinstance(second, trustly.APITimeoutError)
     assert isinstance(second.__cause__, httpx.PoolTimeout)
-    assert server.served == 1
+    assert server.received == 1 and server.served == 0
 
 
 def test_the_limit_follows_the_event_loop() -> None:

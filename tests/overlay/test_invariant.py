@@ -238,12 +238,17 @@ class Counting:
         return self.failure.answer(request)
 
 
-def _check(failure: Failure, retry_class: str, handler: Counting, outcome: BaseException | None) -> None:
+def _check(
+    failure: Failure, retry_class: str, handler: Counting, outcome: BaseException | None, reported: list[Any]
+) -> None:
     expected, sends = _expected(failure, retry_class)
     assert isinstance(outcome, trustly.TrustlyError), f"untyped: {outcome!r}"
     assert isinstance(outcome, expected), f"{type(outcome).__name__}, expected {expected.__name__}"
     if expected is not trustly.AmbiguousOutcomeError:
         assert not isinstance(outcome, trustly.AmbiguousOutcomeError)
+        assert reported == []
+    else:
+        assert reported == [outcome], "on_ambiguous gets each ambiguous outcome once, the one raised"
     assert handler.sent == sends
     assert_no_secret_in_frames(outcome)
 
@@ -278,13 +283,14 @@ def test_sync(failure: Failure, retry_class: str, model_layer: Callable[[Failure
     model_layer(failure)
     operation, options = CLASSES[retry_class]
     handler = Counting(failure)
+    reported: list[Any] = []
     outcome: BaseException | None = None
-    with make_client(handler, max_response_bytes=CAP, verify=TLS, **options) as client:
+    with make_client(handler, max_response_bytes=CAP, verify=TLS, on_ambiguous=reported.append, **options) as client:
         try:
             _call(client, operation)
         except Exception as error:  # the invariant: only TrustlyError may escape
             outcome = error
-    _check(failure, retry_class, handler, outcome)
+    _check(failure, retry_class, handler, outcome, reported)
     COUNTS["sync"] += 1
 
 
@@ -295,17 +301,20 @@ async def test_async(failure: Failure, retry_class: str, model_layer: Callable[[
     model_layer(failure)
     operation, options = CLASSES[retry_class]
     handler = Counting(failure)
+    reported: list[Any] = []
     outcome: BaseException | None = None
-    async with make_async_client(handler, max_response_bytes=CAP, verify=TLS, **options) as client:
+    hook = reported.append
+    async with make_async_client(handler, max_response_bytes=CAP, verify=TLS, on_ambiguous=hook, **options) as client:
         try:
             await _call(client, operation)
         except Exception as error:
             outcome = error
-    _check(failure, retry_class, handler, outcome)
+    _check(failure, retry_class, handler, outcome, reported)
     COUNTS["async"] += 1
     if COUNTS["async"] == len(FAILURES) * len(CLASSES):
         REPORT.append(
             f"invariant matrix: {len(FAILURES)} failures (transport, decoder, JSON parser, model layer, event loop) "
             f"x {len(CLASSES)} retry classes x sync/async = {COUNTS['sync'] + COUNTS['async']} cases; "
-            "0 untyped exceptions, 0 unsafe resends, 0 access keys in frame locals"
+            "0 untyped exceptions, 0 unsafe resends, 0 access keys in frame locals, "
+            "every AmbiguousOutcomeError handed to on_ambiguous exactly once"
         )

@@ -13,6 +13,7 @@ unhandled exception.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
 import threading
@@ -167,10 +168,12 @@ class SimulatorServer:
                 if fault is not None:
                     reply.status, reply.headers, reply.body = fault.disguise(reply.status, reply.headers, reply.body)
                 data = _encode(reply, keep_alive=keep_alive)
-                if fault is not None and fault.kind == "drip":
-                    head = len(data) - len(reply.body)
-                    writer.write(data[:head])
-                    await _drip(writer, data[head:], fault.seconds)
+                if fault is not None and fault.paced:
+                    for piece, pause in fault.pieces(data, len(data) - len(reply.body)):
+                        writer.write(piece)
+                        await writer.drain()
+                        if pause:
+                            await asyncio.sleep(pause)
                     return
                 writer.write(data)
                 await writer.drain()
@@ -181,8 +184,12 @@ class SimulatorServer:
         except asyncio.CancelledError:
             return  # the server is stopping
         finally:
-            self.open_connections -= 1
+            # The socket is closed on a later turn of the loop: count the connection as open
+            # until it is, so that `open_connections == 0` means no descriptor is left.
             writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+            self.open_connections -= 1
 
     def _answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
         try:
@@ -250,13 +257,6 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
 def _refusal(status: int, message: str, code: int = 200) -> Reply:
     body = json.dumps({"errors": [{"code": code, "message": message}]}).encode()
     return Reply(status, body, {"Content-Type": "application/json"})
-
-
-async def _drip(writer: asyncio.StreamWriter, data: bytes, seconds_per_byte: float) -> None:
-    for index in range(len(data)):
-        writer.write(data[index : index + 1])
-        await writer.drain()
-        await asyncio.sleep(seconds_per_byte)
 
 
 def _encode(reply: Reply, *, keep_alive: bool) -> bytes:
