@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 from ._auth import CORRELATION_HEADER, without_key_frames
 from ._call import CallPolicy, lookup_keys
-from ._deadline import bound_client
 from ._encoding import check_content_types
 from ._environment import Environment
 from ._errors import AmbiguousOutcomeError, ConfigurationError, DuplicateRequestError, InvalidRequestError
@@ -65,6 +64,13 @@ __all__ = [
 
 Backend = Literal["httpx", "aiohttp"]
 """What `AsyncTrustlyClient` sends through: httpx's connection pool, or aiohttp's (the `aiohttp` extra)."""
+
+
+def _bounded(client: httpx.Client) -> httpx.Client:
+    # _deadline imports httpcore: loaded with the first client, not with `import trustly`.
+    from ._deadline import bound_client
+
+    return bound_client(client)
 
 
 def _reference(error: AmbiguousOutcomeError | DuplicateRequestError) -> str:
@@ -253,7 +259,7 @@ class TrustlyClient(_ClientBase, Api):
             content_types=content_types,
             on_ambiguous=on_ambiguous,
         )
-        pool = SyncPool(lambda: bound_client(StatelessClient(transport=transport, **settings.httpx_kwargs())))
+        pool = SyncPool(lambda: _bounded(StatelessClient(transport=transport, **settings.httpx_kwargs())))
         self._init(settings, pool, settings.policy)
 
     def _init(self, settings: Settings, pool: SyncPool, policy: CallPolicy) -> None:

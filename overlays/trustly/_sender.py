@@ -31,7 +31,6 @@ from trustly_api_client.types import InvalidFieldError
 from . import _logging
 from ._auth import CORRELATION_EXTENSION
 from ._call import CallPolicy, Completer, NeedsLookup, Phase, _Call
-from ._deadline import attempt_deadline, attempt_timeout, end_attempt, timed_out
 from ._errors import (
     AmbiguousOutcomeError,
     InvalidRequestError,
@@ -217,6 +216,10 @@ class SyncSender:
     @staticmethod
     def _attempt(client: httpx.Client, call: _Call, request: httpx.Request) -> httpx.Response:
         # Every socket operation of this attempt ends by the call's deadline (see _deadline).
+        # Imported here, not at the top: _deadline imports httpcore, which `import trustly`
+        # should not pay for (httpx itself loads it with the first client).
+        from ._deadline import attempt_deadline, end_attempt
+
         token = attempt_deadline(call.remaining())
         try:
             response = client.send(request, stream=True)
@@ -360,6 +363,8 @@ class AsyncSender:
         limited = await self._in_flight.acquire(call.remaining())
         try:
             # The whole attempt, status line and headers included, ends by the call's deadline.
+            from ._deadline import attempt_timeout, timed_out  # see SyncSender._attempt
+
             scope = attempt_timeout(call.remaining())
             try:
                 async with scope:
