@@ -15,11 +15,11 @@ WHEELHOUSE_STAMP := $(WHEELHOUSE)/.installed
 SPEC := spec/trustly-openapi.yaml
 # Trustly's published OpenAPI file our spec last followed, named by the date it was published or fetched.
 BASELINE ?= $(lastword $(sort $(wildcard spec/upstream/trustly-north-america-openapi.*.yml)))
-# What an internal index must mirror for `pip install "trustly-api-client[testing,cli]"`: the
+# What an internal index must mirror for `pip install "trustly-api-client[testing,cli,aiohttp]"`: the
 # runtime dependencies and those of every extra (pyproject.toml), plus pytest, which runs the
 # `testing` extra's plugin. Versions, transitive ones included, come from requirements-dev.txt,
 # so the mirror holds exactly what the tests ran with.
-MIRRORED := httpx attrs pyyaml jsonschema trustme click rich psycopg[binary] pytest
+MIRRORED := httpx attrs pyyaml jsonschema trustme click rich psycopg[binary] aiohttp pytest
 DOCS := build/docs
 PYTEST_ARGS ?=
 

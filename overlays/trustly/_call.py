@@ -161,9 +161,8 @@ class _Call:
         if complete is not None:
             # Signing and generated references happen here, once: every attempt sends these bytes.
             self.request = complete(self.op, self.request)
-        switched = policy.content_types.get(operation_id)
-        if switched is not None:
-            self.request = encode_as(self.request, switched)
+        # The chosen media type; a form body is flattened to Trustly's dotted names either way.
+        self.request = encode_as(self.request, policy.content_types.get(operation_id))
         # BasicAuth copies this into the X-Correlation-Id header of every attempt; setting it
         # there is cheaper than merging one more header into each request.
         self.request["extensions"] = {CORRELATION_EXTENSION: self.correlation_id}

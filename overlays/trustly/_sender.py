@@ -283,7 +283,8 @@ class InFlightLimit:
             await self._semaphore.acquire()
             return True
         try:
-            await asyncio.wait_for(self._semaphore.acquire(), max(timeout, 0.0))
+            async with asyncio.timeout(max(timeout, 0.0)):
+                await self._semaphore.acquire()
         except TimeoutError:
             raise httpx.PoolTimeout("no free connection before the call's deadline") from None
         return True

@@ -25,6 +25,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, unquote, unquote_plus
 
+from ._encoding import wire_text
 from ._errors import InvalidRequestError, SignatureVerificationError
 from ._redirects import redirect_parameters
 
@@ -111,20 +112,15 @@ def _render(field: str, value: Any) -> str | None:
     """
     if isinstance(value, Enum):
         value = value.value
-    if value is None or value is False or value == "":
+    if value is None or value is False or value == "" or (type(value) is int and value == 0):
         return None
-    if value is True:
-        return "true"
     if isinstance(value, float):
         raise InvalidRequestError(field, f"floats cannot be signed exactly ({value!r}); pass the text that is sent")
     if isinstance(value, Decimal):
         # Decimal("10.5") would be signed as 10.5 while the body says 10.50: sign the wire text.
         raise InvalidRequestError(field, f"sign the text that is sent, e.g. format_amount({value!r}), not a Decimal")
-    if isinstance(value, int) and value == 0:
-        return None
-    if isinstance(value, int | str):
-        return str(value)
-    raise InvalidRequestError(field, f"cannot sign a {type(value).__name__}")
+    # Written as a form body writes it: the signed text and the sent text are one rule.
+    return wire_text(field, value)
 
 
 def establish_string_to_sign(data: Mapping[str, Any]) -> str:

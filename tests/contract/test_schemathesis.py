@@ -6,6 +6,7 @@ refused (coverage, fuzzing and stateful phases; bounded examples, deterministic 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -35,6 +36,7 @@ def test_schemathesis_finds_no_violations(tmp_path: Path) -> None:
             text=True,
             timeout=600,
             cwd=tmp_path,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.contract.st_hooks", "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
     sim.close()
     summary = re.search(r"(\d+) generated, (.*)", done.stdout)

@@ -134,6 +134,10 @@ def test_fixture_client_behaves(generated: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(types.InvalidFieldError, match="amount"):
         api.gadgets.tune("g1", body=models.TuneRequest(amount=Decimal("-0")))
     assert widget.priority is models.Priority.NORMAL
+    # A closed schema (additionalProperties: false) keeps no extras and refuses an unknown key.
+    assert not hasattr(models.WidgetInput(merchant_reference="m"), "additional_properties")
+    with pytest.raises(types.InvalidFieldError, match="nmae"):
+        models.WidgetInput.from_dict({"merchantReference": "m", "nmae": "x"})
     with pytest.raises(importlib.import_module("trustly_api_client.errors").UnexpectedStatus):
         api.widgets.get("w2")
     assert {op.retry.value for op in ops.OPERATIONS.values()} == {"safe", "idempotent", "unsafe"}

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import trustly
+import trustly._client as trustly_client
 from trustly.models import (
     CancelRequest,
     CaptureRequest,
@@ -148,55 +149,121 @@ def _run(call: Callable[[], object]) -> tuple[str, BaseException | None]:
     return "returned", None
 
 
-def test_fault_matrix(running: tuple[Simulator, SimulatorServer], monkeypatch: pytest.MonkeyPatch) -> None:
-    sim, server = running
-    # Backoff waits are not what this suite measures; keep them short.
-    monkeypatch.setattr("trustly._retries.RetryPolicy.delay", lambda self, attempt, retry_after: 0.01)
+Runner = Callable[[Callable[[Any], object], float | None], object]
+"""Makes one call (`call(client)`) on a client under test, with another deadline if given."""
+
+
+def _sync_runner(client: trustly.TrustlyClient) -> Runner:
+    def run(call: Callable[[Any], object], deadline: float | None) -> object:
+        return call(client if deadline is None else client.with_options(deadline=deadline))
+
+    return run
+
+
+def _async_runner(client: trustly.AsyncTrustlyClient) -> Runner:
+    # Each call on a new event loop, as a worker pool of short asyncio.run()s would make them.
+    def run(call: Callable[[Any], object], deadline: float | None) -> object:
+        caller = client if deadline is None else client.with_options(deadline=deadline)
+        return asyncio.run(call(caller))  # type: ignore[arg-type]
+
+    return run
+
+
+def _matrix(
+    sim: Simulator, setup: trustly.TrustlyClient, runner: Runner, unique_references: bool, label: str
+) -> tuple[Counter[str], list[str], int, int, float]:
+    """Every operation x every fault through `runner`: outcomes, rows, duplicates, untyped, longest drip."""
     outcomes: Counter[str] = Counter()
+    rows: list[str] = []
     duplicates = untyped = 0
     longest_drip = 0.0
-    rows = []
+    for operation_id, prepare in OPERATIONS.items():
+        for fault_name, fault in FAULTS.items():
+            call = prepare(setup, sim)
+            before = len(sim.ledger.applied)
+            sim.faults.add(operation_id, fault)
+            started = time.monotonic()
+            deadline = DRIP_DEADLINE if fault_name == "drip" else None
+            outcome, error = _run(lambda: runner(call, deadline))  # noqa: B023 - called at once
+            if fault_name == "drip":
+                longest_drip = max(longest_drip, time.monotonic() - started)
+            sim.faults.clear()
+            applied = [op for op, _, _ in sim.ledger.applied[before:] if op == operation_id]
+            if isinstance(error, trustly.AmbiguousOutcomeError) and operation_id != "transactions_cancel":
+                if error.merchant_reference is not None:
+                    assert (setup.reconcile(error) is not None) == bool(applied), (operation_id, fault_name)
+            duplicates += max(0, len(applied) - 1)
+            untyped += outcome.startswith("UNTYPED")
+            outcomes[outcome] += 1
+            rows.append(f"  {operation_id:<30} {fault_name:<22} {label:<20} applied {len(applied)}  {outcome}")
+            expected = _expected(operation_id, fault_name, unique_references, fault.applies_request)
+            assert outcome == expected and len(applied) <= 1, (operation_id, fault_name, label, outcome)
+            if outcome == "returned":
+                assert len(applied) == 1, (operation_id, fault_name, label)
+    return outcomes, rows, duplicates, untyped, longest_drip
+
+
+def _client_options(server: SimulatorServer, unique_references: bool) -> dict[str, Any]:
+    return {
+        "base_url": server.base_url,
+        "access_id": ACCESS_ID,
+        "access_key": ACCESS_KEY,
+        "timeout": 0.5,
+        "deadline": 20,
+        "unique_merchant_references": unique_references,
+    }
+
+
+@pytest.fixture
+def short_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Backoff waits are not what this suite measures; keep them short.
+    monkeypatch.setattr("trustly._retries.RetryPolicy.delay", lambda self, attempt, retry_after: 0.01)
+
+
+@pytest.mark.usefixtures("short_backoff")
+def test_fault_matrix(running: tuple[Simulator, SimulatorServer]) -> None:
+    sim, server = running
+    outcomes: Counter[str] = Counter()
+    rows: list[str] = []
+    duplicates = untyped = 0
+    longest_drip = 0.0
     for unique_references in (True, False):
-        with trustly.TrustlyClient(
-            base_url=server.base_url,
-            access_id=ACCESS_ID,
-            access_key=ACCESS_KEY,
-            timeout=0.5,
-            deadline=20,
-            unique_merchant_references=unique_references,
-        ) as client:
-            for operation_id, prepare in OPERATIONS.items():
-                for fault_name, fault in FAULTS.items():
-                    call = prepare(client, sim)
-                    caller = client.with_options(deadline=DRIP_DEADLINE) if fault_name == "drip" else client
-                    before = len(sim.ledger.applied)
-                    sim.faults.add(operation_id, fault)
-                    started = time.monotonic()
-                    outcome, error = _run(lambda: call(caller))  # noqa: B023 - called at once
-                    if fault_name == "drip":
-                        longest_drip = max(longest_drip, time.monotonic() - started)
-                    sim.faults.clear()
-                    applied = [op for op, _, _ in sim.ledger.applied[before:] if op == operation_id]
-                    if isinstance(error, trustly.AmbiguousOutcomeError) and operation_id != "transactions_cancel":
-                        if error.merchant_reference is not None:
-                            assert (client.reconcile(error) is not None) == bool(applied), (operation_id, fault_name)
-                    duplicates += max(0, len(applied) - 1)
-                    untyped += outcome.startswith("UNTYPED")
-                    outcomes[outcome] += 1
-                    setting = "unique refs" if unique_references else "unknown refs"
-                    rows.append(
-                        f"  {operation_id:<30} {fault_name:<22} {setting:<12} applied {len(applied)}  {outcome}"
-                    )
-                    expected = _expected(operation_id, fault_name, unique_references, fault.applies_request)
-                    assert outcome == expected and len(applied) <= 1, (operation_id, fault_name, setting, outcome)
-                    if outcome == "returned":
-                        assert len(applied) == 1, (operation_id, fault_name, setting)
+        setting = "unique refs" if unique_references else "unknown refs"
+        with trustly.TrustlyClient(**_client_options(server, unique_references)) as client:
+            found = _matrix(sim, client, _sync_runner(client), unique_references, setting)
+        outcomes += found[0]
+        rows += found[1]
+        duplicates, untyped, longest_drip = duplicates + found[2], untyped + found[3], max(longest_drip, found[4])
     loop_changes = _loop_change(sim, server, outcomes, rows)
     total = 2 * len(OPERATIONS) * len(FAULTS) + loop_changes
     REPORT.append(
         f"fault injection: {total} scenarios ({len(OPERATIONS)} operations x {len(FAULTS)} faults x 2 account "
         f"settings + {loop_changes} event-loop changes), duplicates found: {duplicates}, untyped exceptions: "
         f"{untyped}, longest drip with a {DRIP_DEADLINE:g} s deadline: {longest_drip:.1f} s, outcomes: {dict(outcomes)}"
+    )
+    REPORT.extend(rows)
+    assert duplicates == 0 and untyped == 0
+    assert longest_drip < DRIP_DEADLINE + 2.0, longest_drip  # a correctness bound, see DEADLINE_BOUND
+
+
+@pytest.mark.usefixtures("short_backoff")
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+def test_async_fault_matrix(running: tuple[Simulator, SimulatorServer], backend: trustly_client.Backend) -> None:
+    """The same matrix through AsyncTrustlyClient on each backend, over real sockets.
+
+    One account setting (the default, which reads before retrying) keeps the suite short; the
+    other setting's rules are the sender's, shared by every backend and covered above.
+    """
+    sim, server = running
+    with trustly.TrustlyClient(**_client_options(server, False)) as setup:
+        client = trustly.AsyncTrustlyClient(**_client_options(server, False), backend=backend)
+        outcomes, rows, duplicates, untyped, longest_drip = _matrix(
+            sim, setup, _async_runner(client), False, f"async {backend}"
+        )
+    REPORT.append(
+        f"fault injection, async on {backend}: {len(OPERATIONS) * len(FAULTS)} scenarios ({len(OPERATIONS)} "
+        f"operations x {len(FAULTS)} faults, each call on a new event loop), duplicates found: {duplicates}, "
+        f"untyped exceptions: {untyped}, longest drip: {longest_drip:.1f} s, outcomes: {dict(outcomes)}"
     )
     REPORT.extend(rows)
     assert duplicates == 0 and untyped == 0
@@ -298,11 +365,13 @@ def test_the_deadline_bounds_every_part_of_an_answer(running: tuple[Simulator, S
     sim, server = running
     options: dict[str, Any] = {"base_url": server.base_url, "access_id": ACCESS_ID, "access_key": ACCESS_KEY}
     cases = [(op, fault) for op in DEADLINE_OPERATIONS for fault in DEADLINE_FAULTS]
+    backends: tuple[trustly_client.Backend, ...] = ("httpx", "aiohttp")
     with trustly.TrustlyClient(**options) as setup:
         sync_calls = [DEADLINE_OPERATIONS[op](setup, sim) for op, _ in cases]
-        async_calls = [DEADLINE_OPERATIONS[op](setup, sim) for op, _ in cases]
+        async_calls = {backend: [DEADLINE_OPERATIONS[op](setup, sim) for op, _ in cases] for backend in backends}
     for op, fault_name in cases:
-        sim.faults.add(op, DEADLINE_FAULTS[fault_name], times=2)  # one for the sync call, one for the async
+        # one for the sync call, one for the async call on each backend
+        sim.faults.add(op, DEADLINE_FAULTS[fault_name], times=1 + len(backends))
     before = len(sim.ledger.applied)
 
     with trustly.TrustlyClient(**options, timeout=5, deadline=DEADLINE) as client:
@@ -310,21 +379,26 @@ def test_the_deadline_bounds_every_part_of_an_answer(running: tuple[Simulator, S
             sync_results = list(pool.map(lambda call: _timed(lambda: call(client)), sync_calls))
         sync_sockets = _client_sockets(server)
 
-    async def run_async() -> tuple[list[tuple[str, float]], int]:
-        async with trustly.AsyncTrustlyClient(**options, timeout=5, deadline=DEADLINE) as client:
+    async def run_async(backend: trustly_client.Backend) -> tuple[list[tuple[str, float]], int]:
+        async with trustly.AsyncTrustlyClient(**options, timeout=5, deadline=DEADLINE, backend=backend) as client:
             # A scenario's call on an async client returns the coroutine to await.
-            calls: list[Callable[[], Any]] = [functools.partial(call, client) for call in async_calls]
+            calls: list[Callable[[], Any]] = [functools.partial(call, client) for call in async_calls[backend]]
             results = await asyncio.gather(*(_timed_async(call) for call in calls))
             return list(results), _client_sockets(server)
 
-    async_results, async_sockets = asyncio.run(run_async())
+    runs: list[tuple[str, list[tuple[str, float]]]] = [("sync", sync_results)]
+    async_sockets = 0
+    for backend in backends:
+        results, sockets = asyncio.run(run_async(backend))
+        runs.append((backend, results))
+        async_sockets += sockets
     sim.faults.clear()
     applied = Counter(op for op, _, _ in sim.ledger.applied[before:])
 
     rows, longest, untyped = [], 0.0, 0
-    for kind, results in (("sync", sync_results), ("async", async_results)):
+    for kind, results in runs:
         for (op, fault_name), (outcome, elapsed) in zip(cases, results, strict=True):
-            rows.append(f"  {kind:<5} {op:<22} {fault_name:<20} {elapsed:4.2f} s  {outcome}")
+            rows.append(f"  {kind:<7} {op:<22} {fault_name:<20} {elapsed:4.2f} s  {outcome}")
             longest = max(longest, elapsed)
             untyped += outcome.startswith("UNTYPED")
             expected = "APITimeoutError" if op == "transactions_get" else "ambiguous"
@@ -333,11 +407,12 @@ def test_the_deadline_bounds_every_part_of_an_answer(running: tuple[Simulator, S
     # Each money-moving scenario's request was applied once (by the fault), never resent.
     for op in DEADLINE_OPERATIONS:
         if op != "transactions_get":
-            assert applied[op] == 2 * len(DEADLINE_FAULTS), (op, applied[op])
+            assert applied[op] == len(runs) * len(DEADLINE_FAULTS), (op, applied[op])
     assert (sync_sockets, async_sockets, untyped) == (0, 0, 0), "a timed-out connection was left open"
     REPORT.append(
-        f"deadline faults: {2 * len(cases)} scenarios ({len(DEADLINE_OPERATIONS)} operations, one or more per retry "
-        f"class x {len(DEADLINE_FAULTS)} faults x sync/async), {DEADLINE:g} s deadline: longest call {longest:.2f} s "
+        f"deadline faults: {len(runs) * len(cases)} scenarios ({len(DEADLINE_OPERATIONS)} operations, one or more per "
+        f"retry class x {len(DEADLINE_FAULTS)} faults x sync / async on httpx / async on aiohttp), {DEADLINE:g} s "
+        f"deadline: longest call {longest:.2f} s "
         f"(bound {DEADLINE_BOUND:g} s), untyped exceptions: {untyped}, "
         f"connections left open: {sync_sockets + async_sockets}"
     )

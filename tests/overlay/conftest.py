@@ -41,7 +41,22 @@ def make_client(handler: Handler, **options: Any) -> trustly.TrustlyClient:
     )
 
 
-def make_async_client(handler: Handler, **options: Any) -> trustly.AsyncTrustlyClient:
+BACKENDS = ("httpx", "aiohttp")
+"""The async client's backends; suites that must hold on both take the `backend` fixture."""
+
+
+def make_async_client(handler: Handler, backend: str = "httpx", **options: Any) -> trustly.AsyncTrustlyClient:
+    """An async client whose requests `handler` answers, on either backend (see aiohttp_bridge)."""
+    if backend == "aiohttp":
+        from tests.overlay.aiohttp_bridge import bridged_base_url
+
+        return trustly.AsyncTrustlyClient(
+            base_url=bridged_base_url(handler),
+            access_id=ACCESS_ID,
+            access_key=ACCESS_KEY,
+            backend="aiohttp",
+            **options,
+        )
     return trustly.AsyncTrustlyClient(
         base_url=BASE_URL,
         access_id=ACCESS_ID,
@@ -49,6 +64,12 @@ def make_async_client(handler: Handler, **options: Any) -> trustly.AsyncTrustlyC
         transport=httpx.MockTransport(handler),
         **options,
     )
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each async backend in turn."""
+    return str(request.param)
 
 
 @pytest.fixture

@@ -1,5 +1,9 @@
 """The invariant of every call, as a matrix: each way a call can fail x each retry class x sync/async.
 
+The async half runs on both backends: on aiohttp, each httpx transport failure is raised as the
+aiohttp exception for the same network event and each answer is served over a real socket (see
+`aiohttp_bridge`).
+
 A call ends with its result, a `TrustlyError` raised before anything was sent, an
 `AmbiguousOutcomeError` for a money-moving request that may have arrived, or a typed error after
 a final answer; nothing else escapes. Failures come from every layer under the sender: the
@@ -48,6 +52,16 @@ class Failure:
     kind: str  # "not sent", "refused", "may have arrived", "unknown", "final", "too large"
     answer: Callable[[httpx.Request], httpx.Response]
     final_error: type[trustly.TrustlyError] | None = None
+    on_aiohttp: str | None = None  # the kind on the aiohttp backend, where it differs
+
+
+# aiohttp wraps an OSError raised inside its request path in ClientOSError: a connection that
+# failed after the request was handed to it (httpcore reports socket errors the same way, as
+# ReadError / WriteError), so on that backend it says "may have arrived".
+def _kind_on_aiohttp(exc: BaseException) -> str | None:
+    if isinstance(exc, OSError) and not isinstance(exc, TimeoutError):
+        return "may have arrived"
+    return None
 
 
 def _raising(exc: BaseException) -> Callable[[httpx.Request], httpx.Response]:
@@ -105,7 +119,7 @@ def _transport_failures() -> list[Failure]:
         anyio.BrokenResourceError(),
         ZeroDivisionError(),
     ]
-    failures += [Failure(type(exc).__name__, "unknown", _raising(exc)) for exc in others]
+    failures += [Failure(type(exc).__name__, "unknown", _raising(exc), None, _kind_on_aiohttp(exc)) for exc in others]
     return failures
 
 
@@ -187,20 +201,21 @@ def _call(client: Any, operation: str) -> Any:
     return client.transactions.refund("1002633191", body=RefundRequest(merchant_reference="ref-1", amount="5.00"))
 
 
-def _expected(failure: Failure, retry_class: str) -> tuple[type[trustly.TrustlyError], int]:
+def _expected(failure: Failure, retry_class: str, backend: str) -> tuple[type[trustly.TrustlyError], int]:
     """The error type the call must end with, and how many times the operation itself may be sent."""
     safe = retry_class == "safe"
     retried = retry_class in ("safe", "idempotent (unique references)")
-    if failure.kind == "not sent":
+    kind = failure.on_aiohttp if backend == "aiohttp" and failure.on_aiohttp else failure.kind
+    if kind == "not sent":
         return trustly.APIConnectionError, 3  # retried every time: nothing arrived
-    if failure.kind == "refused":
+    if kind == "refused":
         return trustly.APIConnectionError, 1
-    if failure.kind == "final":
+    if kind == "final":
         assert failure.final_error is not None
         return failure.final_error, 1
-    if failure.kind == "too large":
+    if kind == "too large":
         return (trustly.ResponseTooLargeError, 1) if safe else (trustly.AmbiguousOutcomeError, 3 if retried else 1)
-    if failure.kind == "unknown":
+    if kind == "unknown":
         return (trustly.APIConnectionError, 1) if safe else (trustly.AmbiguousOutcomeError, 1)
     # may have arrived
     if safe:
@@ -239,9 +254,14 @@ class Counting:
 
 
 def _check(
-    failure: Failure, retry_class: str, handler: Counting, outcome: BaseException | None, reported: list[Any]
+    failure: Failure,
+    retry_class: str,
+    handler: Counting,
+    outcome: BaseException | None,
+    reported: list[Any],
+    backend: str = "httpx",
 ) -> None:
-    expected, sends = _expected(failure, retry_class)
+    expected, sends = _expected(failure, retry_class, backend)
     assert isinstance(outcome, trustly.TrustlyError), f"untyped: {outcome!r}"
     assert isinstance(outcome, expected), f"{type(outcome).__name__}, expected {expected.__name__}"
     if expected is not trustly.AmbiguousOutcomeError:
@@ -274,7 +294,7 @@ def model_layer(monkeypatch: pytest.MonkeyPatch) -> Callable[[Failure], None]:
     return patch
 
 
-COUNTS = {"sync": 0, "async": 0}
+COUNTS = {"sync": 0, "httpx": 0, "aiohttp": 0}
 
 
 @pytest.mark.parametrize("retry_class", list(CLASSES))
@@ -297,24 +317,26 @@ def test_sync(failure: Failure, retry_class: str, model_layer: Callable[[Failure
 @pytest.mark.anyio
 @pytest.mark.parametrize("retry_class", list(CLASSES))
 @pytest.mark.parametrize("failure", FAILURES, ids=[f.name for f in FAILURES])
-async def test_async(failure: Failure, retry_class: str, model_layer: Callable[[Failure], None]) -> None:
+async def test_async(failure: Failure, retry_class: str, model_layer: Callable[[Failure], None], backend: str) -> None:
     model_layer(failure)
     operation, options = CLASSES[retry_class]
     handler = Counting(failure)
     reported: list[Any] = []
     outcome: BaseException | None = None
     hook = reported.append
-    async with make_async_client(handler, max_response_bytes=CAP, verify=TLS, on_ambiguous=hook, **options) as client:
+    options = {**options, "on_ambiguous": hook}
+    async with make_async_client(handler, backend, max_response_bytes=CAP, verify=TLS, **options) as client:
         try:
             await _call(client, operation)
         except Exception as error:
             outcome = error
-    _check(failure, retry_class, handler, outcome, reported)
-    COUNTS["async"] += 1
-    if COUNTS["async"] == len(FAILURES) * len(CLASSES):
+    _check(failure, retry_class, handler, outcome, reported, backend)
+    COUNTS[backend] += 1
+    if COUNTS["httpx"] == COUNTS["aiohttp"] == len(FAILURES) * len(CLASSES):
+        cases = COUNTS["sync"] + COUNTS["httpx"] + COUNTS["aiohttp"]
         REPORT.append(
             f"invariant matrix: {len(FAILURES)} failures (transport, decoder, JSON parser, model layer, event loop) "
-            f"x {len(CLASSES)} retry classes x sync/async = {COUNTS['sync'] + COUNTS['async']} cases; "
+            f"x {len(CLASSES)} retry classes x sync / async on httpx / async on aiohttp = {cases} cases; "
             "0 untyped exceptions, 0 unsafe resends, 0 access keys in frame locals, "
             "every AmbiguousOutcomeError handed to on_ambiguous exactly once"
         )

@@ -186,17 +186,17 @@ def test_reconcile_finds_nothing_when_the_request_was_lost(sleeps: list[float]) 
 
 
 @pytest.mark.anyio
-async def test_async_retries_follow_the_same_rules(sleeps: list[float]) -> None:
+async def test_async_retries_follow_the_same_rules(sleeps: list[float], backend: str) -> None:
     def lookup(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"transactions": [CAPTURED]})
 
     recorder = Recorder(httpx.ReadTimeout("slow"), httpx.Response(409, json=DUPLICATE), lookup)
-    async with make_async_client(recorder, unique_merchant_references=True) as client:
+    async with make_async_client(recorder, backend, unique_merchant_references=True) as client:
         body = CaptureRequest(merchant_reference="cap-1", amount="10.00", split_token="tok")
         result = await client.transactions.capture("1002633191", body=body)
         assert result.transaction_id == "2000"
         refund_recorder = Recorder(httpx.ReadTimeout("slow"))
-    async with make_async_client(refund_recorder) as client:
+    async with make_async_client(refund_recorder, backend) as client:
         with pytest.raises(trustly.AmbiguousOutcomeError):
             await client.transactions.refund("1", body=RefundRequest(merchant_reference="r", amount="1.00"))
     assert len(refund_recorder.requests) == 1

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .bank_user_expand import BankUserExpand
     from .beneficiary import Beneficiary
     from .beneficiary_account import BeneficiaryAccount
+    from .beneficiary_bank import BeneficiaryBank
     from .cancel_event import CancelEvent
     from .cancel_request import CancelRequest
     from .capture_request import CaptureRequest
@@ -114,6 +115,8 @@ if TYPE_CHECKING:
     from .refresh_result import RefreshResult
     from .refund_event import RefundEvent
     from .refund_request import RefundRequest
+    from .remittance import Remittance
+    from .remittance_metadata import RemittanceMetadata
     from .reverse_event import ReverseEvent
     from .segmented_name import SegmentedName
     from .sort_order import SortOrder
@@ -174,6 +177,7 @@ _MODULES: dict[str, str] = {
     "BankUserExpand": ".bank_user_expand",
     "Beneficiary": ".beneficiary",
     "BeneficiaryAccount": ".beneficiary_account",
+    "BeneficiaryBank": ".beneficiary_bank",
     "CancelEvent": ".cancel_event",
     "CancelRequest": ".cancel_request",
     "CaptureRequest": ".capture_request",
@@ -249,6 +253,8 @@ _MODULES: dict[str, str] = {
     "RefreshResult": ".refresh_result",
     "RefundEvent": ".refund_event",
     "RefundRequest": ".refund_request",
+    "Remittance": ".remittance",
+    "RemittanceMetadata": ".remittance_metadata",
     "ReverseEvent": ".reverse_event",
     "SegmentedName": ".segmented_name",
     "SortOrder": ".sort_order",
@@ -310,6 +316,7 @@ __all__ = (
     "BankUserExpand",
     "Beneficiary",
     "BeneficiaryAccount",
+    "BeneficiaryBank",
     "CancelEvent",
     "CancelRequest",
     "CaptureRequest",
@@ -385,6 +392,8 @@ __all__ = (
     "RefreshResult",
     "RefundEvent",
     "RefundRequest",
+    "Remittance",
+    "RemittanceMetadata",
     "ReverseEvent",
     "SegmentedName",
     "SortOrder",

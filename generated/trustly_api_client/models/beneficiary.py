@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import (
     UNSET,
@@ -20,7 +19,8 @@ T = TypeVar("T", bound="Beneficiary")
 
 @_attrs_define
 class Beneficiary:
-    """
+    """The ultimate beneficiary of a money transfer, sent with Establish Data or a capture.
+
     Attributes:
         name (str | Unset):
         tax_id (str | Unset):
@@ -36,7 +36,6 @@ class Beneficiary:
     phone: str | Unset = UNSET
     email: str | Unset = UNSET
     date_of_birth: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
@@ -69,7 +68,7 @@ class Beneficiary:
             expect(date_of_birth, str, "dateOfBirth")
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update({})
         if name is not UNSET:
             field_dict["name"] = name
@@ -116,7 +115,9 @@ class Beneficiary:
             date_of_birth=date_of_birth,
         )
 
-        beneficiary.additional_properties = d
+        # A closed schema (additionalProperties: false): a field it does not define is a mistake.
+        if d:
+            raise InvalidFieldError(sorted(d)[0], "is not a field of Beneficiary")
         return beneficiary
 
     def __repr__(self) -> str:
@@ -131,23 +132,6 @@ class Beneficiary:
                 "date_of_birth",
             ),
         )
-
-    @property
-    def additional_keys(self) -> list[str]:
-        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

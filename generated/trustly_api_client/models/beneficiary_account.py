@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import (
     UNSET,
@@ -20,17 +19,17 @@ T = TypeVar("T", bound="BeneficiaryAccount")
 
 @_attrs_define
 class BeneficiaryAccount:
-    """
+    """The beneficiary's account at their bank, sent with Establish Data or a capture.
+
     Attributes:
         account_number (str | Unset):
         iban (str | Unset):
-        payment_provider (PaymentProvider | Unset): A bank or other institution a customer pays from.
+        payment_provider (BeneficiaryBank | Unset): The beneficiary's bank, as the merchant names it.
     """
 
     account_number: str | Unset = UNSET
     iban: str | Unset = UNSET
-    payment_provider: PaymentProvider | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    payment_provider: BeneficiaryBank | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
@@ -44,14 +43,14 @@ class BeneficiaryAccount:
 
         payment_provider: Any = self.payment_provider
         if not isinstance(payment_provider, Unset):
-            expect(payment_provider, PaymentProvider, "paymentProvider")
+            expect(payment_provider, BeneficiaryBank, "paymentProvider")
             try:
                 payment_provider = payment_provider.to_dict()
             except InvalidFieldError as error:
                 raise error.within("paymentProvider") from None
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update({})
         if account_number is not UNSET:
             field_dict["accountNumber"] = account_number
@@ -71,11 +70,11 @@ class BeneficiaryAccount:
         iban = d.pop("iban", UNSET)
 
         _payment_provider = d.pop("paymentProvider", UNSET)
-        payment_provider: PaymentProvider | Unset
+        payment_provider: BeneficiaryBank | Unset
         if isinstance(_payment_provider, Unset):
             payment_provider = UNSET
         else:
-            payment_provider = PaymentProvider.from_dict(_payment_provider)
+            payment_provider = BeneficiaryBank.from_dict(_payment_provider)
 
         beneficiary_account = cls(
             account_number=account_number,
@@ -83,7 +82,9 @@ class BeneficiaryAccount:
             payment_provider=payment_provider,
         )
 
-        beneficiary_account.additional_properties = d
+        # A closed schema (additionalProperties: false): a field it does not define is a mistake.
+        if d:
+            raise InvalidFieldError(sorted(d)[0], "is not a field of BeneficiaryAccount")
         return beneficiary_account
 
     def __repr__(self) -> str:
@@ -96,24 +97,7 @@ class BeneficiaryAccount:
             ),
         )
 
-    @property
-    def additional_keys(self) -> list[str]:
-        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
-
 
 # Models that refer to each other are imported here, once this class exists: at the top the
 # imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
-from ..models.payment_provider import PaymentProvider  # noqa: E402
+from ..models.beneficiary_bank import BeneficiaryBank  # noqa: E402

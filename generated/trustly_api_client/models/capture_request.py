@@ -6,17 +6,13 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
-from ..models.withdrawal_method import WithdrawalMethod
 from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
-    decode_enum,
     decode_money,
     encode_amount,
-    encode_enum,
     expect,
     model_repr,
     required,
@@ -33,48 +29,20 @@ class CaptureRequest:
         amount (Decimal): A non-negative decimal amount with exactly two decimals, e.g. "10.00".
         split_token (str): The token from the Authorize event.
         interaction_id (str | Unset): `consumerNotPresent` for captures the merchant starts on its own.
-        beneficiary_account_iban (str | Unset):
-        beneficiary_account_account_number (str | Unset):
-        beneficiary_account_payment_provider_name (str | Unset):
-        beneficiary_account_payment_provider_swift (str | Unset):
-        beneficiary_account_payment_provider_routing_number (str | Unset):
-        beneficiary_account_payment_provider_country (str | Unset):
-        beneficiary_name (str | Unset):
-        beneficiary_email (str | Unset):
-        beneficiary_date_of_birth (str | Unset):
-        beneficiary_tax_id (str | Unset):
-        beneficiary_address_address1 (str | Unset):
-        beneficiary_address_address2 (str | Unset):
-        beneficiary_address_city (str | Unset):
-        beneficiary_address_state (str | Unset):
-        beneficiary_address_zip (str | Unset):
-        beneficiary_address_country (str | Unset):
-        metadata_remittance_withdrawal_method (WithdrawalMethod | Unset): How a remittance beneficiary receives the
-            money.
+        beneficiary_account (BeneficiaryAccount | Unset): The beneficiary's account at their bank, sent with Establish
+            Data or a capture.
+        beneficiary (Beneficiary | Unset): The ultimate beneficiary of a money transfer, sent with Establish Data or a
+            capture.
+        metadata (RemittanceMetadata | Unset): Use-case data sent with a capture or preauthorization.
     """
 
     merchant_reference: str
     amount: Decimal
     split_token: str
     interaction_id: str | Unset = UNSET
-    beneficiary_account_iban: str | Unset = UNSET
-    beneficiary_account_account_number: str | Unset = UNSET
-    beneficiary_account_payment_provider_name: str | Unset = UNSET
-    beneficiary_account_payment_provider_swift: str | Unset = UNSET
-    beneficiary_account_payment_provider_routing_number: str | Unset = UNSET
-    beneficiary_account_payment_provider_country: str | Unset = UNSET
-    beneficiary_name: str | Unset = UNSET
-    beneficiary_email: str | Unset = UNSET
-    beneficiary_date_of_birth: str | Unset = UNSET
-    beneficiary_tax_id: str | Unset = UNSET
-    beneficiary_address_address1: str | Unset = UNSET
-    beneficiary_address_address2: str | Unset = UNSET
-    beneficiary_address_city: str | Unset = UNSET
-    beneficiary_address_state: str | Unset = UNSET
-    beneficiary_address_zip: str | Unset = UNSET
-    beneficiary_address_country: str | Unset = UNSET
-    metadata_remittance_withdrawal_method: WithdrawalMethod | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    beneficiary_account: BeneficiaryAccount | Unset = UNSET
+    beneficiary: Beneficiary | Unset = UNSET
+    metadata: RemittanceMetadata | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
@@ -102,82 +70,32 @@ class CaptureRequest:
         if not isinstance(interaction_id, Unset):
             expect(interaction_id, str, "interactionId")
 
-        beneficiary_account_iban = self.beneficiary_account_iban
-        if not isinstance(beneficiary_account_iban, Unset):
-            expect(beneficiary_account_iban, str, "beneficiaryAccount.iban")
+        beneficiary_account: Any = self.beneficiary_account
+        if not isinstance(beneficiary_account, Unset):
+            expect(beneficiary_account, BeneficiaryAccount, "beneficiaryAccount")
+            try:
+                beneficiary_account = beneficiary_account.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("beneficiaryAccount") from None
 
-        beneficiary_account_account_number = self.beneficiary_account_account_number
-        if not isinstance(beneficiary_account_account_number, Unset):
-            expect(beneficiary_account_account_number, str, "beneficiaryAccount.accountNumber")
+        beneficiary: Any = self.beneficiary
+        if not isinstance(beneficiary, Unset):
+            expect(beneficiary, Beneficiary, "beneficiary")
+            try:
+                beneficiary = beneficiary.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("beneficiary") from None
 
-        beneficiary_account_payment_provider_name = self.beneficiary_account_payment_provider_name
-        if not isinstance(beneficiary_account_payment_provider_name, Unset):
-            expect(beneficiary_account_payment_provider_name, str, "beneficiaryAccount.paymentProvider.name")
-
-        beneficiary_account_payment_provider_swift = self.beneficiary_account_payment_provider_swift
-        if not isinstance(beneficiary_account_payment_provider_swift, Unset):
-            expect(beneficiary_account_payment_provider_swift, str, "beneficiaryAccount.paymentProvider.swift")
-
-        beneficiary_account_payment_provider_routing_number = self.beneficiary_account_payment_provider_routing_number
-        if not isinstance(beneficiary_account_payment_provider_routing_number, Unset):
-            expect(
-                beneficiary_account_payment_provider_routing_number,
-                str,
-                "beneficiaryAccount.paymentProvider.routingNumber",
-            )
-
-        beneficiary_account_payment_provider_country = self.beneficiary_account_payment_provider_country
-        if not isinstance(beneficiary_account_payment_provider_country, Unset):
-            expect(beneficiary_account_payment_provider_country, str, "beneficiaryAccount.paymentProvider.country")
-
-        beneficiary_name = self.beneficiary_name
-        if not isinstance(beneficiary_name, Unset):
-            expect(beneficiary_name, str, "beneficiary.name")
-
-        beneficiary_email = self.beneficiary_email
-        if not isinstance(beneficiary_email, Unset):
-            expect(beneficiary_email, str, "beneficiary.email")
-
-        beneficiary_date_of_birth = self.beneficiary_date_of_birth
-        if not isinstance(beneficiary_date_of_birth, Unset):
-            expect(beneficiary_date_of_birth, str, "beneficiary.dateOfBirth")
-
-        beneficiary_tax_id = self.beneficiary_tax_id
-        if not isinstance(beneficiary_tax_id, Unset):
-            expect(beneficiary_tax_id, str, "beneficiary.taxId")
-
-        beneficiary_address_address1 = self.beneficiary_address_address1
-        if not isinstance(beneficiary_address_address1, Unset):
-            expect(beneficiary_address_address1, str, "beneficiary.address.address1")
-
-        beneficiary_address_address2 = self.beneficiary_address_address2
-        if not isinstance(beneficiary_address_address2, Unset):
-            expect(beneficiary_address_address2, str, "beneficiary.address.address2")
-
-        beneficiary_address_city = self.beneficiary_address_city
-        if not isinstance(beneficiary_address_city, Unset):
-            expect(beneficiary_address_city, str, "beneficiary.address.city")
-
-        beneficiary_address_state = self.beneficiary_address_state
-        if not isinstance(beneficiary_address_state, Unset):
-            expect(beneficiary_address_state, str, "beneficiary.address.state")
-
-        beneficiary_address_zip = self.beneficiary_address_zip
-        if not isinstance(beneficiary_address_zip, Unset):
-            expect(beneficiary_address_zip, str, "beneficiary.address.zip")
-
-        beneficiary_address_country = self.beneficiary_address_country
-        if not isinstance(beneficiary_address_country, Unset):
-            expect(beneficiary_address_country, str, "beneficiary.address.country")
-
-        metadata_remittance_withdrawal_method: Any = self.metadata_remittance_withdrawal_method
-        if not isinstance(metadata_remittance_withdrawal_method, Unset):
-            metadata_remittance_withdrawal_method = encode_enum(
-                metadata_remittance_withdrawal_method, WithdrawalMethod, "metadata.remittance.withdrawalMethod"
-            )
+        metadata: Any = self.metadata
+        if not isinstance(metadata, Unset):
+            expect(metadata, RemittanceMetadata, "metadata")
+            try:
+                metadata = metadata.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("metadata") from None
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "merchantReference": merchant_reference,
@@ -187,42 +105,12 @@ class CaptureRequest:
         )
         if interaction_id is not UNSET:
             field_dict["interactionId"] = interaction_id
-        if beneficiary_account_iban is not UNSET:
-            field_dict["beneficiaryAccount.iban"] = beneficiary_account_iban
-        if beneficiary_account_account_number is not UNSET:
-            field_dict["beneficiaryAccount.accountNumber"] = beneficiary_account_account_number
-        if beneficiary_account_payment_provider_name is not UNSET:
-            field_dict["beneficiaryAccount.paymentProvider.name"] = beneficiary_account_payment_provider_name
-        if beneficiary_account_payment_provider_swift is not UNSET:
-            field_dict["beneficiaryAccount.paymentProvider.swift"] = beneficiary_account_payment_provider_swift
-        if beneficiary_account_payment_provider_routing_number is not UNSET:
-            field_dict["beneficiaryAccount.paymentProvider.routingNumber"] = (
-                beneficiary_account_payment_provider_routing_number
-            )
-        if beneficiary_account_payment_provider_country is not UNSET:
-            field_dict["beneficiaryAccount.paymentProvider.country"] = beneficiary_account_payment_provider_country
-        if beneficiary_name is not UNSET:
-            field_dict["beneficiary.name"] = beneficiary_name
-        if beneficiary_email is not UNSET:
-            field_dict["beneficiary.email"] = beneficiary_email
-        if beneficiary_date_of_birth is not UNSET:
-            field_dict["beneficiary.dateOfBirth"] = beneficiary_date_of_birth
-        if beneficiary_tax_id is not UNSET:
-            field_dict["beneficiary.taxId"] = beneficiary_tax_id
-        if beneficiary_address_address1 is not UNSET:
-            field_dict["beneficiary.address.address1"] = beneficiary_address_address1
-        if beneficiary_address_address2 is not UNSET:
-            field_dict["beneficiary.address.address2"] = beneficiary_address_address2
-        if beneficiary_address_city is not UNSET:
-            field_dict["beneficiary.address.city"] = beneficiary_address_city
-        if beneficiary_address_state is not UNSET:
-            field_dict["beneficiary.address.state"] = beneficiary_address_state
-        if beneficiary_address_zip is not UNSET:
-            field_dict["beneficiary.address.zip"] = beneficiary_address_zip
-        if beneficiary_address_country is not UNSET:
-            field_dict["beneficiary.address.country"] = beneficiary_address_country
-        if metadata_remittance_withdrawal_method is not UNSET:
-            field_dict["metadata.remittance.withdrawalMethod"] = metadata_remittance_withdrawal_method
+        if beneficiary_account is not UNSET:
+            field_dict["beneficiaryAccount"] = beneficiary_account
+        if beneficiary is not UNSET:
+            field_dict["beneficiary"] = beneficiary
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
 
         return field_dict
 
@@ -240,72 +128,40 @@ class CaptureRequest:
 
         interaction_id = d.pop("interactionId", UNSET)
 
-        beneficiary_account_iban = d.pop("beneficiaryAccount.iban", UNSET)
+        _beneficiary_account = d.pop("beneficiaryAccount", UNSET)
+        beneficiary_account: BeneficiaryAccount | Unset
+        if isinstance(_beneficiary_account, Unset):
+            beneficiary_account = UNSET
+        else:
+            beneficiary_account = BeneficiaryAccount.from_dict(_beneficiary_account)
 
-        beneficiary_account_account_number = d.pop("beneficiaryAccount.accountNumber", UNSET)
+        _beneficiary = d.pop("beneficiary", UNSET)
+        beneficiary: Beneficiary | Unset
+        if isinstance(_beneficiary, Unset):
+            beneficiary = UNSET
+        else:
+            beneficiary = Beneficiary.from_dict(_beneficiary)
 
-        beneficiary_account_payment_provider_name = d.pop("beneficiaryAccount.paymentProvider.name", UNSET)
-
-        beneficiary_account_payment_provider_swift = d.pop("beneficiaryAccount.paymentProvider.swift", UNSET)
-
-        beneficiary_account_payment_provider_routing_number = d.pop(
-            "beneficiaryAccount.paymentProvider.routingNumber", UNSET
-        )
-
-        beneficiary_account_payment_provider_country = d.pop("beneficiaryAccount.paymentProvider.country", UNSET)
-
-        beneficiary_name = d.pop("beneficiary.name", UNSET)
-
-        beneficiary_email = d.pop("beneficiary.email", UNSET)
-
-        beneficiary_date_of_birth = d.pop("beneficiary.dateOfBirth", UNSET)
-
-        beneficiary_tax_id = d.pop("beneficiary.taxId", UNSET)
-
-        beneficiary_address_address1 = d.pop("beneficiary.address.address1", UNSET)
-
-        beneficiary_address_address2 = d.pop("beneficiary.address.address2", UNSET)
-
-        beneficiary_address_city = d.pop("beneficiary.address.city", UNSET)
-
-        beneficiary_address_state = d.pop("beneficiary.address.state", UNSET)
-
-        beneficiary_address_zip = d.pop("beneficiary.address.zip", UNSET)
-
-        beneficiary_address_country = d.pop("beneficiary.address.country", UNSET)
-
-        _metadata_remittance_withdrawal_method = d.pop("metadata.remittance.withdrawalMethod", UNSET)
-        metadata_remittance_withdrawal_method: WithdrawalMethod | Unset = (
-            UNSET
-            if isinstance(_metadata_remittance_withdrawal_method, Unset)
-            else decode_enum(WithdrawalMethod, _metadata_remittance_withdrawal_method)
-        )
+        _metadata = d.pop("metadata", UNSET)
+        metadata: RemittanceMetadata | Unset
+        if isinstance(_metadata, Unset):
+            metadata = UNSET
+        else:
+            metadata = RemittanceMetadata.from_dict(_metadata)
 
         capture_request = cls(
             merchant_reference=merchant_reference,
             amount=amount,
             split_token=split_token,
             interaction_id=interaction_id,
-            beneficiary_account_iban=beneficiary_account_iban,
-            beneficiary_account_account_number=beneficiary_account_account_number,
-            beneficiary_account_payment_provider_name=beneficiary_account_payment_provider_name,
-            beneficiary_account_payment_provider_swift=beneficiary_account_payment_provider_swift,
-            beneficiary_account_payment_provider_routing_number=beneficiary_account_payment_provider_routing_number,
-            beneficiary_account_payment_provider_country=beneficiary_account_payment_provider_country,
-            beneficiary_name=beneficiary_name,
-            beneficiary_email=beneficiary_email,
-            beneficiary_date_of_birth=beneficiary_date_of_birth,
-            beneficiary_tax_id=beneficiary_tax_id,
-            beneficiary_address_address1=beneficiary_address_address1,
-            beneficiary_address_address2=beneficiary_address_address2,
-            beneficiary_address_city=beneficiary_address_city,
-            beneficiary_address_state=beneficiary_address_state,
-            beneficiary_address_zip=beneficiary_address_zip,
-            beneficiary_address_country=beneficiary_address_country,
-            metadata_remittance_withdrawal_method=metadata_remittance_withdrawal_method,
+            beneficiary_account=beneficiary_account,
+            beneficiary=beneficiary,
+            metadata=metadata,
         )
 
-        capture_request.additional_properties = d
+        # A closed schema (additionalProperties: false): a field it does not define is a mistake.
+        if d:
+            raise InvalidFieldError(sorted(d)[0], "is not a field of CaptureRequest")
         return capture_request
 
     def __repr__(self) -> str:
@@ -316,39 +172,15 @@ class CaptureRequest:
                 "amount",
                 "split_token",
                 "interaction_id",
-                "beneficiary_account_iban",
-                "beneficiary_account_account_number",
-                "beneficiary_account_payment_provider_name",
-                "beneficiary_account_payment_provider_swift",
-                "beneficiary_account_payment_provider_routing_number",
-                "beneficiary_account_payment_provider_country",
-                "beneficiary_name",
-                "beneficiary_email",
-                "beneficiary_date_of_birth",
-                "beneficiary_tax_id",
-                "beneficiary_address_address1",
-                "beneficiary_address_address2",
-                "beneficiary_address_city",
-                "beneficiary_address_state",
-                "beneficiary_address_zip",
-                "beneficiary_address_country",
-                "metadata_remittance_withdrawal_method",
+                "beneficiary_account",
+                "beneficiary",
+                "metadata",
             ),
         )
 
-    @property
-    def additional_keys(self) -> list[str]:
-        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
-        return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.beneficiary import Beneficiary  # noqa: E402
+from ..models.beneficiary_account import BeneficiaryAccount  # noqa: E402
+from ..models.remittance_metadata import RemittanceMetadata  # noqa: E402

@@ -53,8 +53,10 @@ class EstablishRequest:
             customer (CustomerInput | Unset): A customer to create, update or send with Establish Data; null removes a
                 property on update.
             account (EstablishAccount | Unset): A bank account entered by hand, for payouts without the Lightbox.
-            beneficiary (Beneficiary | Unset):
-            beneficiary_account (BeneficiaryAccount | Unset):
+            beneficiary (Beneficiary | Unset): The ultimate beneficiary of a money transfer, sent with Establish Data or a
+                capture.
+            beneficiary_account (BeneficiaryAccount | Unset): The beneficiary's account at their bank, sent with Establish
+                Data or a capture.
             kyc_type (KycType | Unset):
             notification_url (str | Unset):
             metadata (EstablishMetadata | Unset):

@@ -6,17 +6,13 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
-from ..models.withdrawal_method import WithdrawalMethod
 from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
-    decode_enum,
     decode_money,
     encode_amount,
-    encode_enum,
     expect,
     model_repr,
     required,
@@ -35,8 +31,7 @@ class PreAuthRequest:
         split_token (str | Unset):
         external_tier (str | Unset):
         interaction_id (str | Unset):
-        metadata_remittance_withdrawal_method (WithdrawalMethod | Unset): How a remittance beneficiary receives the
-            money.
+        metadata (RemittanceMetadata | Unset): Use-case data sent with a capture or preauthorization.
     """
 
     merchant_reference: str
@@ -45,8 +40,7 @@ class PreAuthRequest:
     split_token: str | Unset = UNSET
     external_tier: str | Unset = UNSET
     interaction_id: str | Unset = UNSET
-    metadata_remittance_withdrawal_method: WithdrawalMethod | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    metadata: RemittanceMetadata | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
@@ -82,14 +76,16 @@ class PreAuthRequest:
         if not isinstance(interaction_id, Unset):
             expect(interaction_id, str, "interactionId")
 
-        metadata_remittance_withdrawal_method: Any = self.metadata_remittance_withdrawal_method
-        if not isinstance(metadata_remittance_withdrawal_method, Unset):
-            metadata_remittance_withdrawal_method = encode_enum(
-                metadata_remittance_withdrawal_method, WithdrawalMethod, "metadata.remittance.withdrawalMethod"
-            )
+        metadata: Any = self.metadata
+        if not isinstance(metadata, Unset):
+            expect(metadata, RemittanceMetadata, "metadata")
+            try:
+                metadata = metadata.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("metadata") from None
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "merchantReference": merchant_reference,
@@ -103,8 +99,8 @@ class PreAuthRequest:
             field_dict["externalTier"] = external_tier
         if interaction_id is not UNSET:
             field_dict["interactionId"] = interaction_id
-        if metadata_remittance_withdrawal_method is not UNSET:
-            field_dict["metadata.remittance.withdrawalMethod"] = metadata_remittance_withdrawal_method
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
 
         return field_dict
 
@@ -126,12 +122,12 @@ class PreAuthRequest:
 
         interaction_id = d.pop("interactionId", UNSET)
 
-        _metadata_remittance_withdrawal_method = d.pop("metadata.remittance.withdrawalMethod", UNSET)
-        metadata_remittance_withdrawal_method: WithdrawalMethod | Unset = (
-            UNSET
-            if isinstance(_metadata_remittance_withdrawal_method, Unset)
-            else decode_enum(WithdrawalMethod, _metadata_remittance_withdrawal_method)
-        )
+        _metadata = d.pop("metadata", UNSET)
+        metadata: RemittanceMetadata | Unset
+        if isinstance(_metadata, Unset):
+            metadata = UNSET
+        else:
+            metadata = RemittanceMetadata.from_dict(_metadata)
 
         pre_auth_request = cls(
             merchant_reference=merchant_reference,
@@ -140,10 +136,12 @@ class PreAuthRequest:
             split_token=split_token,
             external_tier=external_tier,
             interaction_id=interaction_id,
-            metadata_remittance_withdrawal_method=metadata_remittance_withdrawal_method,
+            metadata=metadata,
         )
 
-        pre_auth_request.additional_properties = d
+        # A closed schema (additionalProperties: false): a field it does not define is a mistake.
+        if d:
+            raise InvalidFieldError(sorted(d)[0], "is not a field of PreAuthRequest")
         return pre_auth_request
 
     def __repr__(self) -> str:
@@ -156,23 +154,11 @@ class PreAuthRequest:
                 "split_token",
                 "external_tier",
                 "interaction_id",
-                "metadata_remittance_withdrawal_method",
+                "metadata",
             ),
         )
 
-    @property
-    def additional_keys(self) -> list[str]:
-        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
-        return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.remittance_metadata import RemittanceMetadata  # noqa: E402

@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import (
     InvalidFieldError,
@@ -26,7 +25,6 @@ class RefreshRequest:
     """
 
     split_token: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
@@ -37,7 +35,7 @@ class RefreshRequest:
             expect(split_token, str, "splitToken")
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "splitToken": split_token,
@@ -56,25 +54,10 @@ class RefreshRequest:
             split_token=split_token,
         )
 
-        refresh_request.additional_properties = d
+        # A closed schema (additionalProperties: false): a field it does not define is a mistake.
+        if d:
+            raise InvalidFieldError(sorted(d)[0], "is not a field of RefreshRequest")
         return refresh_request
 
     def __repr__(self) -> str:
         return model_repr(self, ("split_token",))
-
-    @property
-    def additional_keys(self) -> list[str]:
-        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

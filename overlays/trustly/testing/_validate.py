@@ -175,13 +175,56 @@ class Route:
             if sent == "application/json":
                 data: Any = json.loads(text)
             else:
-                schema = self.resolve(self.body_schema)
-                form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
-                props = schema.get("properties", {})
-                data = {k: self._coerce(props[k], v) if k in props else v for k, v in form.items()}
+                data = self.unflatten_form(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
         except (UnicodeDecodeError, ValueError):
             raise invalid("body", "the body cannot be parsed") from None
         return self.check("body", self.body_schema, data)
+
+    def unflatten_form(self, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        """Form fields with dotted names (`beneficiary.address.zip`) as the nested body they flatten.
+
+        Each name is followed through the body schema one segment at a time. In a closed object
+        (additionalProperties: false) a name the spec does not declare is refused, as an unknown
+        query parameter is; an open one keeps it, as its JSON form would. A name given twice, or
+        used both for a value and for an object, is refused; a blank object field is an empty
+        object. Values are coerced at their leaf.
+        """
+        body: dict[str, Any] = {}
+        for name, value in pairs:
+            schema, parent, segments = self.body_schema or {}, body, name.split(".")
+            for depth, segment in enumerate(segments):
+                props, closed = self._object_shape(schema)
+                if props is None or (segment not in props and closed):
+                    raise invalid(name[:100], f"unknown field {name[:100]!r}")
+                last = depth == len(segments) - 1
+                if segment not in props:  # an extra field of an open object, kept whole
+                    segment, last = ".".join(segments[depth:]), True
+                blank_object = value == "" and segment in props and self._object_shape(props[segment])[0] is not None
+                if last and not blank_object:
+                    if segment in parent:
+                        raise invalid(name[:100], f"{name[:100]!r} is given twice")
+                    parent[segment] = self._coerce(props[segment], value) if segment in props else value
+                    break
+                # Further down, or a blank object field: an empty object has no other form spelling.
+                child = parent.setdefault(segment, {})
+                if not isinstance(child, dict):
+                    raise invalid(name[:100], f"{name[:100]!r} is both a value and an object")
+                schema, parent = props[segment], child
+        return body
+
+    def _object_shape(self, schema: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+        """The properties of an object schema (through $ref, allOf and a nullable oneOf) and
+        whether it is closed; None for a schema that is not an object."""
+        schema = self.resolve(schema)
+        for part in schema.get("oneOf", []):
+            if self.resolve(part).get("type") != "null":
+                return self._object_shape(part)
+        props: dict[str, Any] = dict(schema.get("properties", {}))
+        for part in schema.get("allOf", []):
+            props.update(self._object_shape(part)[0] or {})
+        if schema.get("type") != "object" and not props:
+            return None, True
+        return props, schema.get("additionalProperties") is False
 
 
 @functools.cache

@@ -10,7 +10,7 @@ from decimal import Decimal
 import trustly
 from trustly.models import CapturRequest  # error: a misspelt model name
 from trustly.models import CaptureRequest, Currency, EstablishRequest, RefundRequest, TransactionStatus
-from trustly.models import AccountType
+from trustly.models import AccountType, AddressInput, Beneficiary, BeneficiaryBank
 
 
 def mistakes(client: trustly.TrustlyClient, t: datetime) -> None:
@@ -37,4 +37,9 @@ def mistakes(client: trustly.TrustlyClient, t: datetime) -> None:
     print(TransactionStatus.UNKNOWN)  # error: unrecognized values are tested with .is_unrecognized, not a member
     print(TransactionStatus.UNRECOGNIZED)  # error: no member has the reserved name
     AccountType.UNKNOWN.is_unrecognized()  # error: a property, not a method
+    CaptureRequest(
+        merchant_reference="c", amount=Decimal(1), split_token="t", beneficiary_address_country="US"
+    )  # error: the flattened field names are gone; beneficiary=Beneficiary(address=Address(...))
+    Beneficiary(address=AddressInput(country="US"))  # error: an Address, not an AddressInput
+    BeneficiaryBank(country="US")  # error: a CountryCode member, not a plain string
     print(total, t)

@@ -8,15 +8,23 @@ from decimal import Decimal
 import trustly
 from trustly.models import (
     AccountType,
+    Address,
+    Beneficiary,
+    BeneficiaryAccount,
+    BeneficiaryBank,
     CaptureRequest,
+    CountryCode,
     Currency,
     CustomerInput,
     ErrorCode,
     EstablishRequest,
     PaymentTypeName,
     RefundRequest,
+    Remittance,
+    RemittanceMetadata,
     Transaction,
     TransactionStatus,
+    WithdrawalMethod,
 )
 
 
@@ -38,7 +46,14 @@ def establish(client: trustly.TrustlyClient) -> str:
 
 
 def capture(client: trustly.TrustlyClient, transaction_id: str, split_token: str) -> Decimal | None:
-    body = CaptureRequest(merchant_reference="c-1", amount=Decimal("1.00"), split_token=split_token)
+    body = CaptureRequest(
+        merchant_reference="c-1",
+        amount=Decimal("1.00"),
+        split_token=split_token,
+        beneficiary=Beneficiary(name="Jane Doe", address=Address(zip_="78701", country="US")),
+        beneficiary_account=BeneficiaryAccount(payment_provider=BeneficiaryBank(country=CountryCode.US)),
+        metadata=RemittanceMetadata(remittance=Remittance(withdrawal_method=WithdrawalMethod.CASH)),
+    )
     captured: Transaction = client.transactions.capture(transaction_id, body=body)
     if captured.status is TransactionStatus.COMPLETED and isinstance(captured.amount, Decimal):
         return captured.amount + Decimal("0.01")

@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..models.priority import Priority
 from ..types import (
@@ -34,7 +33,6 @@ class WidgetInput:
     merchant_reference: str
     priority: Priority | Unset = UNSET
     note: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
@@ -55,7 +53,7 @@ class WidgetInput:
             note = self.note
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "merchantReference": merchant_reference,
@@ -92,7 +90,9 @@ class WidgetInput:
             note=note,
         )
 
-        widget_input.additional_properties = d
+        # A closed schema (additionalProperties: false): a field it does not define is a mistake.
+        if d:
+            raise InvalidFieldError(sorted(d)[0], "is not a field of WidgetInput")
         return widget_input
 
     def __repr__(self) -> str:
@@ -104,20 +104,3 @@ class WidgetInput:
                 "note",
             ),
         )
-
-    @property
-    def additional_keys(self) -> list[str]:
-        """Names of the fields Trustly sent that this model does not define (kept, not dropped)."""
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
