@@ -97,3 +97,9 @@ def test_readme_shell_session_runs(tmp_path: Path) -> None:
     assert "exit code 11" in out and "carries no signature" in err
     assert "signed string: accessId=simulator-access-id&merchantId=1002463580" in err
     assert "requestSignature" in (tmp_path / "signed.json").read_text()
+
+
+def test_readme_uses_the_simulators_public_helpers_only() -> None:
+    """The split token, events and signatures come from `Simulator` methods, not its ledger."""
+    assert not re.search(r"\.(ledger|notifier)\b", TEXT)
+    assert "/simulator/" not in TEXT.replace("/_simulator/", "")  # one prefix for its own endpoints

@@ -15,7 +15,8 @@ address=Address(...)))`). A JSON body sends them nested; a form body is flattene
 here, into the dotted field names Trustly's form fields use (`beneficiary.address.zip=...`),
 each value written by `wire_text`, the rule the Establish signature also writes values by:
 amounts as their two-decimal text, enums as their wire codes, times as the integer of their
-unit, booleans as `true` and `false`. A form cannot say null, so a None is left out.
+unit, booleans as `true` and `false`. A form cannot say null, so a None (and an empty object) is
+left out.
 """
 
 from __future__ import annotations

@@ -138,6 +138,10 @@ def test_fixture_client_behaves(generated: Path, monkeypatch: pytest.MonkeyPatch
     assert not hasattr(models.WidgetInput(merchant_reference="m"), "additional_properties")
     with pytest.raises(types.InvalidFieldError, match="nmae"):
         models.WidgetInput.from_dict({"merchantReference": "m", "nmae": "x"})
+    # A nested model's refusal names the field from the outermost object down.
+    with pytest.raises(types.InvalidFieldError) as nested:
+        models.WidgetInput.from_dict({"merchantReference": "m", "gadget": {}})
+    assert nested.value.field == "gadget.gadgetId"
     with pytest.raises(importlib.import_module("trustly_api_client.errors").UnexpectedStatus):
         api.widgets.get("w2")
     assert {op.retry.value for op in ops.OPERATIONS.values()} == {"safe", "idempotent", "unsafe"}

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trustly
-from trustly.testing import Simulator, SimulatorTransport
+from trustly.testing import Simulator, SimulatorServer, SimulatorTransport
 
 from .conftest import ACCESS_ID, ACCESS_KEY
 
@@ -202,3 +202,24 @@ def test_every_endpoint_of_the_simulator_is_under_one_prefix(web: httpx.Client) 
     assert web.post("/_simulator/nothing").status_code == 404
     assert web.get("/_simulator/advance").status_code == 405
     assert web.post("/_simulator/advance", data={"hours": "2"}).json()["now"] > 0
+
+
+def test_the_url_establish_returns_is_the_lightbox(endpoint_free_server: tuple[Simulator, str]) -> None:
+    """It used to answer `no operation at /lightbox/...`."""
+    sim, base_url = endpoint_free_server
+    with trustly.TrustlyClient(base_url=base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY) as client:
+        established = client.transactions.establish(
+            body=trustly.models.EstablishRequest.from_dict(_data(client, sim, "from-the-api"))
+        )
+        assert established.url == f"{base_url.removesuffix('/api/v1')}/_simulator/lightbox/{established.transaction_id}"
+        page = httpx.get(established.url)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "<title>Select your bank - Trustly simulator</title>" in page.text and "from-the-api" in page.text
+
+
+@pytest.fixture
+def endpoint_free_server() -> Iterator[tuple[Simulator, str]]:
+    sim = Simulator(access_id=ACCESS_ID, access_key=ACCESS_KEY)
+    with SimulatorServer(sim) as server:
+        yield sim, server.base_url
+    sim.close()

@@ -34,12 +34,21 @@ from .conftest import ACCESS_ID, ACCESS_KEY, Endpoint
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# Debian's paths; elsewhere point these variables at a Chromium and its matching chromedriver.
+CHROMIUM = Path(os.environ.get("TRUSTLY_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("TRUSTLY_CHROMEDRIVER", "/usr/bin/chromedriver"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "test-output"
 # Merchant data is untrusted input to the Lightbox: markup in it must show as text.
 DESCRIPTION = "<b>Socks</b> & \"shoes\" <script>document.title='owned'</script>"
 WAIT = 15.0
+
+_missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+if _missing:
+    # The suite's only conditional test: one labelled line in the summary, or a failure on CI.
+    _needs = f"{' and '.join(_missing)} (Debian: apt-get install chromium chromium-driver)"
+    if os.environ.get("TRUSTLY_REQUIRE_BROWSER"):
+        pytest.fail(f"TRUSTLY_REQUIRE_BROWSER is set but the browser test needs {_needs}", pytrace=False)
+    pytest.skip(f"BROWSER TEST NOT RUN: it needs {_needs}", allow_module_level=True)
 
 
 class _Quiet(WSGIRequestHandler):
@@ -83,18 +92,8 @@ class Shop:
         self.server.server_close()
 
 
-def _require_browser() -> None:
-    if CHROMIUM.exists() and CHROMEDRIVER.exists():
-        return
-    missing = f"{CHROMIUM} and {CHROMEDRIVER} (Debian: apt-get install chromium chromium-driver)"
-    if os.environ.get("TRUSTLY_REQUIRE_BROWSER"):
-        pytest.fail(f"TRUSTLY_REQUIRE_BROWSER is set but the browser test needs {missing}")
-    pytest.skip(f"BROWSER TEST NOT RUN: it needs {missing}")
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    _require_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

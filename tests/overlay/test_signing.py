@@ -155,6 +155,11 @@ def test_a_typo_in_establish_data_is_refused_naming_the_field() -> None:
     with pytest.raises(trustly.InvalidRequestError) as caught:
         client.sign_establish_data(nested)
     assert caught.value.field == "customer.nmae"
+    # The same in a closed object (a beneficiary's bank), named from the top however deep.
+    deep = {**nested, "customer": {}, "beneficiaryAccount": {"paymentProvider": {"routingNumbr": "124003116"}}}
+    with pytest.raises(trustly.InvalidRequestError) as caught:
+        client.sign_establish_data(deep)
+    assert caught.value.field == "beneficiaryAccount.paymentProvider.routingNumbr"
 
 
 @pytest.mark.parametrize(

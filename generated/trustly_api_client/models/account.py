@@ -200,12 +200,15 @@ class Account:
 
         provider_id = d.pop("providerId", UNSET)
 
-        _payment_provider = d.pop("paymentProvider", UNSET)
-        payment_provider: PaymentProvider | Unset
-        if isinstance(_payment_provider, Unset):
-            payment_provider = UNSET
-        else:
-            payment_provider = PaymentProvider.from_dict(_payment_provider)
+        try:
+            _payment_provider = d.pop("paymentProvider", UNSET)
+            payment_provider: PaymentProvider | Unset
+            if isinstance(_payment_provider, Unset):
+                payment_provider = UNSET
+            else:
+                payment_provider = PaymentProvider.from_dict(_payment_provider)
+        except InvalidFieldError as error:
+            raise error.within("paymentProvider") from None
 
         name = d.pop("name", UNSET)
 
@@ -236,12 +239,15 @@ class Account:
 
         verified = d.pop("verified", UNSET)
 
-        _verification = d.pop("verification", UNSET)
-        verification: AccountVerification | Unset
-        if isinstance(_verification, Unset):
-            verification = UNSET
-        else:
-            verification = AccountVerification.from_dict(_verification)
+        try:
+            _verification = d.pop("verification", UNSET)
+            verification: AccountVerification | Unset
+            if isinstance(_verification, Unset):
+                verification = UNSET
+            else:
+                verification = AccountVerification.from_dict(_verification)
+        except InvalidFieldError as error:
+            raise error.within("verification") from None
 
         source = d.pop("source", UNSET)
 

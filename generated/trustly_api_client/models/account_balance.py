@@ -81,12 +81,15 @@ class AccountBalance:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
-        _account = d.pop("account", UNSET)
-        account: Account | Unset
-        if isinstance(_account, Unset):
-            account = UNSET
-        else:
-            account = Account.from_dict(_account)
+        try:
+            _account = d.pop("account", UNSET)
+            account: Account | Unset
+            if isinstance(_account, Unset):
+                account = UNSET
+            else:
+                account = Account.from_dict(_account)
+        except InvalidFieldError as error:
+            raise error.within("account") from None
 
         currency = d.pop("currency", UNSET)
 

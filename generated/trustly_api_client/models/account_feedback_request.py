@@ -78,9 +78,15 @@ class AccountFeedbackRequest:
         d = dict(src_dict)
         merchant_id = required(d, "merchantId")
 
-        account = BankAccount.from_dict(required(d, "account"))
+        try:
+            account = BankAccount.from_dict(required(d, "account"))
+        except InvalidFieldError as error:
+            raise error.within("account") from None
 
-        feedback = AccountFeedback.from_dict(required(d, "feedback"))
+        try:
+            feedback = AccountFeedback.from_dict(required(d, "feedback"))
+        except InvalidFieldError as error:
+            raise error.within("feedback") from None
 
         account_feedback_request = cls(
             merchant_id=merchant_id,

@@ -65,7 +65,10 @@ class AccountRequest:
         d = dict(src_dict)
         merchant_id = required(d, "merchantId")
 
-        account = BankAccount.from_dict(required(d, "account"))
+        try:
+            account = BankAccount.from_dict(required(d, "account"))
+        except InvalidFieldError as error:
+            raise error.within("account") from None
 
         account_request = cls(
             merchant_id=merchant_id,

@@ -98,12 +98,15 @@ class AttributeDetail:
         _name = d.pop("name", UNSET)
         name: AttributeName | Unset = UNSET if isinstance(_name, Unset) else decode_enum(AttributeName, _name)
 
-        _source = d.pop("source", UNSET)
-        source: AttributeSource | Unset
-        if isinstance(_source, Unset):
-            source = UNSET
-        else:
-            source = AttributeSource.from_dict(_source)
+        try:
+            _source = d.pop("source", UNSET)
+            source: AttributeSource | Unset
+            if isinstance(_source, Unset):
+                source = UNSET
+            else:
+                source = AttributeSource.from_dict(_source)
+        except InvalidFieldError as error:
+            raise error.within("source") from None
 
         created_at: Any = d.pop("createdAt", UNSET)
         if not isinstance(created_at, Unset) and created_at is not None:

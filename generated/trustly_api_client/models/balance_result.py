@@ -54,7 +54,10 @@ class BalanceResult:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
-        account_balance = AccountBalance.from_dict(required(d, "accountBalance"))
+        try:
+            account_balance = AccountBalance.from_dict(required(d, "accountBalance"))
+        except InvalidFieldError as error:
+            raise error.within("accountBalance") from None
 
         balance_result = cls(
             account_balance=account_balance,

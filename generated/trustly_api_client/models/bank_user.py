@@ -139,12 +139,15 @@ class BankUser:
         d = dict(src_dict)
         fingerprint = d.pop("fingerprint", UNSET)
 
-        _payment_provider = d.pop("paymentProvider", UNSET)
-        payment_provider: PaymentProvider | Unset
-        if isinstance(_payment_provider, Unset):
-            payment_provider = UNSET
-        else:
-            payment_provider = PaymentProvider.from_dict(_payment_provider)
+        try:
+            _payment_provider = d.pop("paymentProvider", UNSET)
+            payment_provider: PaymentProvider | Unset
+            if isinstance(_payment_provider, Unset):
+                payment_provider = UNSET
+            else:
+                payment_provider = PaymentProvider.from_dict(_payment_provider)
+        except InvalidFieldError as error:
+            raise error.within("paymentProvider") from None
 
         name = cast(list[str], d.pop("name", UNSET))
 
@@ -161,12 +164,15 @@ class BankUser:
 
         email = cast(list[str], d.pop("email", UNSET))
 
-        _segmented_name = d.pop("segmentedName", UNSET)
-        segmented_name: SegmentedName | Unset
-        if isinstance(_segmented_name, Unset):
-            segmented_name = UNSET
-        else:
-            segmented_name = SegmentedName.from_dict(_segmented_name)
+        try:
+            _segmented_name = d.pop("segmentedName", UNSET)
+            segmented_name: SegmentedName | Unset
+            if isinstance(_segmented_name, Unset):
+                segmented_name = UNSET
+            else:
+                segmented_name = SegmentedName.from_dict(_segmented_name)
+        except InvalidFieldError as error:
+            raise error.within("segmentedName") from None
 
         created_at: Any = d.pop("createdAt", UNSET)
         if not isinstance(created_at, Unset) and created_at is not None:

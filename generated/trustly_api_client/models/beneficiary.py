@@ -93,12 +93,15 @@ class Beneficiary:
 
         tax_id = d.pop("taxId", UNSET)
 
-        _address = d.pop("address", UNSET)
-        address: Address | Unset
-        if isinstance(_address, Unset):
-            address = UNSET
-        else:
-            address = Address.from_dict(_address)
+        try:
+            _address = d.pop("address", UNSET)
+            address: Address | Unset
+            if isinstance(_address, Unset):
+                address = UNSET
+            else:
+                address = Address.from_dict(_address)
+        except InvalidFieldError as error:
+            raise error.within("address") from None
 
         phone = d.pop("phone", UNSET)
 

@@ -69,12 +69,15 @@ class BeneficiaryAccount:
 
         iban = d.pop("iban", UNSET)
 
-        _payment_provider = d.pop("paymentProvider", UNSET)
-        payment_provider: BeneficiaryBank | Unset
-        if isinstance(_payment_provider, Unset):
-            payment_provider = UNSET
-        else:
-            payment_provider = BeneficiaryBank.from_dict(_payment_provider)
+        try:
+            _payment_provider = d.pop("paymentProvider", UNSET)
+            payment_provider: BeneficiaryBank | Unset
+            if isinstance(_payment_provider, Unset):
+                payment_provider = UNSET
+            else:
+                payment_provider = BeneficiaryBank.from_dict(_payment_provider)
+        except InvalidFieldError as error:
+            raise error.within("paymentProvider") from None
 
         beneficiary_account = cls(
             account_number=account_number,

@@ -128,26 +128,35 @@ class CaptureRequest:
 
         interaction_id = d.pop("interactionId", UNSET)
 
-        _beneficiary_account = d.pop("beneficiaryAccount", UNSET)
-        beneficiary_account: BeneficiaryAccount | Unset
-        if isinstance(_beneficiary_account, Unset):
-            beneficiary_account = UNSET
-        else:
-            beneficiary_account = BeneficiaryAccount.from_dict(_beneficiary_account)
+        try:
+            _beneficiary_account = d.pop("beneficiaryAccount", UNSET)
+            beneficiary_account: BeneficiaryAccount | Unset
+            if isinstance(_beneficiary_account, Unset):
+                beneficiary_account = UNSET
+            else:
+                beneficiary_account = BeneficiaryAccount.from_dict(_beneficiary_account)
+        except InvalidFieldError as error:
+            raise error.within("beneficiaryAccount") from None
 
-        _beneficiary = d.pop("beneficiary", UNSET)
-        beneficiary: Beneficiary | Unset
-        if isinstance(_beneficiary, Unset):
-            beneficiary = UNSET
-        else:
-            beneficiary = Beneficiary.from_dict(_beneficiary)
+        try:
+            _beneficiary = d.pop("beneficiary", UNSET)
+            beneficiary: Beneficiary | Unset
+            if isinstance(_beneficiary, Unset):
+                beneficiary = UNSET
+            else:
+                beneficiary = Beneficiary.from_dict(_beneficiary)
+        except InvalidFieldError as error:
+            raise error.within("beneficiary") from None
 
-        _metadata = d.pop("metadata", UNSET)
-        metadata: RemittanceMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
-        else:
-            metadata = RemittanceMetadata.from_dict(_metadata)
+        try:
+            _metadata = d.pop("metadata", UNSET)
+            metadata: RemittanceMetadata | Unset
+            if isinstance(_metadata, Unset):
+                metadata = UNSET
+            else:
+                metadata = RemittanceMetadata.from_dict(_metadata)
+        except InvalidFieldError as error:
+            raise error.within("metadata") from None
 
         capture_request = cls(
             merchant_reference=merchant_reference,

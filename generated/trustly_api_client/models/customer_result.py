@@ -54,7 +54,10 @@ class CustomerResult:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
-        customer = Customer.from_dict(required(d, "customer"))
+        try:
+            customer = Customer.from_dict(required(d, "customer"))
+        except InvalidFieldError as error:
+            raise error.within("customer") from None
 
         customer_result = cls(
             customer=customer,

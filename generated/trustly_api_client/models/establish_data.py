@@ -274,40 +274,55 @@ class EstablishData:
 
         request_signature = d.pop("requestSignature", UNSET)
 
-        _verification = d.pop("verification", UNSET)
-        verification: Verification | Unset
-        if isinstance(_verification, Unset):
-            verification = UNSET
-        else:
-            verification = Verification.from_dict(_verification)
+        try:
+            _verification = d.pop("verification", UNSET)
+            verification: Verification | Unset
+            if isinstance(_verification, Unset):
+                verification = UNSET
+            else:
+                verification = Verification.from_dict(_verification)
+        except InvalidFieldError as error:
+            raise error.within("verification") from None
 
-        _customer = d.pop("customer", UNSET)
-        customer: PaymentCustomer | Unset
-        if isinstance(_customer, Unset):
-            customer = UNSET
-        else:
-            customer = PaymentCustomer.from_dict(_customer)
+        try:
+            _customer = d.pop("customer", UNSET)
+            customer: PaymentCustomer | Unset
+            if isinstance(_customer, Unset):
+                customer = UNSET
+            else:
+                customer = PaymentCustomer.from_dict(_customer)
+        except InvalidFieldError as error:
+            raise error.within("customer") from None
 
-        _account = d.pop("account", UNSET)
-        account: Account | Unset
-        if isinstance(_account, Unset):
-            account = UNSET
-        else:
-            account = Account.from_dict(_account)
+        try:
+            _account = d.pop("account", UNSET)
+            account: Account | Unset
+            if isinstance(_account, Unset):
+                account = UNSET
+            else:
+                account = Account.from_dict(_account)
+        except InvalidFieldError as error:
+            raise error.within("account") from None
 
-        _metadata = d.pop("metadata", UNSET)
-        metadata: EstablishMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
-        else:
-            metadata = EstablishMetadata.from_dict(_metadata)
+        try:
+            _metadata = d.pop("metadata", UNSET)
+            metadata: EstablishMetadata | Unset
+            if isinstance(_metadata, Unset):
+                metadata = UNSET
+            else:
+                metadata = EstablishMetadata.from_dict(_metadata)
+        except InvalidFieldError as error:
+            raise error.within("metadata") from None
 
-        _trustly_ab_request = d.pop("trustlyABRequest", UNSET)
-        trustly_ab_request: TrustlyAbRequest | Unset
-        if isinstance(_trustly_ab_request, Unset):
-            trustly_ab_request = UNSET
-        else:
-            trustly_ab_request = TrustlyAbRequest.from_dict(_trustly_ab_request)
+        try:
+            _trustly_ab_request = d.pop("trustlyABRequest", UNSET)
+            trustly_ab_request: TrustlyAbRequest | Unset
+            if isinstance(_trustly_ab_request, Unset):
+                trustly_ab_request = UNSET
+            else:
+                trustly_ab_request = TrustlyAbRequest.from_dict(_trustly_ab_request)
+        except InvalidFieldError as error:
+            raise error.within("trustlyABRequest") from None
 
         establish_data = cls(
             url=url,

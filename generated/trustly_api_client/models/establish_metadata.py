@@ -102,12 +102,15 @@ class EstablishMetadata:
 
         url_scheme = d.pop("urlScheme", UNSET)
 
-        _clc = d.pop("clc", UNSET)
-        clc: ClcMetadata | Unset
-        if isinstance(_clc, Unset):
-            clc = UNSET
-        else:
-            clc = ClcMetadata.from_dict(_clc)
+        try:
+            _clc = d.pop("clc", UNSET)
+            clc: ClcMetadata | Unset
+            if isinstance(_clc, Unset):
+                clc = UNSET
+            else:
+                clc = ClcMetadata.from_dict(_clc)
+        except InvalidFieldError as error:
+            raise error.within("clc") from None
 
         establish_metadata = cls(
             lang=lang,

@@ -312,59 +312,80 @@ class EstablishRequest:
 
         transaction_id = d.pop("transactionId", UNSET)
 
-        _recurrence = d.pop("recurrence", UNSET)
-        recurrence: RecurrenceInput | Unset
-        if isinstance(_recurrence, Unset):
-            recurrence = UNSET
-        else:
-            recurrence = RecurrenceInput.from_dict(_recurrence)
+        try:
+            _recurrence = d.pop("recurrence", UNSET)
+            recurrence: RecurrenceInput | Unset
+            if isinstance(_recurrence, Unset):
+                recurrence = UNSET
+            else:
+                recurrence = RecurrenceInput.from_dict(_recurrence)
+        except InvalidFieldError as error:
+            raise error.within("recurrence") from None
 
-        _verification = d.pop("verification", UNSET)
-        verification: Verification | Unset
-        if isinstance(_verification, Unset):
-            verification = UNSET
-        else:
-            verification = Verification.from_dict(_verification)
+        try:
+            _verification = d.pop("verification", UNSET)
+            verification: Verification | Unset
+            if isinstance(_verification, Unset):
+                verification = UNSET
+            else:
+                verification = Verification.from_dict(_verification)
+        except InvalidFieldError as error:
+            raise error.within("verification") from None
 
-        _customer = d.pop("customer", UNSET)
-        customer: CustomerInput | Unset
-        if isinstance(_customer, Unset):
-            customer = UNSET
-        else:
-            customer = CustomerInput.from_dict(_customer)
+        try:
+            _customer = d.pop("customer", UNSET)
+            customer: CustomerInput | Unset
+            if isinstance(_customer, Unset):
+                customer = UNSET
+            else:
+                customer = CustomerInput.from_dict(_customer)
+        except InvalidFieldError as error:
+            raise error.within("customer") from None
 
-        _account = d.pop("account", UNSET)
-        account: EstablishAccount | Unset
-        if isinstance(_account, Unset):
-            account = UNSET
-        else:
-            account = EstablishAccount.from_dict(_account)
+        try:
+            _account = d.pop("account", UNSET)
+            account: EstablishAccount | Unset
+            if isinstance(_account, Unset):
+                account = UNSET
+            else:
+                account = EstablishAccount.from_dict(_account)
+        except InvalidFieldError as error:
+            raise error.within("account") from None
 
-        _beneficiary = d.pop("beneficiary", UNSET)
-        beneficiary: Beneficiary | Unset
-        if isinstance(_beneficiary, Unset):
-            beneficiary = UNSET
-        else:
-            beneficiary = Beneficiary.from_dict(_beneficiary)
+        try:
+            _beneficiary = d.pop("beneficiary", UNSET)
+            beneficiary: Beneficiary | Unset
+            if isinstance(_beneficiary, Unset):
+                beneficiary = UNSET
+            else:
+                beneficiary = Beneficiary.from_dict(_beneficiary)
+        except InvalidFieldError as error:
+            raise error.within("beneficiary") from None
 
-        _beneficiary_account = d.pop("beneficiaryAccount", UNSET)
-        beneficiary_account: BeneficiaryAccount | Unset
-        if isinstance(_beneficiary_account, Unset):
-            beneficiary_account = UNSET
-        else:
-            beneficiary_account = BeneficiaryAccount.from_dict(_beneficiary_account)
+        try:
+            _beneficiary_account = d.pop("beneficiaryAccount", UNSET)
+            beneficiary_account: BeneficiaryAccount | Unset
+            if isinstance(_beneficiary_account, Unset):
+                beneficiary_account = UNSET
+            else:
+                beneficiary_account = BeneficiaryAccount.from_dict(_beneficiary_account)
+        except InvalidFieldError as error:
+            raise error.within("beneficiaryAccount") from None
 
         _kyc_type = d.pop("kycType", UNSET)
         kyc_type: KycType | Unset = UNSET if isinstance(_kyc_type, Unset) else decode_enum(KycType, _kyc_type)
 
         notification_url = d.pop("notificationUrl", UNSET)
 
-        _metadata = d.pop("metadata", UNSET)
-        metadata: EstablishMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
-        else:
-            metadata = EstablishMetadata.from_dict(_metadata)
+        try:
+            _metadata = d.pop("metadata", UNSET)
+            metadata: EstablishMetadata | Unset
+            if isinstance(_metadata, Unset):
+                metadata = UNSET
+            else:
+                metadata = EstablishMetadata.from_dict(_metadata)
+        except InvalidFieldError as error:
+            raise error.within("metadata") from None
 
         request_signature = d.pop("requestSignature", UNSET)
 

@@ -389,12 +389,15 @@ class Payment:
 
         payment_type = decode_enum(PaymentType, required(d, "paymentType"))
 
-        _merchant = d.pop("merchant", UNSET)
-        merchant: Merchant | Unset
-        if isinstance(_merchant, Unset):
-            merchant = UNSET
-        else:
-            merchant = Merchant.from_dict(_merchant)
+        try:
+            _merchant = d.pop("merchant", UNSET)
+            merchant: Merchant | Unset
+            if isinstance(_merchant, Unset):
+                merchant = UNSET
+            else:
+                merchant = Merchant.from_dict(_merchant)
+        except InvalidFieldError as error:
+            raise error.within("merchant") from None
 
         merchant_id = d.pop("merchantId", UNSET)
 
@@ -404,40 +407,55 @@ class Payment:
 
         fingerprint = d.pop("fingerprint", UNSET)
 
-        _verification = d.pop("verification", UNSET)
-        verification: Verification | Unset
-        if isinstance(_verification, Unset):
-            verification = UNSET
-        else:
-            verification = Verification.from_dict(_verification)
+        try:
+            _verification = d.pop("verification", UNSET)
+            verification: Verification | Unset
+            if isinstance(_verification, Unset):
+                verification = UNSET
+            else:
+                verification = Verification.from_dict(_verification)
+        except InvalidFieldError as error:
+            raise error.within("verification") from None
 
-        _account = d.pop("account", UNSET)
-        account: Account | Unset
-        if isinstance(_account, Unset):
-            account = UNSET
-        else:
-            account = Account.from_dict(_account)
+        try:
+            _account = d.pop("account", UNSET)
+            account: Account | Unset
+            if isinstance(_account, Unset):
+                account = UNSET
+            else:
+                account = Account.from_dict(_account)
+        except InvalidFieldError as error:
+            raise error.within("account") from None
 
-        _customer = d.pop("customer", UNSET)
-        customer: PaymentCustomer | Unset
-        if isinstance(_customer, Unset):
-            customer = UNSET
-        else:
-            customer = PaymentCustomer.from_dict(_customer)
+        try:
+            _customer = d.pop("customer", UNSET)
+            customer: PaymentCustomer | Unset
+            if isinstance(_customer, Unset):
+                customer = UNSET
+            else:
+                customer = PaymentCustomer.from_dict(_customer)
+        except InvalidFieldError as error:
+            raise error.within("customer") from None
 
-        _address = d.pop("address", UNSET)
-        address: Address | Unset
-        if isinstance(_address, Unset):
-            address = UNSET
-        else:
-            address = Address.from_dict(_address)
+        try:
+            _address = d.pop("address", UNSET)
+            address: Address | Unset
+            if isinstance(_address, Unset):
+                address = UNSET
+            else:
+                address = Address.from_dict(_address)
+        except InvalidFieldError as error:
+            raise error.within("address") from None
 
-        _payment_provider = d.pop("paymentProvider", UNSET)
-        payment_provider: PaymentProvider | Unset
-        if isinstance(_payment_provider, Unset):
-            payment_provider = UNSET
-        else:
-            payment_provider = PaymentProvider.from_dict(_payment_provider)
+        try:
+            _payment_provider = d.pop("paymentProvider", UNSET)
+            payment_provider: PaymentProvider | Unset
+            if isinstance(_payment_provider, Unset):
+                payment_provider = UNSET
+            else:
+                payment_provider = PaymentProvider.from_dict(_payment_provider)
+        except InvalidFieldError as error:
+            raise error.within("paymentProvider") from None
 
         _payment_provider_subtype = d.pop("paymentProviderSubtype", UNSET)
         payment_provider_subtype: PaymentProviderSubtype | Unset = (
@@ -479,12 +497,15 @@ class Payment:
         if not isinstance(balance, Unset) and balance is not None:
             balance = decode_money(balance, "balance")
 
-        _auth = d.pop("auth", UNSET)
-        auth: PaymentAuth | Unset
-        if isinstance(_auth, Unset):
-            auth = UNSET
-        else:
-            auth = PaymentAuth.from_dict(_auth)
+        try:
+            _auth = d.pop("auth", UNSET)
+            auth: PaymentAuth | Unset
+            if isinstance(_auth, Unset):
+                auth = UNSET
+            else:
+                auth = PaymentAuth.from_dict(_auth)
+        except InvalidFieldError as error:
+            raise error.within("auth") from None
 
         authorization = d.pop("authorization", UNSET)
 
@@ -496,12 +517,15 @@ class Payment:
 
         record_version = d.pop("recordVersion", UNSET)
 
-        _recurrence = d.pop("recurrence", UNSET)
-        recurrence: Recurrence | Unset
-        if isinstance(_recurrence, Unset):
-            recurrence = UNSET
-        else:
-            recurrence = Recurrence.from_dict(_recurrence)
+        try:
+            _recurrence = d.pop("recurrence", UNSET)
+            recurrence: Recurrence | Unset
+            if isinstance(_recurrence, Unset):
+                recurrence = UNSET
+            else:
+                recurrence = Recurrence.from_dict(_recurrence)
+        except InvalidFieldError as error:
+            raise error.within("recurrence") from None
 
         _system = d.pop("system", UNSET)
         system: PaymentSystem | Unset = UNSET if isinstance(_system, Unset) else decode_enum(PaymentSystem, _system)

@@ -249,12 +249,15 @@ class PaymentCustomer:
 
         person_id = d.pop("personId", UNSET)
 
-        _address = d.pop("address", UNSET)
-        address: Address | Unset
-        if isinstance(_address, Unset):
-            address = UNSET
-        else:
-            address = Address.from_dict(_address)
+        try:
+            _address = d.pop("address", UNSET)
+            address: Address | Unset
+            if isinstance(_address, Unset):
+                address = UNSET
+            else:
+                address = Address.from_dict(_address)
+        except InvalidFieldError as error:
+            raise error.within("address") from None
 
         phone = d.pop("phone", UNSET)
 
@@ -262,12 +265,15 @@ class PaymentCustomer:
 
         date_of_birth = d.pop("dateOfBirth", UNSET)
 
-        _driver_license = d.pop("driverLicense", UNSET)
-        driver_license: DriverLicense | Unset
-        if isinstance(_driver_license, Unset):
-            driver_license = UNSET
-        else:
-            driver_license = DriverLicense.from_dict(_driver_license)
+        try:
+            _driver_license = d.pop("driverLicense", UNSET)
+            driver_license: DriverLicense | Unset
+            if isinstance(_driver_license, Unset):
+                driver_license = UNSET
+            else:
+                driver_license = DriverLicense.from_dict(_driver_license)
+        except InvalidFieldError as error:
+            raise error.within("driverLicense") from None
 
         vip = d.pop("vip", UNSET)
 
@@ -283,12 +289,15 @@ class PaymentCustomer:
         if not isinstance(enroll_date, Unset) and enroll_date is not None:
             enroll_date = decode_time(enroll_date, "enrollDate")
 
-        _custom_data = d.pop("customData", UNSET)
-        custom_data: CustomData | Unset
-        if isinstance(_custom_data, Unset):
-            custom_data = UNSET
-        else:
-            custom_data = CustomData.from_dict(_custom_data)
+        try:
+            _custom_data = d.pop("customData", UNSET)
+            custom_data: CustomData | Unset
+            if isinstance(_custom_data, Unset):
+                custom_data = UNSET
+            else:
+                custom_data = CustomData.from_dict(_custom_data)
+        except InvalidFieldError as error:
+            raise error.within("customData") from None
 
         created_at: Any = d.pop("createdAt", UNSET)
         if not isinstance(created_at, Unset) and created_at is not None:

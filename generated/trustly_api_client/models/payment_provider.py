@@ -132,12 +132,15 @@ class PaymentProvider:
 
         swift = d.pop("swift", UNSET)
 
-        _address = d.pop("address", UNSET)
-        address: Address | Unset
-        if isinstance(_address, Unset):
-            address = UNSET
-        else:
-            address = Address.from_dict(_address)
+        try:
+            _address = d.pop("address", UNSET)
+            address: Address | Unset
+            if isinstance(_address, Unset):
+                address = UNSET
+            else:
+                address = Address.from_dict(_address)
+        except InvalidFieldError as error:
+            raise error.within("address") from None
 
         _country = d.pop("country", UNSET)
         country: CountryCode | Unset = UNSET if isinstance(_country, Unset) else decode_enum(CountryCode, _country)

@@ -151,12 +151,15 @@ class PaymentProviderTransaction:
 
         signature = d.pop("signature", UNSET)
 
-        _payment_processor = d.pop("paymentProcessor", UNSET)
-        payment_processor: PaymentProcessor | Unset
-        if isinstance(_payment_processor, Unset):
-            payment_processor = UNSET
-        else:
-            payment_processor = PaymentProcessor.from_dict(_payment_processor)
+        try:
+            _payment_processor = d.pop("paymentProcessor", UNSET)
+            payment_processor: PaymentProcessor | Unset
+            if isinstance(_payment_processor, Unset):
+                payment_processor = UNSET
+            else:
+                payment_processor = PaymentProcessor.from_dict(_payment_processor)
+        except InvalidFieldError as error:
+            raise error.within("paymentProcessor") from None
 
         payment_provider_transaction = cls(
             payment_provider_transaction_id=payment_provider_transaction_id,

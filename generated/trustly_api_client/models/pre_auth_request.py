@@ -122,12 +122,15 @@ class PreAuthRequest:
 
         interaction_id = d.pop("interactionId", UNSET)
 
-        _metadata = d.pop("metadata", UNSET)
-        metadata: RemittanceMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
-        else:
-            metadata = RemittanceMetadata.from_dict(_metadata)
+        try:
+            _metadata = d.pop("metadata", UNSET)
+            metadata: RemittanceMetadata | Unset
+            if isinstance(_metadata, Unset):
+                metadata = UNSET
+            else:
+                metadata = RemittanceMetadata.from_dict(_metadata)
+        except InvalidFieldError as error:
+            raise error.within("metadata") from None
 
         pre_auth_request = cls(
             merchant_reference=merchant_reference,

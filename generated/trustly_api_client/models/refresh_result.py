@@ -54,7 +54,10 @@ class RefreshResult:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
-        refresh = RefreshProcess.from_dict(required(d, "refresh"))
+        try:
+            refresh = RefreshProcess.from_dict(required(d, "refresh"))
+        except InvalidFieldError as error:
+            raise error.within("refresh") from None
 
         refresh_result = cls(
             refresh=refresh,

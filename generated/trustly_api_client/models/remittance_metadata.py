@@ -49,12 +49,15 @@ class RemittanceMetadata:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
-        _remittance = d.pop("remittance", UNSET)
-        remittance: Remittance | Unset
-        if isinstance(_remittance, Unset):
-            remittance = UNSET
-        else:
-            remittance = Remittance.from_dict(_remittance)
+        try:
+            _remittance = d.pop("remittance", UNSET)
+            remittance: Remittance | Unset
+            if isinstance(_remittance, Unset):
+                remittance = UNSET
+            else:
+                remittance = Remittance.from_dict(_remittance)
+        except InvalidFieldError as error:
+            raise error.within("remittance") from None
 
         remittance_metadata = cls(
             remittance=remittance,

@@ -341,12 +341,15 @@ class Transaction:
 
         status_code = d.pop("statusCode", UNSET)
 
-        _payment = d.pop("payment", UNSET)
-        payment: Payment | Unset
-        if isinstance(_payment, Unset):
-            payment = UNSET
-        else:
-            payment = Payment.from_dict(_payment)
+        try:
+            _payment = d.pop("payment", UNSET)
+            payment: Payment | Unset
+            if isinstance(_payment, Unset):
+                payment = UNSET
+            else:
+                payment = Payment.from_dict(_payment)
+        except InvalidFieldError as error:
+            raise error.within("payment") from None
 
         merchant_reference = d.pop("merchantReference", UNSET)
 
@@ -383,12 +386,15 @@ class Transaction:
         if not isinstance(fee, Unset) and fee is not None:
             fee = decode_money(fee, "fee")
 
-        _payment_provider_transaction = d.pop("paymentProviderTransaction", UNSET)
-        payment_provider_transaction: PaymentProviderTransaction | Unset
-        if isinstance(_payment_provider_transaction, Unset):
-            payment_provider_transaction = UNSET
-        else:
-            payment_provider_transaction = PaymentProviderTransaction.from_dict(_payment_provider_transaction)
+        try:
+            _payment_provider_transaction = d.pop("paymentProviderTransaction", UNSET)
+            payment_provider_transaction: PaymentProviderTransaction | Unset
+            if isinstance(_payment_provider_transaction, Unset):
+                payment_provider_transaction = UNSET
+            else:
+                payment_provider_transaction = PaymentProviderTransaction.from_dict(_payment_provider_transaction)
+        except InvalidFieldError as error:
+            raise error.within("paymentProviderTransaction") from None
 
         pp_trx_id = d.pop("ppTrxId", UNSET)
 

@@ -161,12 +161,15 @@ class User:
         d = dict(src_dict)
         name = d.pop("name", UNSET)
 
-        _segmented_name = d.pop("segmentedName", UNSET)
-        segmented_name: SegmentedName | Unset
-        if isinstance(_segmented_name, Unset):
-            segmented_name = UNSET
-        else:
-            segmented_name = SegmentedName.from_dict(_segmented_name)
+        try:
+            _segmented_name = d.pop("segmentedName", UNSET)
+            segmented_name: SegmentedName | Unset
+            if isinstance(_segmented_name, Unset):
+                segmented_name = UNSET
+            else:
+                segmented_name = SegmentedName.from_dict(_segmented_name)
+        except InvalidFieldError as error:
+            raise error.within("segmentedName") from None
 
         _address = d.pop("address", UNSET)
         address: list[Address] | Unset = UNSET
@@ -187,12 +190,15 @@ class User:
 
         deceased = d.pop("deceased", UNSET)
 
-        _driver_license = d.pop("driverLicense", UNSET)
-        driver_license: DriverLicense | Unset
-        if isinstance(_driver_license, Unset):
-            driver_license = UNSET
-        else:
-            driver_license = DriverLicense.from_dict(_driver_license)
+        try:
+            _driver_license = d.pop("driverLicense", UNSET)
+            driver_license: DriverLicense | Unset
+            if isinstance(_driver_license, Unset):
+                driver_license = UNSET
+            else:
+                driver_license = DriverLicense.from_dict(_driver_license)
+        except InvalidFieldError as error:
+            raise error.within("driverLicense") from None
 
         eligible = d.pop("eligible", UNSET)
 

@@ -50,12 +50,15 @@ class UserDetail:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
         d = dict(src_dict)
-        _detail = d.pop("detail", UNSET)
-        detail: UserDetailBody | Unset
-        if isinstance(_detail, Unset):
-            detail = UNSET
-        else:
-            detail = UserDetailBody.from_dict(_detail)
+        try:
+            _detail = d.pop("detail", UNSET)
+            detail: UserDetailBody | Unset
+            if isinstance(_detail, Unset):
+                detail = UNSET
+            else:
+                detail = UserDetailBody.from_dict(_detail)
+        except InvalidFieldError as error:
+            raise error.within("detail") from None
 
         user_detail = cls(
             detail=detail,

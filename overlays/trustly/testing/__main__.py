@@ -55,7 +55,7 @@ def serve(
         box = f"{root}/_simulator"
         echo(f"  Lightbox       {box}/lightbox/{{transactionId}} (the url establish returns; open it in a browser)")
         echo(f"  trustly.js     {box}/start/scripts/trustly.js (a checkout page's script src, for Trustly's)")
-        echo(f"  helpers        POST {box}/authorize/{{transactionId}}, {box}/settle, {box}/advance ...")
+        echo(f"  helpers        {box}/ (POST authorize/{{transactionId}}, settle, advance, ...: README, Test helpers)")
         echo(f"  notifications  {notification_url or 'kept in memory (no --notification-url)'}")
         echo("Point the client or the trustly command at it:")
         echo(f"  export TRUSTLY_ENVIRONMENT={server.base_url}")

@@ -28,11 +28,13 @@ class WidgetInput:
         merchant_reference (str):
         priority (Priority | Unset):
         note (None | str | Unset):
+        gadget (Gadget | Unset):
     """
 
     merchant_reference: str
     priority: Priority | Unset = UNSET
     note: None | str | Unset = UNSET
+    gadget: Gadget | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         """This object as Trustly writes it: a JSON-ready dict with the API's field names."""
@@ -52,6 +54,14 @@ class WidgetInput:
         else:
             note = self.note
 
+        gadget: Any = self.gadget
+        if not isinstance(gadget, Unset):
+            expect(gadget, Gadget, "gadget")
+            try:
+                gadget = gadget.to_dict()
+            except InvalidFieldError as error:
+                raise error.within("gadget") from None
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -63,6 +73,8 @@ class WidgetInput:
             field_dict["priority"] = priority
         if note is not UNSET:
             field_dict["note"] = note
+        if gadget is not UNSET:
+            field_dict["gadget"] = gadget
 
         return field_dict
 
@@ -84,10 +96,21 @@ class WidgetInput:
 
         note = _parse_note(d.pop("note", UNSET))
 
+        try:
+            _gadget = d.pop("gadget", UNSET)
+            gadget: Gadget | Unset
+            if isinstance(_gadget, Unset):
+                gadget = UNSET
+            else:
+                gadget = Gadget.from_dict(_gadget)
+        except InvalidFieldError as error:
+            raise error.within("gadget") from None
+
         widget_input = cls(
             merchant_reference=merchant_reference,
             priority=priority,
             note=note,
+            gadget=gadget,
         )
 
         # A closed schema (additionalProperties: false): a field it does not define is a mistake.
@@ -102,5 +125,11 @@ class WidgetInput:
                 "merchant_reference",
                 "priority",
                 "note",
+                "gadget",
             ),
         )
+
+
+# Models that refer to each other are imported here, once this class exists: at the top the
+# imports could be circular, and inside to_dict / from_dict they would cost a lookup per call.
+from ..models.gadget import Gadget  # noqa: E402
