@@ -205,7 +205,8 @@ class TrustlyClient(_ClientBase, Api):
         deadline: Seconds one call may take across all its attempts; default `DEFAULT_DEADLINE`.
         verify: True, a CA bundle path, or an ssl.SSLContext. TLS verification cannot be disabled.
         transport: An httpx transport to send through (tests, proxies, `httpx.MockTransport`).
-        headers: Extra headers for every request.
+        headers: Extra headers for every request: printable ASCII, and not one the client sets
+            itself (Host, Content-Length, Transfer-Encoding, Connection, Authorization).
         limits: Connection pool limits; default `DEFAULT_LIMITS` (httpx's: 100 connections, 20 kept alive).
         unique_merchant_references: True only if your Trustly account is configured for idempotency
             (Trustly refuses a repeated merchantReference with code 210). Then capture, capture/preAuth

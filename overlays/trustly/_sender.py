@@ -341,9 +341,10 @@ class AsyncSender:
 
     async def _send(self, call: _Call) -> httpx.Response:
         client = self._get_client()
+        arguments = _request_arguments(client, call.request)
         while True:
             timeout = call.next_timeout()
-            request = client.build_request(**call.request, timeout=timeout)
+            request = client.build_request(**arguments, timeout=timeout)
             call.phase = Phase.IN_FLIGHT
             delay: float | None
             try:
