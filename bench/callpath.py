@@ -45,7 +45,7 @@ def main() -> int:
     from trustly import _logging
     from trustly._auth import CORRELATION_EXTENSION
     from trustly._call import _Call
-    from trustly._sender import decode
+    from trustly._sender import _request_arguments, decode
     from trustly._validation import prepare_request
     from trustly_api_client.api.transactions import transactions_get
     from trustly_api_client.models import Transaction
@@ -75,9 +75,11 @@ def main() -> int:
             def raw_call() -> Any:
                 return json.loads(raw.get(path).content)
 
+            url = _request_arguments(http, request)["url"]  # joined to the base URL as the sender does
+
             def our_httpx() -> Any:
                 extensions = {CORRELATION_EXTENSION: "0" * 32}
-                return json.loads(http.request("GET", path, extensions=extensions, timeout=policy.timeout).content)
+                return json.loads(http.request("GET", url, extensions=extensions, timeout=policy.timeout).content)
 
             def bookkeeping() -> Any:
                 call.attempt = 0

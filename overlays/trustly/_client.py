@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 from ._auth import CORRELATION_HEADER, without_key_frames
 from ._call import CallPolicy, lookup_keys
-from ._deadline import bound_client
 from ._encoding import check_content_types
 from ._environment import Environment
 from ._errors import AmbiguousOutcomeError, ConfigurationError, DuplicateRequestError, InvalidRequestError
@@ -65,6 +64,13 @@ __all__ = [
 
 Backend = Literal["httpx", "aiohttp"]
 """What `AsyncTrustlyClient` sends through: httpx's connection pool, or aiohttp's (the `aiohttp` extra)."""
+
+
+def _bounded(client: httpx.Client) -> httpx.Client:
+    # _deadline imports httpcore: loaded with the first client, not with `import trustly`.
+    from ._deadline import bound_client
+
+    return bound_client(client)
 
 
 def _reference(error: AmbiguousOutcomeError | DuplicateRequestError) -> str:
@@ -199,7 +205,8 @@ class TrustlyClient(_ClientBase, Api):
         deadline: Seconds one call may take across all its attempts; default `DEFAULT_DEADLINE`.
         verify: True, a CA bundle path, or an ssl.SSLContext. TLS verification cannot be disabled.
         transport: An httpx transport to send through (tests, proxies, `httpx.MockTransport`).
-        headers: Extra headers for every request.
+        headers: Extra headers for every request: printable ASCII, and not one the client sets
+            itself (Host, Content-Length, Transfer-Encoding, Connection, Authorization).
         limits: Connection pool limits; default `DEFAULT_LIMITS` (httpx's: 100 connections, 20 kept alive).
         unique_merchant_references: True only if your Trustly account is configured for idempotency
             (Trustly refuses a repeated merchantReference with code 210). Then capture, capture/preAuth
@@ -253,7 +260,7 @@ class TrustlyClient(_ClientBase, Api):
             content_types=content_types,
             on_ambiguous=on_ambiguous,
         )
-        pool = SyncPool(lambda: bound_client(StatelessClient(transport=transport, **settings.httpx_kwargs())))
+        pool = SyncPool(lambda: _bounded(StatelessClient(transport=transport, **settings.httpx_kwargs())))
         self._init(settings, pool, settings.policy)
 
     def _init(self, settings: Settings, pool: SyncPool, policy: CallPolicy) -> None:

@@ -27,6 +27,7 @@ from ._call import DEFAULT_MAX_RESPONSE_BYTES, CallPolicy
 from ._encoding import check_content_types
 from ._environment import Environment, _is_loopback, resolve_base_url
 from ._errors import AmbiguousOutcomeError, ConfigurationError
+from ._validation import is_header_name, is_header_value
 from ._version import __version__
 
 __all__ = [
@@ -177,13 +178,24 @@ def _ssl_context(verify: Verify) -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+# Headers that say where a request goes, how its body is framed or who sends it: the client sets
+# them, and an extra header must not override them (a Host or Content-Length of the caller's
+# would retarget or corrupt every request).
+_RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "authorization"})
+
+
 def _headers(headers: dict[str, str] | None) -> dict[str, str]:
     checked = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     for name, value in (headers or {}).items():
         if not isinstance(name, str) or not isinstance(value, str):
             raise ConfigurationError(f"header {name!r}: names and values must be strings")
-        if not (name + value).isascii() or any(ch in name + value for ch in "\r\n\x00"):
-            raise ConfigurationError(f"header {name!r}: names and values must be printable ASCII")
+        if not is_header_name(name) or not is_header_value(value):
+            raise ConfigurationError(
+                f"header {name!r}: names must be HTTP tokens and values printable ASCII "
+                "with no space or tab at either end"
+            )
+        if name.lower() in _RESERVED_HEADERS:
+            raise ConfigurationError(f"header {name!r} is set by the client and cannot be given")
         checked[name] = value
     return checked
 

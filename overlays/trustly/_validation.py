@@ -17,7 +17,14 @@ from trustly_api_client.types import InvalidFieldError, encode_amount
 
 from ._errors import InvalidRequestError
 
-__all__ = ["MAX_ID_LENGTH", "check_path_arguments", "format_amount", "prepare_request"]
+__all__ = [
+    "MAX_ID_LENGTH",
+    "check_path_arguments",
+    "format_amount",
+    "is_header_name",
+    "is_header_value",
+    "prepare_request",
+]
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -28,6 +35,11 @@ MAX_ID_LENGTH = 64
 # segment (a slash, a dot segment, a space, a non-ASCII letter) would address another resource.
 _ID = re.compile(r"^[A-Za-z0-9._~-]+$")
 _PATH_NAME = re.compile(r"\{([A-Za-z0-9_]+)\}")
+# What HTTP/1.1 carries as it is (RFC 9110 5.1, 5.5): a name is a token; a value is visible ASCII
+# with single spaces or tabs inside, never at either end (h11 refuses those, so the request
+# would fail after it was handed to the transport instead of here).
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"(?:[!-~]+(?:[ \t]+[!-~]+)*)?")
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -124,12 +136,22 @@ def _check_text(field: str, value: str) -> None:
         raise InvalidRequestError(field, f"is not valid text ({exc.reason} at position {exc.start})") from None
 
 
+def is_header_name(name: str) -> bool:
+    """Whether `name` can be sent as an HTTP header name."""
+    return _HEADER_NAME.fullmatch(name) is not None
+
+
+def is_header_value(value: str) -> bool:
+    """Whether `value` can be sent as an HTTP header value exactly as it is."""
+    return _HEADER_VALUE.fullmatch(value) is not None
+
+
 def _check_headers(headers: Any) -> None:
     for name, value in dict(headers or {}).items():
-        if not isinstance(value, str):
-            continue
-        if not value.isascii() or any(ch in value for ch in "\r\n\x00"):
-            raise InvalidRequestError(str(name), "header values must be printable ASCII")
+        if isinstance(value, str) and not is_header_value(value):
+            raise InvalidRequestError(
+                str(name), "header values must be printable ASCII, with no space or tab at either end"
+            )
 
 
 def _check_dedup_key(op: Operation, prepared: dict[str, Any]) -> None:
@@ -156,9 +178,9 @@ def prepare_request(op: Operation, request: dict[str, Any]) -> dict[str, Any]:
     """A checked copy of a request built by the generated code, ready for httpx."""
     prepared = dict(request)
     _check_path(op, str(prepared.get("url", "")))
+    _check_dedup_key(op, prepared)  # first: a blank key is refused for what it is, not for its spaces
     _check_headers(prepared.get("headers"))
     for key in ("json", "data", "params"):
         if prepared.get(key):
             prepared[key] = _clean("", prepared[key])
-    _check_dedup_key(op, prepared)
     return prepared

@@ -58,6 +58,31 @@ def test_no_cookie_a_server_sets_is_sent_back(set_cookie: str) -> None:
     assert len(sync_recorder.requests) == len(async_recorder.requests) == 2
 
 
+@pytest.mark.parametrize("collecting", [True, False])
+@pytest.mark.parametrize("body", [json.dumps(TRANSACTION).encode(), b'{"transactionId": 1', b"[" * 100_000])
+def test_decoding_leaves_the_garbage_collector_as_it_found_it(collecting: bool, body: bytes) -> None:
+    import gc
+
+    seen: list[bool] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(gc.isenabled())
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        with make_client(answer) as client:
+            try:
+                client.transactions.get("1002633191")
+            except trustly.ResponseValidationError:
+                pass
+            assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [collecting]  # paused for decoding only, never while sending
+
+
 def test_capture_sends_a_form_body_with_a_decimal_amount() -> None:
     recorder = Recorder(httpx.Response(200, json={**TRANSACTION, "transactionType": "3"}))
     client = make_client(recorder)

@@ -9,7 +9,11 @@ read before they would retry.
 from __future__ import annotations
 
 import asyncio
+import importlib
+import inspect
 import math
+import re
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +25,9 @@ from hypothesis import strategies as st
 import trustly
 from tests.conftest import TRANSACTION
 from tests.overlay.conftest import Recorder, make_async_client, make_client
-from trustly.models import CaptureRequest, DepositRequest, DisputeRecoveryRequest, RefundRequest
+from trustly._validation import check_path_arguments
+from trustly.models import CaptureRequest, DepositRequest, DisputeRecoveryRequest, PreAuthRequest, RefundRequest
+from trustly_api_client.operations import OPERATIONS, Operation
 
 CAPTURED = {**TRANSACTION, "transactionId": "2000", "transactionType": "3", "merchantReference": "cap-1"}
 DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
@@ -274,6 +280,23 @@ CLIENT_HANDLER = _Handler()
 CLIENT_FOR_IDS = make_client(CLIENT_HANDLER)
 
 
+PATH_OPERATIONS = [op for op in OPERATIONS.values() if "{" in op.path]
+
+
+@pytest.mark.parametrize("op", PATH_OPERATIONS, ids=[op.operation_id for op in PATH_OPERATIONS])
+def test_every_path_id_of_every_operation_is_checked_as_the_caller_passed_it(op: Operation) -> None:
+    """The ids are checked before `str()` (so None is not "None") for every path parameter."""
+    build = importlib.import_module(f"trustly_api_client.api.{op.tag}.{op.operation_id}")._get_kwargs
+    names = [re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() for name in re.findall(r"\{(\w+)\}", op.path)]
+    assert names and set(names) <= set(inspect.signature(build).parameters), (op.path, names)
+    for name in names:
+        for bad in BAD_IDS:
+            with pytest.raises(trustly.InvalidRequestError) as caught:
+                check_path_arguments(op, {**dict.fromkeys(names, "1"), name: bad})
+            assert caught.value.field == name, (name, bad)
+        check_path_arguments(op, dict.fromkeys(names, "1002633191"))
+
+
 # -- retries that rely on a dedup key need one -------------------------------------------------
 @pytest.mark.parametrize("reference", ["", "   "])
 def test_capture_and_deposit_need_a_merchant_reference(reference: str) -> None:
@@ -283,6 +306,9 @@ def test_capture_and_deposit_need_a_merchant_reference(reference: str) -> None:
         _capture(client, reference)
     with pytest.raises(trustly.InvalidRequestError, match="retries rely on it"):
         client.transactions.deposit("1", body=DepositRequest(merchant_reference=reference, amount="1.00"))
+    pre_auth = PreAuthRequest(merchant_reference=reference, period=1, amount="1.00", split_token="tok")
+    with pytest.raises(trustly.InvalidRequestError, match="retries rely on it"):
+        client.transactions.capture_pre_auth("1", body=pre_auth)
     assert recorder.requests == []
 
 
@@ -447,3 +473,64 @@ def test_a_failing_on_ambiguous_changes_nothing(caplog: pytest.LogCaptureFixture
 def test_on_ambiguous_must_be_callable(value: Any) -> None:
     with pytest.raises(trustly.ConfigurationError, match="on_ambiguous"):
         make_client(Recorder(httpx.Response(200)), on_ambiguous=value)
+
+
+# -- header values: every character, not just the quoted ones ---------------------------------
+TLS = ssl.create_default_context()  # building one per generated client would dominate the run
+
+
+def _h11_accepts(name: str, value: str) -> bool:
+    import h11
+
+    try:
+        h11.Request(method="POST", target="/", headers=[("Host", "x"), (name, value)])
+    except (h11.LocalProtocolError, UnicodeEncodeError):
+        return False
+    return True
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.text(max_size=40) | st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=20))
+def test_any_idempotency_key_is_sent_as_it_is_or_refused_before_sending(key: str) -> None:
+    recorder = Recorder(httpx.Response(200, json=CAPTURED))
+    body = DisputeRecoveryRequest(transaction_id="1", amount="1.00")
+    try:
+        make_id_client(recorder).disputes.recover(body=body, idempotency_key=key)
+    except trustly.InvalidRequestError:
+        assert recorder.requests == []
+        return
+    (request,) = recorder.requests
+    assert request.headers["Idempotency-Key"] == key
+    assert _h11_accepts("Idempotency-Key", key), "an HTTP/1.1 connection would refuse to send it"
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.text(max_size=20), st.text(max_size=20) | st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=20))
+def test_any_extra_header_is_kept_or_refused_when_the_client_is_built(name: str, value: str) -> None:
+    recorder = Recorder(httpx.Response(200, json=TRANSACTION))
+    try:
+        client = make_client(recorder, headers={name: value}, verify=TLS)
+    except trustly.ConfigurationError:
+        return
+    with client:
+        client.transactions.get("1")
+    (request,) = recorder.requests
+    assert request.headers[name] == value
+    assert _h11_accepts(name, value), "an HTTP/1.1 connection would refuse to send it"
+
+
+@pytest.mark.parametrize("value", [" key", "key ", "\tkey", "ke\x01y", "key\x7f", "ké", "k\r\ney"])
+def test_header_values_that_http_cannot_carry_are_refused(value: str) -> None:
+    recorder = Recorder(httpx.Response(200, json=CAPTURED))
+    body = DisputeRecoveryRequest(transaction_id="1", amount="1.00")
+    with pytest.raises(trustly.InvalidRequestError, match="printable ASCII"):
+        make_client(recorder).disputes.recover(body=body, idempotency_key=value)
+    with pytest.raises(trustly.ConfigurationError, match="printable ASCII"):
+        make_client(recorder, headers={"X-Shop": value})
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("name", ["Host", "content-length", "Transfer-Encoding", "Connection", "AUTHORIZATION"])
+def test_headers_the_client_sets_cannot_be_overridden(name: str) -> None:
+    with pytest.raises(trustly.ConfigurationError, match="set by the client"):
+        make_client(Recorder(httpx.Response(200)), headers={name: "elsewhere.example"})

@@ -45,6 +45,7 @@ def _figures(*, default: bool = True, backend: bool = False, raw_1000: float = 3
         "paging_total": 100_000,
         "paging_rss_mb": 12.0,
         "generate_s": [1.5, 1.7],
+        "generate_cpu_s": [1.2, 1.4],
         "server_capacity_per_s": 30_000.0,
         "webhook_p50_s": 0.004,
         "webhook_p99_s": 0.02,
@@ -65,7 +66,7 @@ def test_every_target_of_the_budget_has_a_row_with_its_ratio() -> None:
     assert rows["async 1000 concurrent vs its own rate at 10"][3] == "1.00 [1.00-1.00]"
     imports = rows["import trustly, over import httpx"]
     assert imports[3:] == ("+17.5 [15.0-20.0] ms", "<= +30 ms", "yes", "+10.0 [10.0-10.0] ms")
-    assert rows["make generate"][5] == "yes"
+    assert rows["make generate"][3:] == ("1.60 [1.50-1.70] s", "<= 3 s", "yes", "1.30 [1.20-1.40] s")
     assert rows["notification verified + stored (SQLite inbox)"][1:6] == (
         "4.0 ms p50",
         "",
