@@ -3,8 +3,13 @@ and where a payment's own notificationUrl sends its events."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -175,3 +180,33 @@ def _drain(endpoint: Endpoint) -> list[trustly.models.Event]:
     while not endpoint.events.empty():
         events.append(endpoint.events.get_nowait())
     return events
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_served_simulator_stops_on_signal_even_with_sigint_ignored(signum: int) -> None:
+    # Started in the background by a shell, a process inherits SIGINT as ignored; SIGTERM is how
+    # service managers stop one. Either must end the server cleanly.
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "overlays"), str(root / "generated")])}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trustly.testing", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("Trustly simulator at http://127.0.0.1:")
+        for line in process.stdout:
+            if line.startswith("Serving until"):
+                break
+        process.send_signal(signum)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()

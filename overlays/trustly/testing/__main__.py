@@ -14,7 +14,9 @@ clock runs at `--time-scale` seconds of real time per simulated minute.
 from __future__ import annotations
 
 import argparse
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,10 +40,11 @@ def serve(
     time_scale: float = 1.0,
     echo: Callable[[str], None] = print,
 ) -> int:
-    """Serve a simulator on 127.0.0.1 until Ctrl-C (or SIGINT); return 0.
+    """Serve a simulator on 127.0.0.1 until Ctrl-C (SIGINT) or SIGTERM; return 0.
 
     `echo` receives each line of the banner; the first is always `Trustly simulator at BASE_URL`.
     """
+    _stop_on_signals()
     sim = Simulator(
         access_id=access_id, access_key=access_key, notification_url=notification_url, time_scale=time_scale
     )
@@ -75,6 +78,19 @@ def serve(
             pass
     sim.close()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    # A process started in the background by a non-interactive shell inherits SIGINT as ignored,
+    # and Python then never raises KeyboardInterrupt; a service manager stops with SIGTERM. Both
+    # must end the server cleanly, so both are handled here explicitly.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
 
 
 def main(argv: list[str] | None = None) -> int:
