@@ -32,16 +32,20 @@ use the same proxy for the same base URL (and none for a loopback one).
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._auth import without_key_frames
+from ._auth import CORRELATION_EXTENSION, CORRELATION_HEADER, without_key_frames
 from ._errors import ConfigurationError
 from ._settings import Settings, StatelessAsyncClient
 
-__all__ = ["AiohttpClient", "check_aiohttp", "proxy_for"]
+if TYPE_CHECKING:
+    from ._call import _Call
+
+__all__ = ["AiohttpClient", "Outgoing", "check_aiohttp", "proxy_for"]
 
 EXTRA_HINT = 'install the aiohttp extra: pip install "trustly-api-client[aiohttp]"'
 
@@ -100,6 +104,46 @@ def _describe(exc: BaseException) -> str:
         return f"{type(exc).__name__}: {exc}"
     except Exception:  # an exception whose str() fails must still be reported, by its type
         return type(exc).__name__
+
+
+# Characters a generated path may hold as it is: every path parameter is percent-encoded by the
+# generated code, so anything else (a space, a non-ASCII letter) goes through httpx's URL rules.
+_PLAIN_PATH = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
+_PLAIN_KEYS = frozenset({"method", "url", "extensions"})
+_BODILESS = frozenset({"GET", "DELETE", "HEAD", "OPTIONS"})  # httpx gives the others Content-Length: 0
+_CORRELATION_NAME = CORRELATION_HEADER.lower()  # as httpx's Headers.multi_items() names it
+
+
+class Outgoing:
+    """A request as this backend sends it: method, URL, headers (authenticated) and body.
+
+    What the sender hands to `AiohttpClient.exchange`. The `httpx.Request` it stands for is
+    built only when something asks for it (an error names its request).
+    """
+
+    __slots__ = ("_request", "content", "headers", "method", "timeout", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        content: bytes | None,
+        timeout: Any,
+        request: httpx.Request | None = None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.content = content
+        self.timeout = timeout  # an aiohttp.ClientTimeout
+        self._request = request
+
+    @property
+    def request(self) -> httpx.Request:
+        if self._request is None:
+            self._request = httpx.Request(self.method, self.url, headers=self.headers, content=self.content)
+        return self._request
 
 
 class _Body(httpx.AsyncByteStream):
@@ -162,6 +206,15 @@ class AiohttpClient(StatelessAsyncClient):
         self._aio_timeout_type = aiohttp.ClientTimeout
         self._aio_url = _yarl_url()
         self._aio_timeouts: dict[tuple[Any, ...], Any] = {}
+        # What every request carries, taken once from httpx's own build of one (its default
+        # headers, User-Agent, Host, Authorization): a plain request (a path, no query or body)
+        # is then these plus its correlation id, with no httpx.Request built for it.
+        base = self.base_url
+        self._aio_prefix = None if base.query or base.fragment else str(base).rstrip("/")
+        template = self.build_request("GET", "/")
+        if self.auth is not None:
+            next(self.auth.sync_auth_flow(template))
+        self._aio_headers = template.headers.multi_items()
 
     def failure(self, exc: Exception, request: httpx.Request) -> Exception:
         """The httpx exception naming the same event as an aiohttp one (others as they are).
@@ -177,17 +230,76 @@ class AiohttpClient(StatelessAsyncClient):
                 break
         return without_key_frames(error)
 
-    def _aio_timeout(self, request: httpx.Request) -> Any:
-        parts = request.extensions.get("timeout") or {}
-        key = (parts.get("connect"), parts.get("read"), parts.get("pool"))
+    def _aio_timeout(self, connect: float | None, read: float | None, pool: float | None) -> Any:
+        key = (connect, read, pool)
         timeout = self._aio_timeouts.get(key)
         if timeout is None:
-            connect, read, pool = key
             acquire = None if connect is None or pool is None else max(connect, pool)
             timeout = self._aio_timeout_type(total=None, connect=acquire, sock_connect=connect, sock_read=read)
             if len(self._aio_timeouts) < 64:  # the policy's own timeout recurs; cut ones mostly do not
                 self._aio_timeouts[key] = timeout
         return timeout
+
+    def prepare(self, arguments: dict[str, Any], timeout: httpx.Timeout) -> Outgoing:
+        """The authenticated request `arguments` describe (what `build_request` takes).
+
+        A plain one (a GET or DELETE of a rooted path of already-encoded characters, no query) is joined
+        to the base URL as text; any other is built by httpx, so both backends send the same
+        URL, headers and body bytes (tests/overlay/test_aiohttp_backend.py compares them).
+        """
+        url = arguments["url"]
+        method = str(arguments["method"]).upper()
+        aio_timeout = self._aio_timeout(timeout.connect, timeout.read, timeout.pool)
+        if (
+            self._aio_prefix is not None
+            and method in _BODILESS
+            and arguments.keys() <= _PLAIN_KEYS
+            and isinstance(url, str)
+            and url[1:2] != "/"  # httpx joins "//x" as "/x"
+            and "/." not in url  # httpx removes dot segments
+            and _PLAIN_PATH.fullmatch(url)
+        ):
+            headers = list(self._aio_headers)
+            correlation_id = (arguments.get("extensions") or {}).get(CORRELATION_EXTENSION)
+            if correlation_id:
+                headers.append((_CORRELATION_NAME, correlation_id))
+            return Outgoing(method, self._aio_prefix + url, headers, None, aio_timeout)
+        return self._outgoing(self.build_request(**arguments, timeout=timeout), aio_timeout)
+
+    def _outgoing(self, request: httpx.Request, aio_timeout: Any = None) -> Outgoing:
+        if self.auth is not None:
+            next(self.auth.sync_auth_flow(request))  # Authorization and the correlation id
+        if aio_timeout is None:
+            parts = request.extensions.get("timeout") or {}
+            aio_timeout = self._aio_timeout(parts.get("connect"), parts.get("read"), parts.get("pool"))
+        content = request.content or None
+        return Outgoing(request.method, str(request.url), request.headers.multi_items(), content, aio_timeout, request)
+
+    async def _open(self, outgoing: Outgoing) -> Any:
+        """Send `outgoing`; aiohttp's answer with its body still unread."""
+        if self.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        try:
+            return await self._aio_session.request(
+                outgoing.method,
+                self._aio_url(outgoing.url, encoded=True),  # encoded already; no second pass
+                headers=outgoing.headers,
+                data=outgoing.content,
+                allow_redirects=False,
+                timeout=outgoing.timeout,
+                proxy=self._aio_proxy,
+            )
+        except Exception as exc:
+            raise self.failure(exc, outgoing.request)  # noqa: B904 - its cause is set, its frames dropped
+
+    def _streamed(self, answer: Any, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            answer.status,
+            headers=answer.raw_headers,
+            stream=_Body(self, answer, request),
+            request=request,
+            extensions=_extensions(answer),
+        )
 
     async def send(
         self,
@@ -198,29 +310,7 @@ class AiohttpClient(StatelessAsyncClient):
         follow_redirects: Any = None,
     ) -> httpx.Response:
         """Send `request` through aiohttp; the answer's body streams unless `stream` is False."""
-        if self.is_closed:
-            raise RuntimeError("Cannot send a request, as the client has been closed.")
-        if self.auth is not None:
-            next(self.auth.sync_auth_flow(request))  # Authorization and the correlation id
-        try:
-            answer = await self._aio_session.request(
-                request.method,
-                self._aio_url(str(request.url), encoded=True),  # httpx has encoded it; no second pass
-                headers=request.headers.multi_items(),
-                data=request.content or None,
-                allow_redirects=False,
-                timeout=self._aio_timeout(request),
-                proxy=self._aio_proxy,
-            )
-        except Exception as exc:
-            raise self.failure(exc, request)  # noqa: B904 - its cause is set, its frames dropped
-        response = httpx.Response(
-            answer.status,
-            headers=answer.raw_headers,
-            stream=_Body(self, answer, request),
-            request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (answer.reason or "").encode("latin-1")},
-        )
+        response = self._streamed(await self._open(self._outgoing(request)), request)
         if not stream:
             try:
                 await response.aread()
@@ -228,12 +318,73 @@ class AiohttpClient(StatelessAsyncClient):
                 await response.aclose()
         return response
 
+    async def exchange(self, outgoing: Outgoing, call: _Call) -> httpx.Response:
+        """Send `outgoing` (from `prepare`) and read the whole answer under `call`'s size cap and deadline.
+
+        The sender's path on this backend: the same checks as its read loop over an httpx
+        stream (`_Call.check_received`), but the body comes straight from aiohttp's buffer into
+        one `httpx.Response`, without a streamed response, a byte stream and a second response
+        per call. An encoded answer still goes through httpx's decoders (and their errors).
+        """
+        answer = await self._open(outgoing)
+        if "Content-Encoding" in answer.headers:
+            return await self._read_encoded(answer, outgoing.request, call)
+        declared = answer.headers.get("Content-Length", "")
+        chunks: list[bytes] = []
+        received = 0
+        content = answer.content
+        try:
+            if declared.isdigit() and int(declared) > call.policy.max_response_bytes:
+                call.check_received(int(declared), 0, declared, None)  # too large: raises
+            while True:
+                try:
+                    chunk = await content.readany()
+                except Exception as exc:
+                    raise self.failure(exc, outgoing.request)  # noqa: B904 - its cause is set, its frames dropped
+                if not chunk:
+                    break
+                received += len(chunk)
+                call.check_received(received, received, declared, None)
+                chunks.append(chunk)
+        finally:
+            if content.is_eof():
+                answer.release()  # read to the end: the connection goes back to the pool
+            else:
+                answer.close()  # abandoned mid-body (too large, past the deadline): never reused
+        return httpx.Response(
+            answer.status,
+            headers=answer.raw_headers,
+            content=b"".join(chunks),
+            request=outgoing.request if outgoing._request is not None else None,
+            extensions=_extensions(answer),
+        )
+
+    async def _read_encoded(self, answer: Any, request: httpx.Request, call: _Call) -> httpx.Response:
+        from ._sender import _answer, _declared_length
+
+        response = self._streamed(answer, request)
+        try:
+            _declared_length(call, response)
+            chunks: list[bytes] = []
+            received = 0
+            async for chunk in response.aiter_bytes():
+                received += len(chunk)
+                call.check_chunk(response, received)
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        return _answer(response, b"".join(chunks))
+
     async def aclose(self) -> None:
         """Close the aiohttp session (and with it every connection) and this client."""
         try:
             await self._aio_session.close()
         finally:
             await super().aclose()
+
+
+def _extensions(answer: Any) -> dict[str, Any]:
+    return {"http_version": b"HTTP/1.1", "reason_phrase": (answer.reason or "").encode("latin-1")}
 
 
 def _yarl_url() -> Any:

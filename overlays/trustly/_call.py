@@ -194,20 +194,22 @@ class _Call:
         hold the call far past its deadline. An answer that is complete (all of its declared
         Content-Length arrived) is kept even when its last bytes came after the deadline.
         """
+        # Raw bytes when httpx streamed them; a body handed over whole (a mock) counts as read.
+        downloaded = response.num_bytes_downloaded or received
+        self.check_received(received, downloaded, response.headers.get("Content-Length", ""), response.request)
+
+    def check_received(self, received: int, downloaded: int, declared: str, request: httpx.Request | None) -> None:
+        """`check_chunk` for a backend that reads its own answers: `received` decoded bytes,
+        `downloaded` raw ones, `declared` the Content-Length header ("" when there is none)."""
         if received > self.policy.max_response_bytes:
             raise ResponseTooLargeError(
                 self._describe(f"the answer is longer than max_response_bytes ({self.policy.max_response_bytes})"),
                 correlation_id=self.correlation_id,
             )
         if time.monotonic() > self.deadline:
-            declared = response.headers.get("Content-Length", "")
-            # Raw bytes when httpx streamed them; a body handed over whole (a mock) counts as read.
-            downloaded = response.num_bytes_downloaded or received
             if declared.isdigit() and downloaded >= int(declared):
                 return
-            raise httpx.ReadTimeout(
-                "the call's deadline passed while the answer was arriving", request=response.request
-            )
+            raise httpx.ReadTimeout("the call's deadline passed while the answer was arriving", request=request)
 
     def _can_retry(self, outcome: Outcome) -> bool:
         if self.attempt > self.policy.max_retries:

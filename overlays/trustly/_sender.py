@@ -21,7 +21,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -39,6 +39,9 @@ from ._errors import (
     TrustlyError,
 )
 from ._validation import check_path_arguments
+
+if TYPE_CHECKING:
+    from ._aiohttp import Outgoing
 
 __all__ = ["AsyncSender", "InFlightLimit", "SyncSender", "decode"]
 
@@ -341,10 +344,17 @@ class AsyncSender:
 
     async def _send(self, call: _Call) -> httpx.Response:
         client = self._get_client()
-        arguments = _request_arguments(client, call.request)
+        # A backend that sends by other means than httpx (aiohttp: _aiohttp.AiohttpClient)
+        # prepares its own requests and reads its own answers, under the same checks.
+        prepare = getattr(client, "prepare", None)
+        arguments = call.request if prepare is not None else _request_arguments(client, call.request)
         while True:
             timeout = call.next_timeout()
-            request = client.build_request(**arguments, timeout=timeout)
+            request: httpx.Request | Outgoing
+            if prepare is not None:
+                request = prepare(arguments, timeout)
+            else:
+                request = client.build_request(**arguments, timeout=timeout)
             call.phase = Phase.IN_FLIGHT
             delay: float | None
             try:
@@ -360,7 +370,9 @@ class AsyncSender:
                 return call.finish(response)
             await _async_sleep(delay)
 
-    async def _attempt(self, client: httpx.AsyncClient, call: _Call, request: httpx.Request) -> httpx.Response:
+    async def _attempt(
+        self, client: httpx.AsyncClient, call: _Call, request: httpx.Request | Outgoing
+    ) -> httpx.Response:
         limited = await self._in_flight.acquire(call.remaining())
         try:
             # The whole attempt, status line and headers included, ends by the call's deadline.
@@ -369,6 +381,10 @@ class AsyncSender:
             scope = attempt_timeout(call.remaining())
             try:
                 async with scope:
+                    if not isinstance(request, httpx.Request):
+                        # The whole answer, read under `call`'s size cap and deadline checks.
+                        answer: httpx.Response = await client.exchange(request, call)  # type: ignore[attr-defined]
+                        return answer
                     response = await client.send(request, stream=True)
                     try:
                         _declared_length(call, response)
@@ -384,7 +400,8 @@ class AsyncSender:
                 if not timed_out(scope):
                     raise
                 expired = "the call's deadline passed before the answer was complete"
-                raise httpx.ReadTimeout(expired, request=request) from None
+                named = request if isinstance(request, httpx.Request) else request.request
+                raise httpx.ReadTimeout(expired, request=named) from None
         finally:
             if limited:
                 self._in_flight.release()

@@ -6,15 +6,21 @@ running the same suites on each; this file covers the backend's own surface.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import ssl
 import subprocess
 import sys
+from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import httpx
 import pytest
 from aiohttp.client_reqrep import ConnectionKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -22,7 +28,9 @@ import trustly
 import trustly._aiohttp as backend_module
 from tests.conftest import ACCESS_ID, ACCESS_KEY, BASE_URL
 from tests.overlay.aiohttp_bridge import AIOHTTP_EVENT
+from trustly._auth import CORRELATION_EXTENSION
 from trustly._retries import Outcome, classify_exception
+from trustly_api_client.operations import OPERATIONS, Operation
 
 # What each exception aiohttp raises says about the request. A new aiohttp exception class
 # fails `test_every_aiohttp_exception_is_classified` until it is placed here.
@@ -225,3 +233,89 @@ async def test_close_closes_the_session_and_the_client() -> None:
     assert session.closed and inner.is_closed
     with pytest.raises(trustly.ConfigurationError, match="closed"):
         await client.countries.list()
+
+
+# -- what the backend sends: the same request httpx would build ----------------------------------
+PLAIN_BASES = [
+    BASE_URL,
+    "https://sandbox.trustly.one/api/v1/",
+    "http://127.0.0.1:8080",
+    "https://bücher.example:8443/trustly",
+    "https://[::1]:9000/api",
+]
+
+
+def _template_path(op: Operation, value: str) -> str:
+    # As the generated code builds it: every path parameter percent-encoded, nothing safe.
+    return re.sub(r"\{[^}]+\}", quote(value, safe=""), op.path)
+
+
+_PATHS = st.one_of(
+    st.tuples(st.sampled_from(sorted(OPERATIONS.values(), key=lambda o: o.operation_id)), st.text(max_size=12)).map(
+        lambda pair: _template_path(*pair)
+    ),
+    st.text(max_size=20).map(lambda text: "/" + text),
+    st.lists(st.sampled_from(["a", ".", "..", "%41", "%zz", "%", "?q=1", "#f", "//", " ", "é", "~"]), max_size=6).map(
+        lambda parts: "/" + "/".join(parts)
+    ),
+)
+
+
+@pytest.mark.parametrize("base_url", PLAIN_BASES)
+def test_a_request_is_sent_as_httpx_builds_it(base_url: str) -> None:
+    # The backend joins a plain path to the base URL itself (no httpx.Request per call); for
+    # every path the generated code can build, and any other, the method, URL, headers and
+    # body must be the ones httpx builds and authenticates for the default backend.
+    loop = asyncio.new_event_loop()
+    client = trustly.AsyncTrustlyClient(
+        base_url=base_url, access_id=ACCESS_ID, access_key=ACCESS_KEY, backend="aiohttp"
+    )
+    inner = loop.run_until_complete(_inner_client(client))
+    taken: list[bool] = []
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        path=_PATHS,
+        method=st.sampled_from(["get", "delete", "post"]),
+        correlation=st.none() | st.text(alphabet="0123456789abcdef", min_size=32, max_size=32),
+    )
+    def check(path: str, method: str, correlation: str | None) -> None:
+        arguments: dict[str, Any] = {"method": method, "url": path}
+        if correlation is not None:
+            arguments["extensions"] = {CORRELATION_EXTENSION: correlation}
+        timeout = httpx.Timeout(5.0, pool=7.0)
+        try:
+            built = inner.build_request(**arguments, timeout=timeout)
+        except Exception as exc:  # httpx refuses it: so must the backend, before sending
+            with pytest.raises(type(exc)):
+                inner.prepare(arguments, timeout)
+            return
+        ours = inner.prepare(arguments, timeout)
+        expected = inner._outgoing(built)
+        assert (ours.method, ours.url, sorted(ours.headers), ours.content) == (
+            expected.method,
+            expected.url,
+            sorted(expected.headers),
+            expected.content,
+        )
+        assert ours.timeout == expected.timeout
+        taken.append(ours._request is None)
+
+    try:
+        check()
+        # Every GET and DELETE, with a plain path value, takes the text join.
+        for op in OPERATIONS.values():
+            if op.method.upper() not in ("GET", "DELETE"):
+                continue
+            arguments = {"method": op.method, "url": _template_path(op, "123456789")}
+            assert inner.prepare(arguments, httpx.Timeout(5.0))._request is None, op.operation_id
+        assert any(taken) and not all(taken)  # both ways were exercised
+    finally:
+        loop.run_until_complete(client.close())
+        loop.close()
+
+
+async def _inner_client(client: trustly.AsyncTrustlyClient) -> backend_module.AiohttpClient:
+    inner = client._pool.get()
+    assert isinstance(inner, backend_module.AiohttpClient)
+    return inner
