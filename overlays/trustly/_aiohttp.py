@@ -2,12 +2,12 @@
 
 httpx's async connection pool costs CPU for every request it serves and more for every request
 waiting on it; aiohttp's is several times cheaper. This backend sends through one
-`aiohttp.ClientSession` per event loop and changes nothing else: the request is still built by
-httpx (the same URL, headers, body and per-attempt timeouts), the answer comes back as an
-`httpx.Response` streamed from aiohttp's, and httpx decodes its Content-Encoding. So the sender
-reads it under the same size cap and call deadline, and each aiohttp failure is mapped to the
-httpx exception that names the same event, which the sender classifies as it does on the
-default backend:
+`aiohttp.ClientSession` per event loop and changes nothing else: the request carries the URL,
+headers and body httpx builds (a plain GET or DELETE is joined as text with headers taken once
+from httpx's build; any other is built by httpx), the answer is read under the same size cap and
+call deadline rules (`_Call.check_received`) into one `httpx.Response`, httpx decodes any
+Content-Encoding, and each aiohttp failure is mapped to the httpx exception that names the same
+event, which the sender classifies as it does on the default backend:
 
 - "not sent": aiohttp could not get a connection (refused, DNS, TLS verification, an
   unreachable proxy, no pooled connection in time) -> httpx.ConnectError / ConnectTimeout;
