@@ -1,9 +1,10 @@
 """Decoding a response body with the generated `from_dict`: its fast paths decide as the careful codecs do.
 
-`from_dict` reads the body in place, looks enum members up inline and takes a shortcut for an
-`int` epoch and a `str` amount. Whatever a field holds, valid or not, the model must end with the
-value the careful function (`Enum(value)`, `decode_money`, `decode_time`) returns, or raise
-what it raises, named by the field's path; the body itself is never changed.
+`from_dict` reads the body in place and builds the model with positional arguments, and the
+codecs take a shortcut for what JSON carries (an `int` epoch, a `str` amount). Whatever a field
+holds, valid or not, the model must end with the value the careful function (`Enum(value)`,
+`decode_money`, `decode_time`) returns, or raise what it raises, named by the field's path;
+the body itself is never changed.
 """
 
 from __future__ import annotations

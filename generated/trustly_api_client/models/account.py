@@ -14,6 +14,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -214,24 +215,15 @@ class Account:
 
         type_: Any = _get("type", UNSET)
         if type_ is not UNSET:
-            try:
-                type_ = AccountType._value2member_map_[type_]
-            except (KeyError, TypeError):
-                type_ = AccountType(type_)
+            type_ = decode_enum(AccountType, type_)
 
         profile: Any = _get("profile", UNSET)
         if profile is not UNSET:
-            try:
-                profile = AccountProfile._value2member_map_[profile]
-            except (KeyError, TypeError):
-                profile = AccountProfile(profile)
+            profile = decode_enum(AccountProfile, profile)
 
         country: Any = _get("country", UNSET)
         if country is not UNSET:
-            try:
-                country = CountryCode._value2member_map_[country]
-            except (KeyError, TypeError):
-                country = CountryCode(country)
+            country = decode_enum(CountryCode, country)
 
         account_number = _get("accountNumber", UNSET)
 

@@ -15,6 +15,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_amount,
@@ -128,10 +129,7 @@ class AccountFeedback:
             status = d["status"]
         except KeyError:
             raise InvalidFieldError("status", "is required but missing") from None
-        try:
-            status = FeedbackStatus._value2member_map_[status]
-        except (KeyError, TypeError):
-            status = FeedbackStatus(status)
+        status = decode_enum(FeedbackStatus, status)
 
         try:
             sub_status = d["subStatus"]
@@ -156,10 +154,7 @@ class AccountFeedback:
 
         currency: Any = _get("currency", UNSET)
         if currency is not UNSET:
-            try:
-                currency = Currency._value2member_map_[currency]
-            except (KeyError, TypeError):
-                currency = Currency(currency)
+            currency = decode_enum(Currency, currency)
 
         # Positional, in the order the class declares its fields: cheaper than keywords.
         account_feedback = cls(

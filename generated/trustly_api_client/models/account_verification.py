@@ -14,6 +14,7 @@ from ..models.third_party_score import ThirdPartyScore
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     decode_time,
     encode_enum,
     encode_time,
@@ -116,10 +117,7 @@ class AccountVerification:
 
         type_: Any = _get("type", UNSET)
         if type_ is not UNSET:
-            try:
-                type_ = AccountVerificationType._value2member_map_[type_]
-            except (KeyError, TypeError):
-                type_ = AccountVerificationType(type_)
+            type_ = decode_enum(AccountVerificationType, type_)
 
         has_enough_funds = _get("hasEnoughFunds", UNSET)
 
@@ -129,17 +127,11 @@ class AccountVerification:
 
         score: Any = _get("score", UNSET)
         if score is not UNSET:
-            try:
-                score = AccountScore._value2member_map_[score]
-            except (KeyError, TypeError):
-                score = AccountScore(score)
+            score = decode_enum(AccountScore, score)
 
         third_party_score: Any = _get("thirdPartyScore", UNSET)
         if third_party_score is not UNSET:
-            try:
-                third_party_score = ThirdPartyScore._value2member_map_[third_party_score]
-            except (KeyError, TypeError):
-                third_party_score = ThirdPartyScore(third_party_score)
+            third_party_score = decode_enum(ThirdPartyScore, third_party_score)
 
         number_of_tries = _get("numberOfTries", UNSET)
 

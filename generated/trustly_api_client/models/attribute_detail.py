@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_time,
     encode_enum,
     encode_time,
@@ -98,10 +99,7 @@ class AttributeDetail:
         _get = d.get
         name: Any = _get("name", UNSET)
         if name is not UNSET:
-            try:
-                name = AttributeName._value2member_map_[name]
-            except (KeyError, TypeError):
-                name = AttributeName(name)
+            name = decode_enum(AttributeName, name)
 
         source: Any = _get("source", UNSET)
         if source is not UNSET:

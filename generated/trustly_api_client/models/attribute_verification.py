@@ -13,6 +13,7 @@ from ..models.attribute_verification_result import AttributeVerificationResult
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     decode_time,
     encode_enum,
     encode_time,
@@ -93,17 +94,11 @@ class AttributeVerification:
 
         verification_method: Any = _get("verificationMethod", UNSET)
         if verification_method is not UNSET:
-            try:
-                verification_method = AttributeVerificationMethod._value2member_map_[verification_method]
-            except (KeyError, TypeError):
-                verification_method = AttributeVerificationMethod(verification_method)
+            verification_method = decode_enum(AttributeVerificationMethod, verification_method)
 
         result: Any = _get("result", UNSET)
         if result is not UNSET:
-            try:
-                result = AttributeVerificationResult._value2member_map_[result]
-            except (KeyError, TypeError):
-                result = AttributeVerificationResult(result)
+            result = decode_enum(AttributeVerificationResult, result)
 
         verified_at: Any = _get("verifiedAt", UNSET)
         if verified_at is not UNSET and verified_at is not None:

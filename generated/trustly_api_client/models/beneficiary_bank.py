@@ -11,6 +11,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -81,10 +82,7 @@ class BeneficiaryBank:
 
         country: Any = _get("country", UNSET)
         if country is not UNSET:
-            try:
-                country = CountryCode._value2member_map_[country]
-            except (KeyError, TypeError):
-                country = CountryCode(country)
+            country = decode_enum(CountryCode, country)
 
         # Positional, in the order the class declares its fields: cheaper than keywords.
         beneficiary_bank = cls(

@@ -12,6 +12,7 @@ from ..models.match_source import MatchSource
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -70,17 +71,11 @@ class CustomerMatch:
 
         result: Any = _get("result", UNSET)
         if result is not UNSET:
-            try:
-                result = MatchResult._value2member_map_[result]
-            except (KeyError, TypeError):
-                result = MatchResult(result)
+            result = decode_enum(MatchResult, result)
 
         source: Any = _get("source", UNSET)
         if source is not UNSET:
-            try:
-                source = MatchSource._value2member_map_[source]
-            except (KeyError, TypeError):
-                source = MatchSource(source)
+            source = decode_enum(MatchSource, source)
 
         # Positional, in the order the class declares its fields: cheaper than keywords.
         customer_match = cls(

@@ -17,6 +17,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_enum,
@@ -222,10 +223,7 @@ class DataReadyEvent:
             event_type = d["eventType"]
         except KeyError:
             raise InvalidFieldError("eventType", "is required but missing") from None
-        try:
-            event_type = EventType._value2member_map_[event_type]
-        except (KeyError, TypeError):
-            event_type = EventType(event_type)
+        event_type = decode_enum(EventType, event_type)
 
         try:
             object_id = d["objectId"]
@@ -255,24 +253,15 @@ class DataReadyEvent:
 
         payment_type: Any = _get("paymentType", UNSET)
         if payment_type is not UNSET:
-            try:
-                payment_type = PaymentType._value2member_map_[payment_type]
-            except (KeyError, TypeError):
-                payment_type = PaymentType(payment_type)
+            payment_type = decode_enum(PaymentType, payment_type)
 
         transaction_type: Any = _get("transactionType", UNSET)
         if transaction_type is not UNSET:
-            try:
-                transaction_type = TransactionType._value2member_map_[transaction_type]
-            except (KeyError, TypeError):
-                transaction_type = TransactionType(transaction_type)
+            transaction_type = decode_enum(TransactionType, transaction_type)
 
         status: Any = _get("status", UNSET)
         if status is not UNSET:
-            try:
-                status = TransactionStatus._value2member_map_[status]
-            except (KeyError, TypeError):
-                status = TransactionStatus(status)
+            status = decode_enum(TransactionStatus, status)
 
         status_message = _get("statusMessage", UNSET)
 

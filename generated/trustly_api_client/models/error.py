@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_time,
     encode_enum,
     encode_time,
@@ -97,10 +98,7 @@ class Error:
             code = d["code"]
         except KeyError:
             raise InvalidFieldError("code", "is required but missing") from None
-        try:
-            code = ErrorCode._value2member_map_[code]
-        except (KeyError, TypeError):
-            code = ErrorCode(code)
+        code = decode_enum(ErrorCode, code)
 
         try:
             message = d["message"]

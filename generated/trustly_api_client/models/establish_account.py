@@ -12,6 +12,7 @@ from ..models.account_type import AccountType
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -101,17 +102,11 @@ class EstablishAccount:
 
         type_: Any = _get("type", UNSET)
         if type_ is not UNSET:
-            try:
-                type_ = AccountType._value2member_map_[type_]
-            except (KeyError, TypeError):
-                type_ = AccountType(type_)
+            type_ = decode_enum(AccountType, type_)
 
         profile: Any = _get("profile", UNSET)
         if profile is not UNSET:
-            try:
-                profile = AccountProfile._value2member_map_[profile]
-            except (KeyError, TypeError):
-                profile = AccountProfile(profile)
+            profile = decode_enum(AccountProfile, profile)
 
         # Positional, in the order the class declares its fields: cheaper than keywords.
         establish_account = cls(

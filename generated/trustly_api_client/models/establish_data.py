@@ -15,6 +15,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     encode_enum,
     encode_money,
@@ -254,17 +255,11 @@ class EstablishData:
 
         payment_type: Any = _get("paymentType", UNSET)
         if payment_type is not UNSET:
-            try:
-                payment_type = PaymentType._value2member_map_[payment_type]
-            except (KeyError, TypeError):
-                payment_type = PaymentType(payment_type)
+            payment_type = decode_enum(PaymentType, payment_type)
 
         currency: Any = _get("currency", UNSET)
         if currency is not UNSET:
-            try:
-                currency = Currency._value2member_map_[currency]
-            except (KeyError, TypeError):
-                currency = Currency(currency)
+            currency = decode_enum(Currency, currency)
 
         amount: Any = _get("amount", UNSET)
         if amount is not UNSET and amount is not None:
@@ -272,10 +267,7 @@ class EstablishData:
 
         kyc_type: Any = _get("kycType", UNSET)
         if kyc_type is not UNSET:
-            try:
-                kyc_type = KycType._value2member_map_[kyc_type]
-            except (KeyError, TypeError):
-                kyc_type = KycType(kyc_type)
+            kyc_type = decode_enum(KycType, kyc_type)
 
         return_url = _get("returnUrl", UNSET)
 

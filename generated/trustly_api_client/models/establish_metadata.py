@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -91,17 +92,11 @@ class EstablishMetadata:
 
         finish_button_label_type: Any = _get("finishButtonLabelType", UNSET)
         if finish_button_label_type is not UNSET:
-            try:
-                finish_button_label_type = FinishButtonLabel._value2member_map_[finish_button_label_type]
-            except (KeyError, TypeError):
-                finish_button_label_type = FinishButtonLabel(finish_button_label_type)
+            finish_button_label_type = decode_enum(FinishButtonLabel, finish_button_label_type)
 
         integration_context: Any = _get("integrationContext", UNSET)
         if integration_context is not UNSET:
-            try:
-                integration_context = IntegrationContext._value2member_map_[integration_context]
-            except (KeyError, TypeError):
-                integration_context = IntegrationContext(integration_context)
+            integration_context = decode_enum(IntegrationContext, integration_context)
 
         url_scheme = _get("urlScheme", UNSET)
 

@@ -15,6 +15,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     encode_amount,
     encode_enum,
@@ -288,10 +289,7 @@ class EstablishRequest:
             currency = d["currency"]
         except KeyError:
             raise InvalidFieldError("currency", "is required but missing") from None
-        try:
-            currency = Currency._value2member_map_[currency]
-        except (KeyError, TypeError):
-            currency = Currency(currency)
+        currency = decode_enum(Currency, currency)
 
         try:
             merchant_reference = d["merchantReference"]
@@ -324,10 +322,7 @@ class EstablishRequest:
 
         payment_type: Any = _get("paymentType", UNSET)
         if payment_type is not UNSET:
-            try:
-                payment_type = PaymentTypeName._value2member_map_[payment_type]
-            except (KeyError, TypeError):
-                payment_type = PaymentTypeName(payment_type)
+            payment_type = decode_enum(PaymentTypeName, payment_type)
 
         time_zone = _get("timeZone", UNSET)
 
@@ -377,10 +372,7 @@ class EstablishRequest:
 
         kyc_type: Any = _get("kycType", UNSET)
         if kyc_type is not UNSET:
-            try:
-                kyc_type = KycType._value2member_map_[kyc_type]
-            except (KeyError, TypeError):
-                kyc_type = KycType(kyc_type)
+            kyc_type = decode_enum(KycType, kyc_type)
 
         notification_url = _get("notificationUrl", UNSET)
 

@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_time,
     encode_enum,
     encode_time,
@@ -136,10 +137,7 @@ class Event:
             event_type = d["eventType"]
         except KeyError:
             raise InvalidFieldError("eventType", "is required but missing") from None
-        try:
-            event_type = EventType._value2member_map_[event_type]
-        except (KeyError, TypeError):
-            event_type = EventType(event_type)
+        event_type = decode_enum(EventType, event_type)
 
         try:
             object_id = d["objectId"]

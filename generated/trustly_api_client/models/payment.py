@@ -18,6 +18,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_enum,
@@ -394,10 +395,7 @@ class Payment:
             payment_type = d["paymentType"]
         except KeyError:
             raise InvalidFieldError("paymentType", "is required but missing") from None
-        try:
-            payment_type = PaymentType._value2member_map_[payment_type]
-        except (KeyError, TypeError):
-            payment_type = PaymentType(payment_type)
+        payment_type = decode_enum(PaymentType, payment_type)
 
         merchant: Any = _get("merchant", UNSET)
         if merchant is not UNSET:
@@ -451,10 +449,7 @@ class Payment:
 
         payment_provider_subtype: Any = _get("paymentProviderSubtype", UNSET)
         if payment_provider_subtype is not UNSET:
-            try:
-                payment_provider_subtype = PaymentProviderSubtype._value2member_map_[payment_provider_subtype]
-            except (KeyError, TypeError):
-                payment_provider_subtype = PaymentProviderSubtype(payment_provider_subtype)
+            payment_provider_subtype = decode_enum(PaymentProviderSubtype, payment_provider_subtype)
 
         allowed_payment_provider_type = cast(list[int], _get("allowedPaymentProviderType", UNSET))
 
@@ -464,10 +459,7 @@ class Payment:
 
         currency: Any = _get("currency", UNSET)
         if currency is not UNSET:
-            try:
-                currency = Currency._value2member_map_[currency]
-            except (KeyError, TypeError):
-                currency = Currency(currency)
+            currency = decode_enum(Currency, currency)
 
         amount: Any = _get("amount", UNSET)
         if amount is not UNSET and amount is not None:
@@ -519,17 +511,11 @@ class Payment:
 
         system: Any = _get("system", UNSET)
         if system is not UNSET:
-            try:
-                system = PaymentSystem._value2member_map_[system]
-            except (KeyError, TypeError):
-                system = PaymentSystem(system)
+            system = decode_enum(PaymentSystem, system)
 
         country: Any = _get("country", UNSET)
         if country is not UNSET:
-            try:
-                country = CountryCode._value2member_map_[country]
-            except (KeyError, TypeError):
-                country = CountryCode(country)
+            country = decode_enum(CountryCode, country)
 
         created_at: Any = _get("createdAt", UNSET)
         if created_at is not UNSET and created_at is not None:

@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -128,10 +129,7 @@ class PaymentProvider:
 
         sub_type: Any = _get("subType", UNSET)
         if sub_type is not UNSET:
-            try:
-                sub_type = PaymentProviderSubtype._value2member_map_[sub_type]
-            except (KeyError, TypeError):
-                sub_type = PaymentProviderSubtype(sub_type)
+            sub_type = decode_enum(PaymentProviderSubtype, sub_type)
 
         swift = _get("swift", UNSET)
 
@@ -144,10 +142,7 @@ class PaymentProvider:
 
         country: Any = _get("country", UNSET)
         if country is not UNSET:
-            try:
-                country = CountryCode._value2member_map_[country]
-            except (KeyError, TypeError):
-                country = CountryCode(country)
+            country = decode_enum(CountryCode, country)
 
         instant_payout_available = _get("instantPayoutAvailable", UNSET)
 

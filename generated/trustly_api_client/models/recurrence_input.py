@@ -13,6 +13,7 @@ from ..models.recurrence_unit import RecurrenceUnit
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_amount,
@@ -134,10 +135,7 @@ class RecurrenceInput:
 
         frequency_unit_type: Any = _get("frequencyUnitType", UNSET)
         if frequency_unit_type is not UNSET:
-            try:
-                frequency_unit_type = RecurrenceUnit._value2member_map_[frequency_unit_type]
-            except (KeyError, TypeError):
-                frequency_unit_type = RecurrenceUnit(frequency_unit_type)
+            frequency_unit_type = decode_enum(RecurrenceUnit, frequency_unit_type)
 
         recurring_amount: Any = _get("recurringAmount", UNSET)
         if recurring_amount is not UNSET and recurring_amount is not None:

@@ -13,6 +13,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -119,17 +120,11 @@ class RedirectParameters:
             status = d["status"]
         except KeyError:
             raise InvalidFieldError("status", "is required but missing") from None
-        try:
-            status = TransactionStatus._value2member_map_[status]
-        except (KeyError, TypeError):
-            status = TransactionStatus(status)
+        status = decode_enum(TransactionStatus, status)
 
         transaction_type: Any = _get("transactionType", UNSET)
         if transaction_type is not UNSET:
-            try:
-                transaction_type = TransactionType._value2member_map_[transaction_type]
-            except (KeyError, TypeError):
-                transaction_type = TransactionType(transaction_type)
+            transaction_type = decode_enum(TransactionType, transaction_type)
 
         merchant_reference = _get("merchantReference", UNSET)
 

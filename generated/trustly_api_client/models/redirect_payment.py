@@ -12,6 +12,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -92,10 +93,7 @@ class RedirectPayment:
         _get = d.get
         payment_type: Any = _get("paymentType", UNSET)
         if payment_type is not UNSET:
-            try:
-                payment_type = PaymentType._value2member_map_[payment_type]
-            except (KeyError, TypeError):
-                payment_type = PaymentType(payment_type)
+            payment_type = decode_enum(PaymentType, payment_type)
 
         payment_provider: Any = _get("paymentProvider", UNSET)
         if payment_provider is not UNSET:

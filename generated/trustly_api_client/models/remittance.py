@@ -11,6 +11,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     model_repr,
 )
@@ -50,10 +51,7 @@ class Remittance:
         _get = d.get
         withdrawal_method: Any = _get("withdrawalMethod", UNSET)
         if withdrawal_method is not UNSET:
-            try:
-                withdrawal_method = WithdrawalMethod._value2member_map_[withdrawal_method]
-            except (KeyError, TypeError):
-                withdrawal_method = WithdrawalMethod(withdrawal_method)
+            withdrawal_method = decode_enum(WithdrawalMethod, withdrawal_method)
 
         # Positional, in the order the class declares its fields: cheaper than keywords.
         remittance = cls(

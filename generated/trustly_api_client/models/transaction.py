@@ -16,6 +16,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_enum,
@@ -336,19 +337,13 @@ class Transaction:
             transaction_type = d["transactionType"]
         except KeyError:
             raise InvalidFieldError("transactionType", "is required but missing") from None
-        try:
-            transaction_type = TransactionType._value2member_map_[transaction_type]
-        except (KeyError, TypeError):
-            transaction_type = TransactionType(transaction_type)
+        transaction_type = decode_enum(TransactionType, transaction_type)
 
         try:
             status = d["status"]
         except KeyError:
             raise InvalidFieldError("status", "is required but missing") from None
-        try:
-            status = TransactionStatus._value2member_map_[status]
-        except (KeyError, TypeError):
-            status = TransactionStatus(status)
+        status = decode_enum(TransactionStatus, status)
 
         try:
             created_at = d["createdAt"]
@@ -374,10 +369,7 @@ class Transaction:
 
         currency: Any = _get("currency", UNSET)
         if currency is not UNSET:
-            try:
-                currency = Currency._value2member_map_[currency]
-            except (KeyError, TypeError):
-                currency = Currency(currency)
+            currency = decode_enum(Currency, currency)
 
         amount: Any = _get("amount", UNSET)
         if amount is not UNSET and amount is not None:

@@ -11,6 +11,7 @@ from ..models.user_verification_error_code import UserVerificationErrorCode
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -59,10 +60,7 @@ class UserVerificationReason:
         _get = d.get
         code: Any = _get("code", UNSET)
         if code is not UNSET:
-            try:
-                code = UserVerificationErrorCode._value2member_map_[code]
-            except (KeyError, TypeError):
-                code = UserVerificationErrorCode(code)
+            code = decode_enum(UserVerificationErrorCode, code)
 
         reason = _get("reason", UNSET)
 

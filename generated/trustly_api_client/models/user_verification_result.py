@@ -11,6 +11,7 @@ from ..models.user_verification_result_code import UserVerificationResultCode
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -91,10 +92,7 @@ class UserVerificationResult:
         _get = d.get
         result: Any = _get("result", UNSET)
         if result is not UNSET:
-            try:
-                result = UserVerificationResultCode._value2member_map_[result]
-            except (KeyError, TypeError):
-                result = UserVerificationResultCode(result)
+            result = decode_enum(UserVerificationResultCode, result)
 
         _reasons = _get("reasons", UNSET)
         reasons: list[UserVerificationReason] | Unset = UNSET

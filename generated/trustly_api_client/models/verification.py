@@ -12,6 +12,7 @@ from ..models.verification_status import VerificationStatus
 from ..types import (
     UNSET,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -68,17 +69,11 @@ class Verification:
         _get = d.get
         status: Any = _get("status", UNSET)
         if status is not UNSET:
-            try:
-                status = VerificationStatus._value2member_map_[status]
-            except (KeyError, TypeError):
-                status = VerificationStatus(status)
+            status = decode_enum(VerificationStatus, status)
 
         mode: Any = _get("mode", UNSET)
         if mode is not UNSET:
-            try:
-                mode = VerificationMode._value2member_map_[mode]
-            except (KeyError, TypeError):
-                mode = VerificationMode(mode)
+            mode = decode_enum(VerificationMode, mode)
 
         verify_customer = _get("verifyCustomer", UNSET)
 

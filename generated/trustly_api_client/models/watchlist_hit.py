@@ -18,6 +18,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -215,10 +216,7 @@ class WatchlistHit:
 
         gender: Any = _get("gender", UNSET)
         if gender is not UNSET:
-            try:
-                gender = Gender._value2member_map_[gender]
-            except (KeyError, TypeError):
-                gender = Gender(gender)
+            gender = decode_enum(Gender, gender)
 
         _designation_date = _get("designationDate", UNSET)
         designation_date: datetime.date | Unset

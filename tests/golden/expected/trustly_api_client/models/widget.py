@@ -15,6 +15,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     decode_money,
     decode_time,
     encode_enum,
@@ -135,17 +136,11 @@ class Widget:
             status = d["status"]
         except KeyError:
             raise InvalidFieldError("status", "is required but missing") from None
-        try:
-            status = WidgetStatus._value2member_map_[status]
-        except (KeyError, TypeError):
-            status = WidgetStatus(status)
+        status = decode_enum(WidgetStatus, status)
 
         priority: Any = _get("priority", UNSET)
         if priority is not UNSET:
-            try:
-                priority = Priority._value2member_map_[priority]
-            except (KeyError, TypeError):
-                priority = Priority(priority)
+            priority = decode_enum(Priority, priority)
 
         price: Any = _get("price", UNSET)
         if price is not UNSET and price is not None:

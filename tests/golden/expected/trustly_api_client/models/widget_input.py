@@ -11,6 +11,7 @@ from ..types import (
     UNSET,
     InvalidFieldError,
     Unset,
+    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -89,10 +90,7 @@ class WidgetInput:
 
         priority: Any = _get("priority", UNSET)
         if priority is not UNSET:
-            try:
-                priority = Priority._value2member_map_[priority]
-            except (KeyError, TypeError):
-                priority = Priority(priority)
+            priority = decode_enum(Priority, priority)
 
         def _parse_note(data: object) -> None | str | Unset:
             if data is None:
