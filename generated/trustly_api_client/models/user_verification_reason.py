@@ -11,7 +11,6 @@ from ..models.user_verification_error_code import UserVerificationErrorCode
 from ..types import (
     UNSET,
     Unset,
-    decode_enum,
     encode_enum,
     expect,
     model_repr,
@@ -55,20 +54,29 @@ class UserVerificationReason:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _code = d.pop("code", UNSET)
-        code: UserVerificationErrorCode | Unset = (
-            UNSET if isinstance(_code, Unset) else decode_enum(UserVerificationErrorCode, _code)
-        )
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        code: Any = _get("code", UNSET)
+        if code is not UNSET:
+            try:
+                code = UserVerificationErrorCode._value2member_map_[code]
+            except (KeyError, TypeError):
+                code = UserVerificationErrorCode(code)
 
-        reason = d.pop("reason", UNSET)
+        reason = _get("reason", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         user_verification_reason = cls(
-            code=code,
-            reason=reason,
+            code,
+            reason,
         )
 
-        user_verification_reason.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            user_verification_reason.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return user_verification_reason
 
     def __repr__(self) -> str:
@@ -96,3 +104,12 @@ class UserVerificationReason:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "code",
+        "reason",
+    )
+)
