@@ -187,16 +187,19 @@ class _Call:
 
         return httpx.Timeout(connect=cut(t.connect), read=cut(t.read), write=cut(t.write), pool=cut(t.pool))
 
-    def check_chunk(self, response: httpx.Response, received: int) -> None:
+    def check_chunk(self, response: httpx.Response, received: int, downloaded: int | None = None) -> None:
         """Called as the answer arrives: enforce the size cap and the whole call's deadline.
 
         httpx's read timeout is per read, so a server that drips its answer would otherwise
         hold the call far past its deadline. An answer that is complete (all of its declared
         Content-Length arrived) is kept even when its last bytes came after the deadline.
+        `downloaded` is how many raw bytes arrived, when the caller counts them itself.
         """
-        # Raw bytes when httpx streamed them; a body handed over whole (a mock) counts as read.
-        downloaded = response.num_bytes_downloaded or received
-        self.check_received(received, downloaded, response.headers.get("Content-Length", ""), response.request)
+        if received > self.policy.max_response_bytes or time.monotonic() > self.deadline:
+            if downloaded is None:
+                # Raw bytes when httpx streamed them; a body handed over whole (a mock) counts as read.
+                downloaded = response.num_bytes_downloaded or received
+            self.check_received(received, downloaded, response.headers.get("Content-Length", ""), response.request)
 
     def check_received(self, received: int, downloaded: int, declared: str, request: httpx.Request | None) -> None:
         """`check_chunk` for a backend that reads its own answers: `received` decoded bytes,

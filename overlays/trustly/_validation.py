@@ -7,6 +7,7 @@ naming the field, rather than as a 400 from Trustly or, worse, as a charge for t
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 from typing import Any
@@ -109,16 +110,26 @@ def _check_id(field: str, value: object) -> None:
         raise InvalidRequestError(field, f"{value!r} contains characters that are not valid in an id")
 
 
+@functools.cache
+def _path_arguments(path: str) -> tuple[str, ...]:
+    """The Python argument names of a path template's parameters ("{transactionId}": transaction_id)."""
+    return tuple(_CAMEL.sub("_", name).lower() for name in _PATH_NAME.findall(path))
+
+
+@functools.cache
+def _segments(path: str) -> tuple[str, ...]:
+    return tuple(path.lstrip("/").split("/"))
+
+
 def check_path_arguments(op: Operation, arguments: dict[str, Any]) -> None:
     """Refuse path ids that would retarget the request, as the caller passed them (before `str()`)."""
-    for name in _PATH_NAME.findall(op.path):
-        argument = _CAMEL.sub("_", name).lower()
+    for argument in _path_arguments(op.path):
         if argument in arguments:
             _check_id(argument, arguments[argument])
 
 
 def _check_path(op: Operation, url: str) -> None:
-    template = op.path.lstrip("/").split("/")
+    template = _segments(op.path)
     actual = url.split("?", 1)[0].lstrip("/").split("/")
     if len(template) != len(actual):
         raise InvalidRequestError(op.operation_id, f"path {url!r} does not match {op.path}")

@@ -88,3 +88,32 @@ def test_generated_paths_join_like_httpx(base: str, url: str) -> None:
 def test_anything_but_a_rooted_path_is_left_to_httpx(url: Any) -> None:
     request = {"method": "get", "url": url}
     assert _request_arguments(CLIENTS[BASES[0]], request) is request
+
+
+@pytest.mark.parametrize("base", [b for b in BASES if "?" not in b and "#" not in b])
+@pytest.mark.parametrize(
+    "url", ["/transactions/1002630834", "/transactions/a%2Fb/refund", "/payments/p-1_x.y~z/capture"]
+)
+def test_generated_paths_are_joined_without_a_parse(base: str, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The paths the generated code builds (every id quoted) take the no-parse join; if httpx
+    # stops keeping its parsed parts where the join reads them, this fails instead of the
+    # client silently slowing down.
+    client = CLIENTS[base]
+    expected = client.build_request("get", url).url
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the URL was parsed")
+
+    monkeypatch.setattr(httpx._urls, "urlparse", refuse)
+    joined = _request_arguments(client, {"method": "get", "url": url})["url"]
+    assert isinstance(joined, httpx.URL)
+    assert joined == expected
+    assert str(joined) == str(expected)
+    assert joined.raw_path == expected.raw_path
+    assert joined.host == expected.host and joined.port == expected.port
+
+
+@pytest.mark.parametrize("url", ["/transactions/a b", "/transactions/./x", "/transactions/%zz", "/a/../b"])
+def test_paths_httpx_would_change_are_parsed_by_httpx(url: str) -> None:
+    ours, theirs = _both(BASES[0], url, {})
+    assert str(ours.url) == str(theirs.url)

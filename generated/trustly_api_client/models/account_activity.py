@@ -89,18 +89,20 @@ class AccountActivity:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        selected_account = d.pop("selectedAccount", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        selected_account = _get("selectedAccount", UNSET)
 
-        currency = d.pop("currency", UNSET)
+        currency = _get("currency", UNSET)
 
-        name_on_account = d.pop("nameOnAccount", UNSET)
+        name_on_account = _get("nameOnAccount", UNSET)
 
-        account_number = d.pop("accountNumber", UNSET)
+        account_number = _get("accountNumber", UNSET)
 
-        routing_number = d.pop("routingNumber", UNSET)
+        routing_number = _get("routingNumber", UNSET)
 
-        _aggregations = d.pop("aggregations", UNSET)
+        _aggregations = _get("aggregations", UNSET)
         aggregations: list[ActivityAggregate] | Unset = UNSET
         if _aggregations is not UNSET:
             aggregations = []
@@ -109,16 +111,19 @@ class AccountActivity:
 
                 aggregations.append(aggregations_item)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         account_activity = cls(
-            selected_account=selected_account,
-            currency=currency,
-            name_on_account=name_on_account,
-            account_number=account_number,
-            routing_number=routing_number,
-            aggregations=aggregations,
+            selected_account,
+            currency,
+            name_on_account,
+            account_number,
+            routing_number,
+            aggregations,
         )
 
-        account_activity.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            account_activity.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return account_activity
 
     def __repr__(self) -> str:
@@ -150,6 +155,19 @@ class AccountActivity:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "selectedAccount",
+        "currency",
+        "nameOnAccount",
+        "accountNumber",
+        "routingNumber",
+        "aggregations",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -80,35 +80,37 @@ class AccountBalance:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        try:
-            _account = d.pop("account", UNSET)
-            account: Account | Unset
-            if isinstance(_account, Unset):
-                account = UNSET
-            else:
-                account = Account.from_dict(_account)
-        except InvalidFieldError as error:
-            raise error.within("account") from None
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        account: Any = _get("account", UNSET)
+        if account is not UNSET:
+            try:
+                account = Account.from_dict(account)
+            except InvalidFieldError as error:
+                raise error.within("account") from None
 
-        currency = d.pop("currency", UNSET)
+        currency = _get("currency", UNSET)
 
-        amount: Any = d.pop("amount", UNSET)
-        if not isinstance(amount, Unset) and amount is not None:
+        amount: Any = _get("amount", UNSET)
+        if amount is not UNSET and amount is not None:
             amount = decode_money(amount, "amount")
 
-        available: Any = d.pop("available", UNSET)
-        if not isinstance(available, Unset) and available is not None:
+        available: Any = _get("available", UNSET)
+        if available is not UNSET and available is not None:
             available = decode_money(available, "available")
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         account_balance = cls(
-            account=account,
-            currency=currency,
-            amount=amount,
-            available=available,
+            account,
+            currency,
+            amount,
+            available,
         )
 
-        account_balance.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            account_balance.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return account_balance
 
     def __repr__(self) -> str:
@@ -138,6 +140,17 @@ class AccountBalance:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "account",
+        "currency",
+        "amount",
+        "available",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

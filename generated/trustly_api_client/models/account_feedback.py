@@ -23,7 +23,6 @@ from ..types import (
     encode_time,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="AccountFeedback")
@@ -123,42 +122,55 @@ class AccountFeedback:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        status = decode_enum(FeedbackStatus, required(d, "status"))
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            status = d["status"]
+        except KeyError:
+            raise InvalidFieldError("status", "is required but missing") from None
+        status = decode_enum(FeedbackStatus, status)
 
-        sub_status = required(d, "subStatus")
+        try:
+            sub_status = d["subStatus"]
+        except KeyError:
+            raise InvalidFieldError("subStatus", "is required but missing") from None
 
-        external_id = d.pop("externalId", UNSET)
+        external_id = _get("externalId", UNSET)
 
-        description = d.pop("description", UNSET)
+        description = _get("description", UNSET)
 
-        submission_date: Any = d.pop("submissionDate", UNSET)
-        if not isinstance(submission_date, Unset) and submission_date is not None:
+        submission_date: Any = _get("submissionDate", UNSET)
+        if submission_date is not UNSET and submission_date is not None:
             submission_date = decode_time(submission_date, "submissionDate")
 
-        return_date: Any = d.pop("returnDate", UNSET)
-        if not isinstance(return_date, Unset) and return_date is not None:
+        return_date: Any = _get("returnDate", UNSET)
+        if return_date is not UNSET and return_date is not None:
             return_date = decode_time(return_date, "returnDate")
 
-        amount: Any = d.pop("amount", UNSET)
-        if not isinstance(amount, Unset) and amount is not None:
+        amount: Any = _get("amount", UNSET)
+        if amount is not UNSET and amount is not None:
             amount = decode_money(amount, "amount")
 
-        _currency = d.pop("currency", UNSET)
-        currency: Currency | Unset = UNSET if isinstance(_currency, Unset) else decode_enum(Currency, _currency)
+        currency: Any = _get("currency", UNSET)
+        if currency is not UNSET:
+            currency = decode_enum(Currency, currency)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         account_feedback = cls(
-            status=status,
-            sub_status=sub_status,
-            external_id=external_id,
-            description=description,
-            submission_date=submission_date,
-            return_date=return_date,
-            amount=amount,
-            currency=currency,
+            status,
+            sub_status,
+            external_id,
+            description,
+            submission_date,
+            return_date,
+            amount,
+            currency,
         )
 
-        account_feedback.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            account_feedback.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return account_feedback
 
     def __repr__(self) -> str:
@@ -192,3 +204,18 @@ class AccountFeedback:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "status",
+        "subStatus",
+        "externalId",
+        "description",
+        "submissionDate",
+        "returnDate",
+        "amount",
+        "currency",
+    )
+)

@@ -12,7 +12,6 @@ from ..types import (
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="AccountRequest")
@@ -62,20 +61,31 @@ class AccountRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        merchant_id = required(d, "merchantId")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        try:
+            merchant_id = d["merchantId"]
+        except KeyError:
+            raise InvalidFieldError("merchantId", "is required but missing") from None
 
         try:
-            account = BankAccount.from_dict(required(d, "account"))
+            account = d["account"]
+        except KeyError:
+            raise InvalidFieldError("account", "is required but missing") from None
+        try:
+            account = BankAccount.from_dict(account)
         except InvalidFieldError as error:
             raise error.within("account") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         account_request = cls(
-            merchant_id=merchant_id,
-            account=account,
+            merchant_id,
+            account,
         )
 
-        account_request.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            account_request.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return account_request
 
     def __repr__(self) -> str:
@@ -103,6 +113,15 @@ class AccountRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "merchantId",
+        "account",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

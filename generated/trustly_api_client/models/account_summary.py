@@ -70,14 +70,16 @@ class AccountSummary:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        customer_id = d.pop("customerId", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        customer_id = _get("customerId", UNSET)
 
-        last_updated: Any = d.pop("lastUpdated", UNSET)
-        if not isinstance(last_updated, Unset) and last_updated is not None:
+        last_updated: Any = _get("lastUpdated", UNSET)
+        if last_updated is not UNSET and last_updated is not None:
             last_updated = decode_time(last_updated, "lastUpdated")
 
-        _summary = d.pop("summary", UNSET)
+        _summary = _get("summary", UNSET)
         summary: list[AccountActivity] | Unset = UNSET
         if _summary is not UNSET:
             summary = []
@@ -86,13 +88,16 @@ class AccountSummary:
 
                 summary.append(summary_item)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         account_summary = cls(
-            customer_id=customer_id,
-            last_updated=last_updated,
-            summary=summary,
+            customer_id,
+            last_updated,
+            summary,
         )
 
-        account_summary.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            account_summary.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return account_summary
 
     def __repr__(self) -> str:
@@ -121,6 +126,16 @@ class AccountSummary:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "customerId",
+        "lastUpdated",
+        "summary",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

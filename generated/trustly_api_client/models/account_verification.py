@@ -110,44 +110,50 @@ class AccountVerification:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        verified = d.pop("verified", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        verified = _get("verified", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: AccountVerificationType | Unset = (
-            UNSET if isinstance(_type_, Unset) else decode_enum(AccountVerificationType, _type_)
-        )
+        type_: Any = _get("type", UNSET)
+        if type_ is not UNSET:
+            type_ = decode_enum(AccountVerificationType, type_)
 
-        has_enough_funds = d.pop("hasEnoughFunds", UNSET)
+        has_enough_funds = _get("hasEnoughFunds", UNSET)
 
-        verification_date: Any = d.pop("verificationDate", UNSET)
-        if not isinstance(verification_date, Unset) and verification_date is not None:
+        verification_date: Any = _get("verificationDate", UNSET)
+        if verification_date is not UNSET and verification_date is not None:
             verification_date = decode_time(verification_date, "verificationDate")
 
-        _score = d.pop("score", UNSET)
-        score: AccountScore | Unset = UNSET if isinstance(_score, Unset) else decode_enum(AccountScore, _score)
+        score: Any = _get("score", UNSET)
+        if score is not UNSET:
+            score = decode_enum(AccountScore, score)
 
-        _third_party_score = d.pop("thirdPartyScore", UNSET)
-        third_party_score: ThirdPartyScore | Unset = (
-            UNSET if isinstance(_third_party_score, Unset) else decode_enum(ThirdPartyScore, _third_party_score)
-        )
+        third_party_score: Any = _get("thirdPartyScore", UNSET)
+        if third_party_score is not UNSET:
+            third_party_score = decode_enum(ThirdPartyScore, third_party_score)
 
-        number_of_tries = d.pop("numberOfTries", UNSET)
+        number_of_tries = _get("numberOfTries", UNSET)
 
-        number_of_attempts_left = d.pop("numberOfAttemptsLeft", UNSET)
+        number_of_attempts_left = _get("numberOfAttemptsLeft", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         account_verification = cls(
-            verified=verified,
-            type_=type_,
-            has_enough_funds=has_enough_funds,
-            verification_date=verification_date,
-            score=score,
-            third_party_score=third_party_score,
-            number_of_tries=number_of_tries,
-            number_of_attempts_left=number_of_attempts_left,
+            verified,
+            type_,
+            has_enough_funds,
+            verification_date,
+            score,
+            third_party_score,
+            number_of_tries,
+            number_of_attempts_left,
         )
 
-        account_verification.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            account_verification.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return account_verification
 
     def __repr__(self) -> str:
@@ -181,3 +187,18 @@ class AccountVerification:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "verified",
+        "type",
+        "hasEnoughFunds",
+        "verificationDate",
+        "score",
+        "thirdPartyScore",
+        "numberOfTries",
+        "numberOfAttemptsLeft",
+    )
+)

@@ -193,81 +193,88 @@ class ActivityAggregate:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        days = d.pop("days", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        days = _get("days", UNSET)
 
-        activity_earliest_date: Any = d.pop("activityEarliestDate", UNSET)
-        if not isinstance(activity_earliest_date, Unset) and activity_earliest_date is not None:
+        activity_earliest_date: Any = _get("activityEarliestDate", UNSET)
+        if activity_earliest_date is not UNSET and activity_earliest_date is not None:
             activity_earliest_date = decode_time(activity_earliest_date, "activityEarliestDate")
 
-        activity_latest_date: Any = d.pop("activityLatestDate", UNSET)
-        if not isinstance(activity_latest_date, Unset) and activity_latest_date is not None:
+        activity_latest_date: Any = _get("activityLatestDate", UNSET)
+        if activity_latest_date is not UNSET and activity_latest_date is not None:
             activity_latest_date = decode_time(activity_latest_date, "activityLatestDate")
 
-        balance_max: Any = d.pop("balanceMax", UNSET)
-        if not isinstance(balance_max, Unset) and balance_max is not None:
+        balance_max: Any = _get("balanceMax", UNSET)
+        if balance_max is not UNSET and balance_max is not None:
             balance_max = decode_money(balance_max, "balanceMax")
 
-        balance_min: Any = d.pop("balanceMin", UNSET)
-        if not isinstance(balance_min, Unset) and balance_min is not None:
+        balance_min: Any = _get("balanceMin", UNSET)
+        if balance_min is not UNSET and balance_min is not None:
             balance_min = decode_money(balance_min, "balanceMin")
 
-        balance_avg: Any = d.pop("balanceAvg", UNSET)
-        if not isinstance(balance_avg, Unset) and balance_avg is not None:
+        balance_avg: Any = _get("balanceAvg", UNSET)
+        if balance_avg is not UNSET and balance_avg is not None:
             balance_avg = decode_money(balance_avg, "balanceAvg")
 
-        deposit_count = d.pop("depositCount", UNSET)
+        deposit_count = _get("depositCount", UNSET)
 
-        deposit_amount_total: Any = d.pop("depositAmountTotal", UNSET)
-        if not isinstance(deposit_amount_total, Unset) and deposit_amount_total is not None:
+        deposit_amount_total: Any = _get("depositAmountTotal", UNSET)
+        if deposit_amount_total is not UNSET and deposit_amount_total is not None:
             deposit_amount_total = decode_money(deposit_amount_total, "depositAmountTotal")
 
-        deposit_amount_max: Any = d.pop("depositAmountMax", UNSET)
-        if not isinstance(deposit_amount_max, Unset) and deposit_amount_max is not None:
+        deposit_amount_max: Any = _get("depositAmountMax", UNSET)
+        if deposit_amount_max is not UNSET and deposit_amount_max is not None:
             deposit_amount_max = decode_money(deposit_amount_max, "depositAmountMax")
 
-        withdrawal_count = d.pop("withdrawalCount", UNSET)
+        withdrawal_count = _get("withdrawalCount", UNSET)
 
-        withdrawal_amount_total: Any = d.pop("withdrawalAmountTotal", UNSET)
-        if not isinstance(withdrawal_amount_total, Unset) and withdrawal_amount_total is not None:
+        withdrawal_amount_total: Any = _get("withdrawalAmountTotal", UNSET)
+        if withdrawal_amount_total is not UNSET and withdrawal_amount_total is not None:
             withdrawal_amount_total = decode_money(withdrawal_amount_total, "withdrawalAmountTotal")
 
-        withdrawal_amount_max: Any = d.pop("withdrawalAmountMax", UNSET)
-        if not isinstance(withdrawal_amount_max, Unset) and withdrawal_amount_max is not None:
+        withdrawal_amount_max: Any = _get("withdrawalAmountMax", UNSET)
+        if withdrawal_amount_max is not UNSET and withdrawal_amount_max is not None:
             withdrawal_amount_max = decode_money(withdrawal_amount_max, "withdrawalAmountMax")
 
-        overdraft_count = d.pop("overdraftCount", UNSET)
+        overdraft_count = _get("overdraftCount", UNSET)
 
-        overdraft_amount_total: Any = d.pop("overdraftAmountTotal", UNSET)
-        if not isinstance(overdraft_amount_total, Unset) and overdraft_amount_total is not None:
+        overdraft_amount_total: Any = _get("overdraftAmountTotal", UNSET)
+        if overdraft_amount_total is not UNSET and overdraft_amount_total is not None:
             overdraft_amount_total = decode_money(overdraft_amount_total, "overdraftAmountTotal")
 
-        nsf_count = d.pop("nsfCount", UNSET)
+        nsf_count = _get("nsfCount", UNSET)
 
-        nsf_fee_amount_total: Any = d.pop("nsfFeeAmountTotal", UNSET)
-        if not isinstance(nsf_fee_amount_total, Unset) and nsf_fee_amount_total is not None:
+        nsf_fee_amount_total: Any = _get("nsfFeeAmountTotal", UNSET)
+        if nsf_fee_amount_total is not UNSET and nsf_fee_amount_total is not None:
             nsf_fee_amount_total = decode_money(nsf_fee_amount_total, "nsfFeeAmountTotal")
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         activity_aggregate = cls(
-            days=days,
-            activity_earliest_date=activity_earliest_date,
-            activity_latest_date=activity_latest_date,
-            balance_max=balance_max,
-            balance_min=balance_min,
-            balance_avg=balance_avg,
-            deposit_count=deposit_count,
-            deposit_amount_total=deposit_amount_total,
-            deposit_amount_max=deposit_amount_max,
-            withdrawal_count=withdrawal_count,
-            withdrawal_amount_total=withdrawal_amount_total,
-            withdrawal_amount_max=withdrawal_amount_max,
-            overdraft_count=overdraft_count,
-            overdraft_amount_total=overdraft_amount_total,
-            nsf_count=nsf_count,
-            nsf_fee_amount_total=nsf_fee_amount_total,
+            days,
+            activity_earliest_date,
+            activity_latest_date,
+            balance_max,
+            balance_min,
+            balance_avg,
+            deposit_count,
+            deposit_amount_total,
+            deposit_amount_max,
+            withdrawal_count,
+            withdrawal_amount_total,
+            withdrawal_amount_max,
+            overdraft_count,
+            overdraft_amount_total,
+            nsf_count,
+            nsf_fee_amount_total,
         )
 
-        activity_aggregate.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            activity_aggregate.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return activity_aggregate
 
     def __repr__(self) -> str:
@@ -309,3 +316,26 @@ class ActivityAggregate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "days",
+        "activityEarliestDate",
+        "activityLatestDate",
+        "balanceMax",
+        "balanceMin",
+        "balanceAvg",
+        "depositCount",
+        "depositAmountTotal",
+        "depositAmountMax",
+        "withdrawalCount",
+        "withdrawalAmountTotal",
+        "withdrawalAmountMax",
+        "overdraftCount",
+        "overdraftAmountTotal",
+        "nsfCount",
+        "nsfFeeAmountTotal",
+    )
+)

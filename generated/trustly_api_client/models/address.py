@@ -84,29 +84,34 @@ class Address:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        address1 = d.pop("address1", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        address1 = _get("address1", UNSET)
 
-        address2 = d.pop("address2", UNSET)
+        address2 = _get("address2", UNSET)
 
-        city = d.pop("city", UNSET)
+        city = _get("city", UNSET)
 
-        state = d.pop("state", UNSET)
+        state = _get("state", UNSET)
 
-        zip_ = d.pop("zip", UNSET)
+        zip_ = _get("zip", UNSET)
 
-        country = d.pop("country", UNSET)
+        country = _get("country", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         address = cls(
-            address1=address1,
-            address2=address2,
-            city=city,
-            state=state,
-            zip_=zip_,
-            country=country,
+            address1,
+            address2,
+            city,
+            state,
+            zip_,
+            country,
         )
 
-        address.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            address.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return address
 
     def __repr__(self) -> str:
@@ -138,3 +143,16 @@ class Address:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "address1",
+        "address2",
+        "city",
+        "state",
+        "zip",
+        "country",
+    )
+)

@@ -96,7 +96,9 @@ class AddressInput:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
 
         def _parse_address1(data: object) -> None | str | Unset:
             if data is None:
@@ -105,7 +107,7 @@ class AddressInput:
                 return data
             return cast(None | str | Unset, data)
 
-        address1 = _parse_address1(d.pop("address1", UNSET))
+        address1 = _parse_address1(_get("address1", UNSET))
 
         def _parse_address2(data: object) -> None | str | Unset:
             if data is None:
@@ -114,7 +116,7 @@ class AddressInput:
                 return data
             return cast(None | str | Unset, data)
 
-        address2 = _parse_address2(d.pop("address2", UNSET))
+        address2 = _parse_address2(_get("address2", UNSET))
 
         def _parse_city(data: object) -> None | str | Unset:
             if data is None:
@@ -123,7 +125,7 @@ class AddressInput:
                 return data
             return cast(None | str | Unset, data)
 
-        city = _parse_city(d.pop("city", UNSET))
+        city = _parse_city(_get("city", UNSET))
 
         def _parse_state(data: object) -> None | str | Unset:
             if data is None:
@@ -132,7 +134,7 @@ class AddressInput:
                 return data
             return cast(None | str | Unset, data)
 
-        state = _parse_state(d.pop("state", UNSET))
+        state = _parse_state(_get("state", UNSET))
 
         def _parse_zip_(data: object) -> None | str | Unset:
             if data is None:
@@ -141,7 +143,7 @@ class AddressInput:
                 return data
             return cast(None | str | Unset, data)
 
-        zip_ = _parse_zip_(d.pop("zip", UNSET))
+        zip_ = _parse_zip_(_get("zip", UNSET))
 
         def _parse_country(data: object) -> None | str | Unset:
             if data is None:
@@ -150,18 +152,21 @@ class AddressInput:
                 return data
             return cast(None | str | Unset, data)
 
-        country = _parse_country(d.pop("country", UNSET))
+        country = _parse_country(_get("country", UNSET))
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         address_input = cls(
-            address1=address1,
-            address2=address2,
-            city=city,
-            state=state,
-            zip_=zip_,
-            country=country,
+            address1,
+            address2,
+            city,
+            state,
+            zip_,
+            country,
         )
 
-        address_input.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            address_input.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return address_input
 
     def __repr__(self) -> str:
@@ -193,3 +198,16 @@ class AddressInput:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "address1",
+        "address2",
+        "city",
+        "state",
+        "zip",
+        "country",
+    )
+)

@@ -19,7 +19,6 @@ from ..types import (
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="AdverseMediaHit")
@@ -114,42 +113,51 @@ class AdverseMediaHit:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        screening_type = cast(Literal["2"], required(d, "screeningType"))
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            _required_screening_type = d["screeningType"]
+        except KeyError:
+            raise InvalidFieldError("screeningType", "is required but missing") from None
+        screening_type = cast(Literal["2"], _required_screening_type)
         if screening_type != "2":
             raise ValueError(f"screeningType must match const '2', got '{screening_type}'")
 
-        score = d.pop("score", UNSET)
+        score = _get("score", UNSET)
 
-        name = d.pop("name", UNSET)
+        name = _get("name", UNSET)
 
-        title = d.pop("title", UNSET)
+        title = _get("title", UNSET)
 
-        text = d.pop("text", UNSET)
+        text = _get("text", UNSET)
 
-        url = d.pop("url", UNSET)
+        url = _get("url", UNSET)
 
-        _date = d.pop("date", UNSET)
+        _date = _get("date", UNSET)
         date: datetime.date | Unset
         if isinstance(_date, Unset):
             date = UNSET
         else:
             date = datetime.date.fromisoformat(_date)
 
-        trusted_entity = d.pop("trustedEntity", UNSET)
+        trusted_entity = _get("trustedEntity", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         adverse_media_hit = cls(
-            screening_type=screening_type,
-            score=score,
-            name=name,
-            title=title,
-            text=text,
-            url=url,
-            date=date,
-            trusted_entity=trusted_entity,
+            screening_type,
+            score,
+            name,
+            title,
+            text,
+            url,
+            date,
+            trusted_entity,
         )
 
-        adverse_media_hit.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            adverse_media_hit.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return adverse_media_hit
 
     def __repr__(self) -> str:
@@ -183,3 +191,18 @@ class AdverseMediaHit:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "screeningType",
+        "score",
+        "name",
+        "title",
+        "text",
+        "url",
+        "date",
+        "trustedEntity",
+    )
+)

@@ -94,27 +94,27 @@ class AttributeDetail:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _name = d.pop("name", UNSET)
-        name: AttributeName | Unset = UNSET if isinstance(_name, Unset) else decode_enum(AttributeName, _name)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        name: Any = _get("name", UNSET)
+        if name is not UNSET:
+            name = decode_enum(AttributeName, name)
 
-        try:
-            _source = d.pop("source", UNSET)
-            source: AttributeSource | Unset
-            if isinstance(_source, Unset):
-                source = UNSET
-            else:
-                source = AttributeSource.from_dict(_source)
-        except InvalidFieldError as error:
-            raise error.within("source") from None
+        source: Any = _get("source", UNSET)
+        if source is not UNSET:
+            try:
+                source = AttributeSource.from_dict(source)
+            except InvalidFieldError as error:
+                raise error.within("source") from None
 
-        created_at: Any = d.pop("createdAt", UNSET)
-        if not isinstance(created_at, Unset) and created_at is not None:
+        created_at: Any = _get("createdAt", UNSET)
+        if created_at is not UNSET and created_at is not None:
             created_at = decode_time(created_at, "createdAt")
 
-        link = d.pop("link", UNSET)
+        link = _get("link", UNSET)
 
-        _verification = d.pop("verification", UNSET)
+        _verification = _get("verification", UNSET)
         verification: list[AttributeVerification] | Unset = UNSET
         if _verification is not UNSET:
             verification = []
@@ -123,15 +123,18 @@ class AttributeDetail:
 
                 verification.append(verification_item)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         attribute_detail = cls(
-            name=name,
-            source=source,
-            created_at=created_at,
-            link=link,
-            verification=verification,
+            name,
+            source,
+            created_at,
+            link,
+            verification,
         )
 
-        attribute_detail.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            attribute_detail.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return attribute_detail
 
     def __repr__(self) -> str:
@@ -162,6 +165,18 @@ class AttributeDetail:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "name",
+        "source",
+        "createdAt",
+        "link",
+        "verification",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -52,17 +52,22 @@ class AttributeSource:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        name = d.pop("name", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        name = _get("name", UNSET)
 
-        type_ = d.pop("type", UNSET)
+        type_ = _get("type", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         attribute_source = cls(
-            name=name,
-            type_=type_,
+            name,
+            type_,
         )
 
-        attribute_source.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            attribute_source.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return attribute_source
 
     def __repr__(self) -> str:
@@ -90,3 +95,12 @@ class AttributeSource:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "name",
+        "type",
+    )
+)

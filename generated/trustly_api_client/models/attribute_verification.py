@@ -85,36 +85,39 @@ class AttributeVerification:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        trusted_entity = d.pop("trustedEntity", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        trusted_entity = _get("trustedEntity", UNSET)
 
-        verification_type = d.pop("verificationType", UNSET)
+        verification_type = _get("verificationType", UNSET)
 
-        _verification_method = d.pop("verificationMethod", UNSET)
-        verification_method: AttributeVerificationMethod | Unset = (
-            UNSET
-            if isinstance(_verification_method, Unset)
-            else decode_enum(AttributeVerificationMethod, _verification_method)
-        )
+        verification_method: Any = _get("verificationMethod", UNSET)
+        if verification_method is not UNSET:
+            verification_method = decode_enum(AttributeVerificationMethod, verification_method)
 
-        _result = d.pop("result", UNSET)
-        result: AttributeVerificationResult | Unset = (
-            UNSET if isinstance(_result, Unset) else decode_enum(AttributeVerificationResult, _result)
-        )
+        result: Any = _get("result", UNSET)
+        if result is not UNSET:
+            result = decode_enum(AttributeVerificationResult, result)
 
-        verified_at: Any = d.pop("verifiedAt", UNSET)
-        if not isinstance(verified_at, Unset) and verified_at is not None:
+        verified_at: Any = _get("verifiedAt", UNSET)
+        if verified_at is not UNSET and verified_at is not None:
             verified_at = decode_time(verified_at, "verifiedAt")
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         attribute_verification = cls(
-            trusted_entity=trusted_entity,
-            verification_type=verification_type,
-            verification_method=verification_method,
-            result=result,
-            verified_at=verified_at,
+            trusted_entity,
+            verification_type,
+            verification_method,
+            result,
+            verified_at,
         )
 
-        attribute_verification.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            attribute_verification.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return attribute_verification
 
     def __repr__(self) -> str:
@@ -145,3 +148,15 @@ class AttributeVerification:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "trustedEntity",
+        "verificationType",
+        "verificationMethod",
+        "result",
+        "verifiedAt",
+    )
+)

@@ -77,26 +77,31 @@ class BankAccount:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        account_number = d.pop("accountNumber", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        account_number = _get("accountNumber", UNSET)
 
-        routing_number = d.pop("routingNumber", UNSET)
+        routing_number = _get("routingNumber", UNSET)
 
-        iban = d.pop("iban", UNSET)
+        iban = _get("iban", UNSET)
 
-        name_on_account = d.pop("nameOnAccount", UNSET)
+        name_on_account = _get("nameOnAccount", UNSET)
 
-        token = d.pop("token", UNSET)
+        token = _get("token", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         bank_account = cls(
-            account_number=account_number,
-            routing_number=routing_number,
-            iban=iban,
-            name_on_account=name_on_account,
-            token=token,
+            account_number,
+            routing_number,
+            iban,
+            name_on_account,
+            token,
         )
 
-        bank_account.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            bank_account.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return bank_account
 
     def __repr__(self) -> str:
@@ -127,3 +132,15 @@ class BankAccount:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "accountNumber",
+        "routingNumber",
+        "iban",
+        "nameOnAccount",
+        "token",
+    )
+)

@@ -136,22 +136,21 @@ class BankUser:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        fingerprint = d.pop("fingerprint", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        fingerprint = _get("fingerprint", UNSET)
 
-        try:
-            _payment_provider = d.pop("paymentProvider", UNSET)
-            payment_provider: PaymentProvider | Unset
-            if isinstance(_payment_provider, Unset):
-                payment_provider = UNSET
-            else:
-                payment_provider = PaymentProvider.from_dict(_payment_provider)
-        except InvalidFieldError as error:
-            raise error.within("paymentProvider") from None
+        payment_provider: Any = _get("paymentProvider", UNSET)
+        if payment_provider is not UNSET:
+            try:
+                payment_provider = PaymentProvider.from_dict(payment_provider)
+            except InvalidFieldError as error:
+                raise error.within("paymentProvider") from None
 
-        name = cast(list[str], d.pop("name", UNSET))
+        name = cast(list[str], _get("name", UNSET))
 
-        _address = d.pop("address", UNSET)
+        _address = _get("address", UNSET)
         address: list[Address] | Unset = UNSET
         if _address is not UNSET:
             address = []
@@ -160,41 +159,41 @@ class BankUser:
 
                 address.append(address_item)
 
-        phone = cast(list[str], d.pop("phone", UNSET))
+        phone = cast(list[str], _get("phone", UNSET))
 
-        email = cast(list[str], d.pop("email", UNSET))
+        email = cast(list[str], _get("email", UNSET))
 
-        try:
-            _segmented_name = d.pop("segmentedName", UNSET)
-            segmented_name: SegmentedName | Unset
-            if isinstance(_segmented_name, Unset):
-                segmented_name = UNSET
-            else:
-                segmented_name = SegmentedName.from_dict(_segmented_name)
-        except InvalidFieldError as error:
-            raise error.within("segmentedName") from None
+        segmented_name: Any = _get("segmentedName", UNSET)
+        if segmented_name is not UNSET:
+            try:
+                segmented_name = SegmentedName.from_dict(segmented_name)
+            except InvalidFieldError as error:
+                raise error.within("segmentedName") from None
 
-        created_at: Any = d.pop("createdAt", UNSET)
-        if not isinstance(created_at, Unset) and created_at is not None:
+        created_at: Any = _get("createdAt", UNSET)
+        if created_at is not UNSET and created_at is not None:
             created_at = decode_time(created_at, "createdAt")
 
-        updated_at: Any = d.pop("updatedAt", UNSET)
-        if not isinstance(updated_at, Unset) and updated_at is not None:
+        updated_at: Any = _get("updatedAt", UNSET)
+        if updated_at is not UNSET and updated_at is not None:
             updated_at = decode_time(updated_at, "updatedAt")
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         bank_user = cls(
-            fingerprint=fingerprint,
-            payment_provider=payment_provider,
-            name=name,
-            address=address,
-            phone=phone,
-            email=email,
-            segmented_name=segmented_name,
-            created_at=created_at,
-            updated_at=updated_at,
+            fingerprint,
+            payment_provider,
+            name,
+            address,
+            phone,
+            email,
+            segmented_name,
+            created_at,
+            updated_at,
         )
 
-        bank_user.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            bank_user.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return bank_user
 
     def __repr__(self) -> str:
@@ -229,6 +228,22 @@ class BankUser:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "fingerprint",
+        "paymentProvider",
+        "name",
+        "address",
+        "phone",
+        "email",
+        "segmentedName",
+        "createdAt",
+        "updatedAt",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

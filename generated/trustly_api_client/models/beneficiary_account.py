@@ -64,30 +64,30 @@ class BeneficiaryAccount:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        account_number = d.pop("accountNumber", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        account_number = _get("accountNumber", UNSET)
 
-        iban = d.pop("iban", UNSET)
+        iban = _get("iban", UNSET)
 
-        try:
-            _payment_provider = d.pop("paymentProvider", UNSET)
-            payment_provider: BeneficiaryBank | Unset
-            if isinstance(_payment_provider, Unset):
-                payment_provider = UNSET
-            else:
-                payment_provider = BeneficiaryBank.from_dict(_payment_provider)
-        except InvalidFieldError as error:
-            raise error.within("paymentProvider") from None
+        payment_provider: Any = _get("paymentProvider", UNSET)
+        if payment_provider is not UNSET:
+            try:
+                payment_provider = BeneficiaryBank.from_dict(payment_provider)
+            except InvalidFieldError as error:
+                raise error.within("paymentProvider") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         beneficiary_account = cls(
-            account_number=account_number,
-            iban=iban,
-            payment_provider=payment_provider,
+            account_number,
+            iban,
+            payment_provider,
         )
 
         # A closed schema (additionalProperties: false): a field it does not define is a mistake.
-        if d:
-            raise InvalidFieldError(sorted(d)[0], "is not a field of BeneficiaryAccount")
+        if not _WIRE_NAMES.issuperset(d):
+            raise InvalidFieldError(sorted(d.keys() - _WIRE_NAMES)[0], "is not a field of BeneficiaryAccount")
         return beneficiary_account
 
     def __repr__(self) -> str:
@@ -99,6 +99,16 @@ class BeneficiaryAccount:
                 "payment_provider",
             ),
         )
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "accountNumber",
+        "iban",
+        "paymentProvider",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -68,23 +68,28 @@ class CancelRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        merchant_reference = d.pop("merchantReference", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        merchant_reference = _get("merchantReference", UNSET)
 
-        message = d.pop("message", UNSET)
+        message = _get("message", UNSET)
 
-        reason = d.pop("reason", UNSET)
+        reason = _get("reason", UNSET)
 
-        signature = d.pop("signature", UNSET)
+        signature = _get("signature", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         cancel_request = cls(
-            merchant_reference=merchant_reference,
-            message=message,
-            reason=reason,
-            signature=signature,
+            merchant_reference,
+            message,
+            reason,
+            signature,
         )
 
-        cancel_request.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            cancel_request.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return cancel_request
 
     def __repr__(self) -> str:
@@ -114,3 +119,14 @@ class CancelRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "merchantReference",
+        "message",
+        "reason",
+        "signature",
+    )
+)

@@ -15,7 +15,6 @@ from ..types import (
     encode_amount,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="CaptureRequest")
@@ -117,60 +116,63 @@ class CaptureRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        merchant_reference = required(d, "merchantReference")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            merchant_reference = d["merchantReference"]
+        except KeyError:
+            raise InvalidFieldError("merchantReference", "is required but missing") from None
 
-        amount: Any = required(d, "amount")
-        if not isinstance(amount, Unset) and amount is not None:
+        try:
+            amount = d["amount"]
+        except KeyError:
+            raise InvalidFieldError("amount", "is required but missing") from None
+        if amount is not UNSET and amount is not None:
             amount = decode_money(amount, "amount")
 
-        split_token = required(d, "splitToken")
-
-        interaction_id = d.pop("interactionId", UNSET)
-
         try:
-            _beneficiary_account = d.pop("beneficiaryAccount", UNSET)
-            beneficiary_account: BeneficiaryAccount | Unset
-            if isinstance(_beneficiary_account, Unset):
-                beneficiary_account = UNSET
-            else:
-                beneficiary_account = BeneficiaryAccount.from_dict(_beneficiary_account)
-        except InvalidFieldError as error:
-            raise error.within("beneficiaryAccount") from None
+            split_token = d["splitToken"]
+        except KeyError:
+            raise InvalidFieldError("splitToken", "is required but missing") from None
 
-        try:
-            _beneficiary = d.pop("beneficiary", UNSET)
-            beneficiary: Beneficiary | Unset
-            if isinstance(_beneficiary, Unset):
-                beneficiary = UNSET
-            else:
-                beneficiary = Beneficiary.from_dict(_beneficiary)
-        except InvalidFieldError as error:
-            raise error.within("beneficiary") from None
+        interaction_id = _get("interactionId", UNSET)
 
-        try:
-            _metadata = d.pop("metadata", UNSET)
-            metadata: RemittanceMetadata | Unset
-            if isinstance(_metadata, Unset):
-                metadata = UNSET
-            else:
-                metadata = RemittanceMetadata.from_dict(_metadata)
-        except InvalidFieldError as error:
-            raise error.within("metadata") from None
+        beneficiary_account: Any = _get("beneficiaryAccount", UNSET)
+        if beneficiary_account is not UNSET:
+            try:
+                beneficiary_account = BeneficiaryAccount.from_dict(beneficiary_account)
+            except InvalidFieldError as error:
+                raise error.within("beneficiaryAccount") from None
 
+        beneficiary: Any = _get("beneficiary", UNSET)
+        if beneficiary is not UNSET:
+            try:
+                beneficiary = Beneficiary.from_dict(beneficiary)
+            except InvalidFieldError as error:
+                raise error.within("beneficiary") from None
+
+        metadata: Any = _get("metadata", UNSET)
+        if metadata is not UNSET:
+            try:
+                metadata = RemittanceMetadata.from_dict(metadata)
+            except InvalidFieldError as error:
+                raise error.within("metadata") from None
+
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         capture_request = cls(
-            merchant_reference=merchant_reference,
-            amount=amount,
-            split_token=split_token,
-            interaction_id=interaction_id,
-            beneficiary_account=beneficiary_account,
-            beneficiary=beneficiary,
-            metadata=metadata,
+            merchant_reference,
+            amount,
+            split_token,
+            interaction_id,
+            beneficiary_account,
+            beneficiary,
+            metadata,
         )
 
         # A closed schema (additionalProperties: false): a field it does not define is a mistake.
-        if d:
-            raise InvalidFieldError(sorted(d)[0], "is not a field of CaptureRequest")
+        if not _WIRE_NAMES.issuperset(d):
+            raise InvalidFieldError(sorted(d.keys() - _WIRE_NAMES)[0], "is not a field of CaptureRequest")
         return capture_request
 
     def __repr__(self) -> str:
@@ -186,6 +188,20 @@ class CaptureRequest:
                 "metadata",
             ),
         )
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "merchantReference",
+        "amount",
+        "splitToken",
+        "interactionId",
+        "beneficiaryAccount",
+        "beneficiary",
+        "metadata",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -68,23 +68,28 @@ class ClcMetadata:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        property_id = d.pop("propertyId", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        property_id = _get("propertyId", UNSET)
 
-        machine_id = d.pop("machineId", UNSET)
+        machine_id = _get("machineId", UNSET)
 
-        player_number = d.pop("playerNumber", UNSET)
+        player_number = _get("playerNumber", UNSET)
 
-        qr_timestamp = d.pop("qrTimestamp", UNSET)
+        qr_timestamp = _get("qrTimestamp", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         clc_metadata = cls(
-            property_id=property_id,
-            machine_id=machine_id,
-            player_number=player_number,
-            qr_timestamp=qr_timestamp,
+            property_id,
+            machine_id,
+            player_number,
+            qr_timestamp,
         )
 
-        clc_metadata.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            clc_metadata.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return clc_metadata
 
     def __repr__(self) -> str:
@@ -114,3 +119,14 @@ class ClcMetadata:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "propertyId",
+        "machineId",
+        "playerNumber",
+        "qrTimestamp",
+    )
+)

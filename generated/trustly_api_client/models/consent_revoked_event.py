@@ -19,7 +19,6 @@ from ..types import (
     encode_time,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="ConsentRevokedEvent")
@@ -125,40 +124,60 @@ class ConsentRevokedEvent:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        event_id = required(d, "eventId")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            event_id = d["eventId"]
+        except KeyError:
+            raise InvalidFieldError("eventId", "is required but missing") from None
 
-        event_type = decode_enum(EventType, required(d, "eventType"))
+        try:
+            event_type = d["eventType"]
+        except KeyError:
+            raise InvalidFieldError("eventType", "is required but missing") from None
+        event_type = decode_enum(EventType, event_type)
 
-        object_id = required(d, "objectId")
+        try:
+            object_id = d["objectId"]
+        except KeyError:
+            raise InvalidFieldError("objectId", "is required but missing") from None
 
-        created_at: Any = required(d, "createdAt")
-        if not isinstance(created_at, Unset) and created_at is not None:
+        try:
+            created_at = d["createdAt"]
+        except KeyError:
+            raise InvalidFieldError("createdAt", "is required but missing") from None
+        if created_at is not UNSET and created_at is not None:
             created_at = decode_time(created_at, "createdAt")
 
-        object_type = d.pop("objectType", UNSET)
+        object_type = _get("objectType", UNSET)
 
-        parent_object_id = d.pop("parentObjectId", UNSET)
+        parent_object_id = _get("parentObjectId", UNSET)
 
-        access_id = d.pop("accessId", UNSET)
+        access_id = _get("accessId", UNSET)
 
-        message = d.pop("message", UNSET)
+        message = _get("message", UNSET)
 
-        time_zone = d.pop("timeZone", UNSET)
+        time_zone = _get("timeZone", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         consent_revoked_event = cls(
-            event_id=event_id,
-            event_type=event_type,
-            object_id=object_id,
-            created_at=created_at,
-            object_type=object_type,
-            parent_object_id=parent_object_id,
-            access_id=access_id,
-            message=message,
-            time_zone=time_zone,
+            event_id,
+            event_type,
+            object_id,
+            created_at,
+            object_type,
+            parent_object_id,
+            access_id,
+            message,
+            time_zone,
         )
 
-        consent_revoked_event.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            consent_revoked_event.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return consent_revoked_event
 
     def __repr__(self) -> str:
@@ -193,3 +212,19 @@ class ConsentRevokedEvent:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "eventId",
+        "eventType",
+        "objectId",
+        "createdAt",
+        "objectType",
+        "parentObjectId",
+        "accessId",
+        "message",
+        "timeZone",
+    )
+)

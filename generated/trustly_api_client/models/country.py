@@ -114,18 +114,20 @@ class Country:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        numeric_code = d.pop("numericCode", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        numeric_code = _get("numericCode", UNSET)
 
-        alpha_2_code = d.pop("alpha2Code", UNSET)
+        alpha_2_code = _get("alpha2Code", UNSET)
 
-        alpha_3_code = d.pop("alpha3Code", UNSET)
+        alpha_3_code = _get("alpha3Code", UNSET)
 
-        name = d.pop("name", UNSET)
+        name = _get("name", UNSET)
 
-        currencies = cast(list[str], d.pop("currencies", UNSET))
+        currencies = cast(list[str], _get("currencies", UNSET))
 
-        _payment_types = d.pop("paymentTypes", UNSET)
+        _payment_types = _get("paymentTypes", UNSET)
         payment_types: list[CountryPaymentType] | Unset = UNSET
         if _payment_types is not UNSET:
             payment_types = []
@@ -134,7 +136,7 @@ class Country:
 
                 payment_types.append(payment_types_item)
 
-        _payment_provider_subtypes = d.pop("paymentProviderSubtypes", UNSET)
+        _payment_provider_subtypes = _get("paymentProviderSubtypes", UNSET)
         payment_provider_subtypes: list[PaymentProviderSubtype] | Unset = UNSET
         if _payment_provider_subtypes is not UNSET:
             payment_provider_subtypes = []
@@ -143,20 +145,23 @@ class Country:
 
                 payment_provider_subtypes.append(payment_provider_subtypes_item)
 
-        enabled = d.pop("enabled", UNSET)
+        enabled = _get("enabled", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         country = cls(
-            numeric_code=numeric_code,
-            alpha_2_code=alpha_2_code,
-            alpha_3_code=alpha_3_code,
-            name=name,
-            currencies=currencies,
-            payment_types=payment_types,
-            payment_provider_subtypes=payment_provider_subtypes,
-            enabled=enabled,
+            numeric_code,
+            alpha_2_code,
+            alpha_3_code,
+            name,
+            currencies,
+            payment_types,
+            payment_provider_subtypes,
+            enabled,
         )
 
-        country.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            country.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return country
 
     def __repr__(self) -> str:
@@ -190,3 +195,18 @@ class Country:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "numericCode",
+        "alpha2Code",
+        "alpha3Code",
+        "name",
+        "currencies",
+        "paymentTypes",
+        "paymentProviderSubtypes",
+        "enabled",
+    )
+)

@@ -49,8 +49,10 @@ class CountryList:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _countries = d.pop("countries", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        _countries = _get("countries", UNSET)
         countries: list[Country] | Unset = UNSET
         if _countries is not UNSET:
             countries = []
@@ -59,11 +61,14 @@ class CountryList:
 
                 countries.append(countries_item)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         country_list = cls(
-            countries=countries,
+            countries,
         )
 
-        country_list.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            country_list.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return country_list
 
     def __repr__(self) -> str:
@@ -85,6 +90,10 @@ class CountryList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("countries",))
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -31,10 +31,14 @@ class CustomData:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         custom_data = cls()
 
-        custom_data.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            custom_data.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return custom_data
 
     def __repr__(self) -> str:
@@ -56,3 +60,7 @@ class CustomData:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(())

@@ -19,7 +19,6 @@ from ..types import (
     encode_time,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="Customer")
@@ -237,106 +236,105 @@ class Customer:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        customer_id = required(d, "customerId")
-
-        external_id = d.pop("externalId", UNSET)
-
-        merchant_id = d.pop("merchantId", UNSET)
-
-        name = d.pop("name", UNSET)
-
-        tax_id = d.pop("taxId", UNSET)
-
-        national_id = d.pop("nationalId", UNSET)
-
-        organization_number = d.pop("organizationNumber", UNSET)
-
-        person_id = d.pop("personId", UNSET)
-
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
         try:
-            _address = d.pop("address", UNSET)
-            address: Address | Unset
-            if isinstance(_address, Unset):
-                address = UNSET
-            else:
-                address = Address.from_dict(_address)
-        except InvalidFieldError as error:
-            raise error.within("address") from None
+            customer_id = d["customerId"]
+        except KeyError:
+            raise InvalidFieldError("customerId", "is required but missing") from None
 
-        phone = d.pop("phone", UNSET)
+        external_id = _get("externalId", UNSET)
 
-        email = d.pop("email", UNSET)
+        merchant_id = _get("merchantId", UNSET)
 
-        date_of_birth = d.pop("dateOfBirth", UNSET)
+        name = _get("name", UNSET)
 
-        try:
-            _driver_license = d.pop("driverLicense", UNSET)
-            driver_license: DriverLicense | Unset
-            if isinstance(_driver_license, Unset):
-                driver_license = UNSET
-            else:
-                driver_license = DriverLicense.from_dict(_driver_license)
-        except InvalidFieldError as error:
-            raise error.within("driverLicense") from None
+        tax_id = _get("taxId", UNSET)
 
-        vip = d.pop("vip", UNSET)
+        national_id = _get("nationalId", UNSET)
 
-        currency = d.pop("currency", UNSET)
+        organization_number = _get("organizationNumber", UNSET)
 
-        balance: Any = d.pop("balance", UNSET)
-        if not isinstance(balance, Unset) and balance is not None:
+        person_id = _get("personId", UNSET)
+
+        address: Any = _get("address", UNSET)
+        if address is not UNSET:
+            try:
+                address = Address.from_dict(address)
+            except InvalidFieldError as error:
+                raise error.within("address") from None
+
+        phone = _get("phone", UNSET)
+
+        email = _get("email", UNSET)
+
+        date_of_birth = _get("dateOfBirth", UNSET)
+
+        driver_license: Any = _get("driverLicense", UNSET)
+        if driver_license is not UNSET:
+            try:
+                driver_license = DriverLicense.from_dict(driver_license)
+            except InvalidFieldError as error:
+                raise error.within("driverLicense") from None
+
+        vip = _get("vip", UNSET)
+
+        currency = _get("currency", UNSET)
+
+        balance: Any = _get("balance", UNSET)
+        if balance is not UNSET and balance is not None:
             balance = decode_money(balance, "balance")
 
-        external_tier = d.pop("externalTier", UNSET)
+        external_tier = _get("externalTier", UNSET)
 
-        enroll_date: Any = d.pop("enrollDate", UNSET)
-        if not isinstance(enroll_date, Unset) and enroll_date is not None:
+        enroll_date: Any = _get("enrollDate", UNSET)
+        if enroll_date is not UNSET and enroll_date is not None:
             enroll_date = decode_time(enroll_date, "enrollDate")
 
-        try:
-            _custom_data = d.pop("customData", UNSET)
-            custom_data: CustomData | Unset
-            if isinstance(_custom_data, Unset):
-                custom_data = UNSET
-            else:
-                custom_data = CustomData.from_dict(_custom_data)
-        except InvalidFieldError as error:
-            raise error.within("customData") from None
+        custom_data: Any = _get("customData", UNSET)
+        if custom_data is not UNSET:
+            try:
+                custom_data = CustomData.from_dict(custom_data)
+            except InvalidFieldError as error:
+                raise error.within("customData") from None
 
-        created_at: Any = d.pop("createdAt", UNSET)
-        if not isinstance(created_at, Unset) and created_at is not None:
+        created_at: Any = _get("createdAt", UNSET)
+        if created_at is not UNSET and created_at is not None:
             created_at = decode_time(created_at, "createdAt")
 
-        updated_at: Any = d.pop("updatedAt", UNSET)
-        if not isinstance(updated_at, Unset) and updated_at is not None:
+        updated_at: Any = _get("updatedAt", UNSET)
+        if updated_at is not UNSET and updated_at is not None:
             updated_at = decode_time(updated_at, "updatedAt")
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         customer = cls(
-            customer_id=customer_id,
-            external_id=external_id,
-            merchant_id=merchant_id,
-            name=name,
-            tax_id=tax_id,
-            national_id=national_id,
-            organization_number=organization_number,
-            person_id=person_id,
-            address=address,
-            phone=phone,
-            email=email,
-            date_of_birth=date_of_birth,
-            driver_license=driver_license,
-            vip=vip,
-            currency=currency,
-            balance=balance,
-            external_tier=external_tier,
-            enroll_date=enroll_date,
-            custom_data=custom_data,
-            created_at=created_at,
-            updated_at=updated_at,
+            customer_id,
+            external_id,
+            merchant_id,
+            name,
+            tax_id,
+            national_id,
+            organization_number,
+            person_id,
+            address,
+            phone,
+            email,
+            date_of_birth,
+            driver_license,
+            vip,
+            currency,
+            balance,
+            external_tier,
+            enroll_date,
+            custom_data,
+            created_at,
+            updated_at,
         )
 
-        customer.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            customer.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return customer
 
     def __repr__(self) -> str:
@@ -383,6 +381,34 @@ class Customer:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "customerId",
+        "externalId",
+        "merchantId",
+        "name",
+        "taxId",
+        "nationalId",
+        "organizationNumber",
+        "personId",
+        "address",
+        "phone",
+        "email",
+        "dateOfBirth",
+        "driverLicense",
+        "vip",
+        "currency",
+        "balance",
+        "externalTier",
+        "enrollDate",
+        "customData",
+        "createdAt",
+        "updatedAt",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -236,7 +236,9 @@ class CustomerInput:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
 
         def _parse_customer_id(data: object) -> None | str | Unset:
             if data is None:
@@ -245,7 +247,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        customer_id = _parse_customer_id(d.pop("customerId", UNSET))
+        customer_id = _parse_customer_id(_get("customerId", UNSET))
 
         def _parse_merchant_id(data: object) -> None | str | Unset:
             if data is None:
@@ -254,7 +256,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        merchant_id = _parse_merchant_id(d.pop("merchantId", UNSET))
+        merchant_id = _parse_merchant_id(_get("merchantId", UNSET))
 
         def _parse_external_id(data: object) -> None | str | Unset:
             if data is None:
@@ -263,7 +265,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        external_id = _parse_external_id(d.pop("externalId", UNSET))
+        external_id = _parse_external_id(_get("externalId", UNSET))
 
         def _parse_name(data: object) -> None | str | Unset:
             if data is None:
@@ -272,7 +274,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        name = _parse_name(d.pop("name", UNSET))
+        name = _parse_name(_get("name", UNSET))
 
         def _parse_tax_id(data: object) -> None | str | Unset:
             if data is None:
@@ -281,7 +283,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        tax_id = _parse_tax_id(d.pop("taxId", UNSET))
+        tax_id = _parse_tax_id(_get("taxId", UNSET))
 
         def _parse_national_id(data: object) -> None | str | Unset:
             if data is None:
@@ -290,7 +292,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        national_id = _parse_national_id(d.pop("nationalId", UNSET))
+        national_id = _parse_national_id(_get("nationalId", UNSET))
 
         def _parse_organization_number(data: object) -> None | str | Unset:
             if data is None:
@@ -299,7 +301,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        organization_number = _parse_organization_number(d.pop("organizationNumber", UNSET))
+        organization_number = _parse_organization_number(_get("organizationNumber", UNSET))
 
         def _parse_person_id(data: object) -> None | str | Unset:
             if data is None:
@@ -308,7 +310,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        person_id = _parse_person_id(d.pop("personId", UNSET))
+        person_id = _parse_person_id(_get("personId", UNSET))
 
         def _parse_address(data: object) -> AddressInput | None | Unset:
             if data is None:
@@ -325,7 +327,7 @@ class CustomerInput:
                 pass
             return cast(AddressInput | None | Unset, data)
 
-        address = _parse_address(d.pop("address", UNSET))
+        address = _parse_address(_get("address", UNSET))
 
         def _parse_phone(data: object) -> None | str | Unset:
             if data is None:
@@ -334,7 +336,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        phone = _parse_phone(d.pop("phone", UNSET))
+        phone = _parse_phone(_get("phone", UNSET))
 
         def _parse_email(data: object) -> None | str | Unset:
             if data is None:
@@ -343,7 +345,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        email = _parse_email(d.pop("email", UNSET))
+        email = _parse_email(_get("email", UNSET))
 
         def _parse_date_of_birth(data: object) -> None | str | Unset:
             if data is None:
@@ -352,7 +354,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        date_of_birth = _parse_date_of_birth(d.pop("dateOfBirth", UNSET))
+        date_of_birth = _parse_date_of_birth(_get("dateOfBirth", UNSET))
 
         def _parse_driver_license(data: object) -> DriverLicense | None | Unset:
             if data is None:
@@ -369,7 +371,7 @@ class CustomerInput:
                 pass
             return cast(DriverLicense | None | Unset, data)
 
-        driver_license = _parse_driver_license(d.pop("driverLicense", UNSET))
+        driver_license = _parse_driver_license(_get("driverLicense", UNSET))
 
         def _parse_vip(data: object) -> None | str | Unset:
             if data is None:
@@ -378,7 +380,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        vip = _parse_vip(d.pop("vip", UNSET))
+        vip = _parse_vip(_get("vip", UNSET))
 
         def _parse_currency(data: object) -> None | str | Unset:
             if data is None:
@@ -387,7 +389,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        currency = _parse_currency(d.pop("currency", UNSET))
+        currency = _parse_currency(_get("currency", UNSET))
 
         def _parse_balance(data: object) -> None | str | Unset:
             if data is None:
@@ -396,7 +398,7 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        balance = _parse_balance(d.pop("balance", UNSET))
+        balance = _parse_balance(_get("balance", UNSET))
 
         def _parse_external_tier(data: object) -> None | str | Unset:
             if data is None:
@@ -405,10 +407,10 @@ class CustomerInput:
                 return data
             return cast(None | str | Unset, data)
 
-        external_tier = _parse_external_tier(d.pop("externalTier", UNSET))
+        external_tier = _parse_external_tier(_get("externalTier", UNSET))
 
-        enroll_date: Any = d.pop("enrollDate", UNSET)
-        if not isinstance(enroll_date, Unset) and enroll_date is not None:
+        enroll_date: Any = _get("enrollDate", UNSET)
+        if enroll_date is not UNSET and enroll_date is not None:
             enroll_date = decode_time(enroll_date, "enrollDate")
 
         def _parse_custom_data(data: object) -> CustomData | None | Unset:
@@ -426,31 +428,34 @@ class CustomerInput:
                 pass
             return cast(CustomData | None | Unset, data)
 
-        custom_data = _parse_custom_data(d.pop("customData", UNSET))
+        custom_data = _parse_custom_data(_get("customData", UNSET))
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         customer_input = cls(
-            customer_id=customer_id,
-            merchant_id=merchant_id,
-            external_id=external_id,
-            name=name,
-            tax_id=tax_id,
-            national_id=national_id,
-            organization_number=organization_number,
-            person_id=person_id,
-            address=address,
-            phone=phone,
-            email=email,
-            date_of_birth=date_of_birth,
-            driver_license=driver_license,
-            vip=vip,
-            currency=currency,
-            balance=balance,
-            external_tier=external_tier,
-            enroll_date=enroll_date,
-            custom_data=custom_data,
+            customer_id,
+            merchant_id,
+            external_id,
+            name,
+            tax_id,
+            national_id,
+            organization_number,
+            person_id,
+            address,
+            phone,
+            email,
+            date_of_birth,
+            driver_license,
+            vip,
+            currency,
+            balance,
+            external_tier,
+            enroll_date,
+            custom_data,
         )
 
-        customer_input.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            customer_input.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return customer_input
 
     def __repr__(self) -> str:
@@ -495,6 +500,32 @@ class CustomerInput:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "customerId",
+        "merchantId",
+        "externalId",
+        "name",
+        "taxId",
+        "nationalId",
+        "organizationNumber",
+        "personId",
+        "address",
+        "phone",
+        "email",
+        "dateOfBirth",
+        "driverLicense",
+        "vip",
+        "currency",
+        "balance",
+        "externalTier",
+        "enrollDate",
+        "customData",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -57,10 +57,12 @@ class CustomerLookup:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        is_in_trustly_network = d.pop("isInTrustlyNetwork", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        is_in_trustly_network = _get("isInTrustlyNetwork", UNSET)
 
-        _errors_list = d.pop("errorsList", UNSET)
+        _errors_list = _get("errorsList", UNSET)
         errors_list: list[Error] | Unset = UNSET
         if _errors_list is not UNSET:
             errors_list = []
@@ -69,12 +71,15 @@ class CustomerLookup:
 
                 errors_list.append(errors_list_item)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         customer_lookup = cls(
-            is_in_trustly_network=is_in_trustly_network,
-            errors_list=errors_list,
+            is_in_trustly_network,
+            errors_list,
         )
 
-        customer_lookup.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            customer_lookup.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return customer_lookup
 
     def __repr__(self) -> str:
@@ -102,6 +107,15 @@ class CustomerLookup:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "isInTrustlyNetwork",
+        "errorsList",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -64,22 +64,29 @@ class CustomerMatch:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        attribute = d.pop("attribute", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        attribute = _get("attribute", UNSET)
 
-        _result = d.pop("result", UNSET)
-        result: MatchResult | Unset = UNSET if isinstance(_result, Unset) else decode_enum(MatchResult, _result)
+        result: Any = _get("result", UNSET)
+        if result is not UNSET:
+            result = decode_enum(MatchResult, result)
 
-        _source = d.pop("source", UNSET)
-        source: MatchSource | Unset = UNSET if isinstance(_source, Unset) else decode_enum(MatchSource, _source)
+        source: Any = _get("source", UNSET)
+        if source is not UNSET:
+            source = decode_enum(MatchSource, source)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         customer_match = cls(
-            attribute=attribute,
-            result=result,
-            source=source,
+            attribute,
+            result,
+            source,
         )
 
-        customer_match.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            customer_match.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return customer_match
 
     def __repr__(self) -> str:
@@ -108,3 +115,13 @@ class CustomerMatch:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "attribute",
+        "result",
+        "source",
+    )
+)

@@ -12,7 +12,6 @@ from ..types import (
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="CustomerResult")
@@ -53,17 +52,25 @@ class CustomerResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
         try:
-            customer = Customer.from_dict(required(d, "customer"))
+            customer = d["customer"]
+        except KeyError:
+            raise InvalidFieldError("customer", "is required but missing") from None
+        try:
+            customer = Customer.from_dict(customer)
         except InvalidFieldError as error:
             raise error.within("customer") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         customer_result = cls(
-            customer=customer,
+            customer,
         )
 
-        customer_result.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            customer_result.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return customer_result
 
     def __repr__(self) -> str:
@@ -85,6 +92,10 @@ class CustomerResult:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("customer",))
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

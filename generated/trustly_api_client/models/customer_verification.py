@@ -49,8 +49,10 @@ class CustomerVerification:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _matches = d.pop("matches", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        _matches = _get("matches", UNSET)
         matches: list[CustomerMatch] | Unset = UNSET
         if _matches is not UNSET:
             matches = []
@@ -59,11 +61,16 @@ class CustomerVerification:
 
                 matches.append(matches_item)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         customer_verification = cls(
-            matches=matches,
+            matches,
         )
 
-        customer_verification.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            customer_verification.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return customer_verification
 
     def __repr__(self) -> str:
@@ -85,6 +92,10 @@ class CustomerVerification:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("matches",))
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

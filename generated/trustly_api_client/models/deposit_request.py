@@ -16,7 +16,6 @@ from ..types import (
     encode_amount,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="DepositRequest")
@@ -87,28 +86,36 @@ class DepositRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        merchant_reference = required(d, "merchantReference")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            merchant_reference = d["merchantReference"]
+        except KeyError:
+            raise InvalidFieldError("merchantReference", "is required but missing") from None
 
-        split_token = d.pop("splitToken", UNSET)
+        split_token = _get("splitToken", UNSET)
 
-        amount: Any = d.pop("amount", UNSET)
-        if not isinstance(amount, Unset) and amount is not None:
+        amount: Any = _get("amount", UNSET)
+        if amount is not UNSET and amount is not None:
             amount = decode_money(amount, "amount")
 
-        instant_payout_request = d.pop("instantPayoutRequest", UNSET)
+        instant_payout_request = _get("instantPayoutRequest", UNSET)
 
-        external_tier = d.pop("externalTier", UNSET)
+        external_tier = _get("externalTier", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         deposit_request = cls(
-            merchant_reference=merchant_reference,
-            split_token=split_token,
-            amount=amount,
-            instant_payout_request=instant_payout_request,
-            external_tier=external_tier,
+            merchant_reference,
+            split_token,
+            amount,
+            instant_payout_request,
+            external_tier,
         )
 
-        deposit_request.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            deposit_request.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return deposit_request
 
     def __repr__(self) -> str:
@@ -139,3 +146,15 @@ class DepositRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "merchantReference",
+        "splitToken",
+        "amount",
+        "instantPayoutRequest",
+        "externalTier",
+    )
+)

@@ -9,13 +9,13 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import (
+    UNSET,
     InvalidFieldError,
     Unset,
     decode_money,
     encode_amount,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="DisputeRecoveryRequest")
@@ -63,19 +63,31 @@ class DisputeRecoveryRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        transaction_id = required(d, "transactionId")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        try:
+            transaction_id = d["transactionId"]
+        except KeyError:
+            raise InvalidFieldError("transactionId", "is required but missing") from None
 
-        amount: Any = required(d, "amount")
-        if not isinstance(amount, Unset) and amount is not None:
+        try:
+            amount = d["amount"]
+        except KeyError:
+            raise InvalidFieldError("amount", "is required but missing") from None
+        if amount is not UNSET and amount is not None:
             amount = decode_money(amount, "amount")
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         dispute_recovery_request = cls(
-            transaction_id=transaction_id,
-            amount=amount,
+            transaction_id,
+            amount,
         )
 
-        dispute_recovery_request.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            dispute_recovery_request.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return dispute_recovery_request
 
     def __repr__(self) -> str:
@@ -103,3 +115,12 @@ class DisputeRecoveryRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "transactionId",
+        "amount",
+    )
+)

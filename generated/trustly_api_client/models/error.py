@@ -19,7 +19,6 @@ from ..types import (
     encode_time,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="Error")
@@ -92,28 +91,40 @@ class Error:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        code = decode_enum(ErrorCode, required(d, "code"))
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            code = d["code"]
+        except KeyError:
+            raise InvalidFieldError("code", "is required but missing") from None
+        code = decode_enum(ErrorCode, code)
 
-        message = required(d, "message")
+        try:
+            message = d["message"]
+        except KeyError:
+            raise InvalidFieldError("message", "is required but missing") from None
 
-        domain = d.pop("domain", UNSET)
+        domain = _get("domain", UNSET)
 
-        location = d.pop("location", UNSET)
+        location = _get("location", UNSET)
 
-        occurred_at: Any = d.pop("occurredAt", UNSET)
-        if not isinstance(occurred_at, Unset) and occurred_at is not None:
+        occurred_at: Any = _get("occurredAt", UNSET)
+        if occurred_at is not UNSET and occurred_at is not None:
             occurred_at = decode_time(occurred_at, "occurredAt")
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         error = cls(
-            code=code,
-            message=message,
-            domain=domain,
-            location=location,
-            occurred_at=occurred_at,
+            code,
+            message,
+            domain,
+            location,
+            occurred_at,
         )
 
-        error.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            error.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return error
 
     def __repr__(self) -> str:
@@ -144,3 +155,15 @@ class Error:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "code",
+        "message",
+        "domain",
+        "location",
+        "occurredAt",
+    )
+)

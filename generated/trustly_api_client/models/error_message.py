@@ -12,7 +12,6 @@ from ..types import (
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="ErrorMessage")
@@ -50,14 +49,21 @@ class ErrorMessage:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        message = required(d, "message")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        try:
+            message = d["message"]
+        except KeyError:
+            raise InvalidFieldError("message", "is required but missing") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         error_message = cls(
-            message=message,
+            message,
         )
 
-        error_message.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            error_message.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return error_message
 
     def __repr__(self) -> str:
@@ -79,3 +85,7 @@ class ErrorMessage:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("message",))

@@ -12,7 +12,6 @@ from ..types import (
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="ErrorResponse")
@@ -53,19 +52,27 @@ class ErrorResponse:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        try:
+            _required_errors = d["errors"]
+        except KeyError:
+            raise InvalidFieldError("errors", "is required but missing") from None
         errors = []
-        _errors = required(d, "errors")
+        _errors = _required_errors
         for errors_item_data in _errors:
             errors_item = Error.from_dict(errors_item_data)
 
             errors.append(errors_item)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         error_response = cls(
-            errors=errors,
+            errors,
         )
 
-        error_response.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            error_response.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return error_response
 
     def __repr__(self) -> str:
@@ -87,6 +94,10 @@ class ErrorResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("errors",))
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

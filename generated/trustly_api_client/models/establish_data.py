@@ -21,7 +21,6 @@ from ..types import (
     encode_money,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="EstablishData")
@@ -236,118 +235,112 @@ class EstablishData:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        url = required(d, "url")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            url = d["url"]
+        except KeyError:
+            raise InvalidFieldError("url", "is required but missing") from None
 
-        transaction_id = d.pop("transactionId", UNSET)
+        transaction_id = _get("transactionId", UNSET)
 
-        merchant_id = d.pop("merchantId", UNSET)
+        merchant_id = _get("merchantId", UNSET)
 
-        access_id = d.pop("accessId", UNSET)
+        access_id = _get("accessId", UNSET)
 
-        merchant_reference = d.pop("merchantReference", UNSET)
+        merchant_reference = _get("merchantReference", UNSET)
 
-        description = d.pop("description", UNSET)
+        description = _get("description", UNSET)
 
-        _payment_type = d.pop("paymentType", UNSET)
-        payment_type: PaymentType | Unset = (
-            UNSET if isinstance(_payment_type, Unset) else decode_enum(PaymentType, _payment_type)
-        )
+        payment_type: Any = _get("paymentType", UNSET)
+        if payment_type is not UNSET:
+            payment_type = decode_enum(PaymentType, payment_type)
 
-        _currency = d.pop("currency", UNSET)
-        currency: Currency | Unset = UNSET if isinstance(_currency, Unset) else decode_enum(Currency, _currency)
+        currency: Any = _get("currency", UNSET)
+        if currency is not UNSET:
+            currency = decode_enum(Currency, currency)
 
-        amount: Any = d.pop("amount", UNSET)
-        if not isinstance(amount, Unset) and amount is not None:
+        amount: Any = _get("amount", UNSET)
+        if amount is not UNSET and amount is not None:
             amount = decode_money(amount, "amount")
 
-        _kyc_type = d.pop("kycType", UNSET)
-        kyc_type: KycType | Unset = UNSET if isinstance(_kyc_type, Unset) else decode_enum(KycType, _kyc_type)
+        kyc_type: Any = _get("kycType", UNSET)
+        if kyc_type is not UNSET:
+            kyc_type = decode_enum(KycType, kyc_type)
 
-        return_url = d.pop("returnUrl", UNSET)
+        return_url = _get("returnUrl", UNSET)
 
-        cancel_url = d.pop("cancelUrl", UNSET)
+        cancel_url = _get("cancelUrl", UNSET)
 
-        notification_url = d.pop("notificationUrl", UNSET)
+        notification_url = _get("notificationUrl", UNSET)
 
-        data = d.pop("data", UNSET)
+        data = _get("data", UNSET)
 
-        request_signature = d.pop("requestSignature", UNSET)
+        request_signature = _get("requestSignature", UNSET)
 
-        try:
-            _verification = d.pop("verification", UNSET)
-            verification: Verification | Unset
-            if isinstance(_verification, Unset):
-                verification = UNSET
-            else:
-                verification = Verification.from_dict(_verification)
-        except InvalidFieldError as error:
-            raise error.within("verification") from None
+        verification: Any = _get("verification", UNSET)
+        if verification is not UNSET:
+            try:
+                verification = Verification.from_dict(verification)
+            except InvalidFieldError as error:
+                raise error.within("verification") from None
 
-        try:
-            _customer = d.pop("customer", UNSET)
-            customer: PaymentCustomer | Unset
-            if isinstance(_customer, Unset):
-                customer = UNSET
-            else:
-                customer = PaymentCustomer.from_dict(_customer)
-        except InvalidFieldError as error:
-            raise error.within("customer") from None
+        customer: Any = _get("customer", UNSET)
+        if customer is not UNSET:
+            try:
+                customer = PaymentCustomer.from_dict(customer)
+            except InvalidFieldError as error:
+                raise error.within("customer") from None
 
-        try:
-            _account = d.pop("account", UNSET)
-            account: Account | Unset
-            if isinstance(_account, Unset):
-                account = UNSET
-            else:
-                account = Account.from_dict(_account)
-        except InvalidFieldError as error:
-            raise error.within("account") from None
+        account: Any = _get("account", UNSET)
+        if account is not UNSET:
+            try:
+                account = Account.from_dict(account)
+            except InvalidFieldError as error:
+                raise error.within("account") from None
 
-        try:
-            _metadata = d.pop("metadata", UNSET)
-            metadata: EstablishMetadata | Unset
-            if isinstance(_metadata, Unset):
-                metadata = UNSET
-            else:
-                metadata = EstablishMetadata.from_dict(_metadata)
-        except InvalidFieldError as error:
-            raise error.within("metadata") from None
+        metadata: Any = _get("metadata", UNSET)
+        if metadata is not UNSET:
+            try:
+                metadata = EstablishMetadata.from_dict(metadata)
+            except InvalidFieldError as error:
+                raise error.within("metadata") from None
 
-        try:
-            _trustly_ab_request = d.pop("trustlyABRequest", UNSET)
-            trustly_ab_request: TrustlyAbRequest | Unset
-            if isinstance(_trustly_ab_request, Unset):
-                trustly_ab_request = UNSET
-            else:
-                trustly_ab_request = TrustlyAbRequest.from_dict(_trustly_ab_request)
-        except InvalidFieldError as error:
-            raise error.within("trustlyABRequest") from None
+        trustly_ab_request: Any = _get("trustlyABRequest", UNSET)
+        if trustly_ab_request is not UNSET:
+            try:
+                trustly_ab_request = TrustlyAbRequest.from_dict(trustly_ab_request)
+            except InvalidFieldError as error:
+                raise error.within("trustlyABRequest") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         establish_data = cls(
-            url=url,
-            transaction_id=transaction_id,
-            merchant_id=merchant_id,
-            access_id=access_id,
-            merchant_reference=merchant_reference,
-            description=description,
-            payment_type=payment_type,
-            currency=currency,
-            amount=amount,
-            kyc_type=kyc_type,
-            return_url=return_url,
-            cancel_url=cancel_url,
-            notification_url=notification_url,
-            data=data,
-            request_signature=request_signature,
-            verification=verification,
-            customer=customer,
-            account=account,
-            metadata=metadata,
-            trustly_ab_request=trustly_ab_request,
+            url,
+            transaction_id,
+            merchant_id,
+            access_id,
+            merchant_reference,
+            description,
+            payment_type,
+            currency,
+            amount,
+            kyc_type,
+            return_url,
+            cancel_url,
+            notification_url,
+            data,
+            request_signature,
+            verification,
+            customer,
+            account,
+            metadata,
+            trustly_ab_request,
         )
 
-        establish_data.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            establish_data.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return establish_data
 
     def __repr__(self) -> str:
@@ -393,6 +386,33 @@ class EstablishData:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "url",
+        "transactionId",
+        "merchantId",
+        "accessId",
+        "merchantReference",
+        "description",
+        "paymentType",
+        "currency",
+        "amount",
+        "kycType",
+        "returnUrl",
+        "cancelUrl",
+        "notificationUrl",
+        "data",
+        "requestSignature",
+        "verification",
+        "customer",
+        "account",
+        "metadata",
+        "trustlyABRequest",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

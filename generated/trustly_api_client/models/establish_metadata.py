@@ -85,42 +85,42 @@ class EstablishMetadata:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        lang = d.pop("lang", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        lang = _get("lang", UNSET)
 
-        _finish_button_label_type = d.pop("finishButtonLabelType", UNSET)
-        finish_button_label_type: FinishButtonLabel | Unset = (
-            UNSET
-            if isinstance(_finish_button_label_type, Unset)
-            else decode_enum(FinishButtonLabel, _finish_button_label_type)
-        )
+        finish_button_label_type: Any = _get("finishButtonLabelType", UNSET)
+        if finish_button_label_type is not UNSET:
+            finish_button_label_type = decode_enum(FinishButtonLabel, finish_button_label_type)
 
-        _integration_context = d.pop("integrationContext", UNSET)
-        integration_context: IntegrationContext | Unset = (
-            UNSET if isinstance(_integration_context, Unset) else decode_enum(IntegrationContext, _integration_context)
-        )
+        integration_context: Any = _get("integrationContext", UNSET)
+        if integration_context is not UNSET:
+            integration_context = decode_enum(IntegrationContext, integration_context)
 
-        url_scheme = d.pop("urlScheme", UNSET)
+        url_scheme = _get("urlScheme", UNSET)
 
-        try:
-            _clc = d.pop("clc", UNSET)
-            clc: ClcMetadata | Unset
-            if isinstance(_clc, Unset):
-                clc = UNSET
-            else:
-                clc = ClcMetadata.from_dict(_clc)
-        except InvalidFieldError as error:
-            raise error.within("clc") from None
+        clc: Any = _get("clc", UNSET)
+        if clc is not UNSET:
+            try:
+                clc = ClcMetadata.from_dict(clc)
+            except InvalidFieldError as error:
+                raise error.within("clc") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         establish_metadata = cls(
-            lang=lang,
-            finish_button_label_type=finish_button_label_type,
-            integration_context=integration_context,
-            url_scheme=url_scheme,
-            clc=clc,
+            lang,
+            finish_button_label_type,
+            integration_context,
+            url_scheme,
+            clc,
         )
 
-        establish_metadata.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            establish_metadata.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return establish_metadata
 
     def __repr__(self) -> str:
@@ -151,6 +151,18 @@ class EstablishMetadata:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "lang",
+        "finishButtonLabelType",
+        "integrationContext",
+        "urlScheme",
+        "clc",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -21,7 +21,6 @@ from ..types import (
     encode_enum,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="EstablishRequest")
@@ -278,144 +277,144 @@ class EstablishRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        merchant_id = required(d, "merchantId")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            merchant_id = d["merchantId"]
+        except KeyError:
+            raise InvalidFieldError("merchantId", "is required but missing") from None
 
-        currency = decode_enum(Currency, required(d, "currency"))
+        try:
+            currency = d["currency"]
+        except KeyError:
+            raise InvalidFieldError("currency", "is required but missing") from None
+        currency = decode_enum(Currency, currency)
 
-        merchant_reference = required(d, "merchantReference")
+        try:
+            merchant_reference = d["merchantReference"]
+        except KeyError:
+            raise InvalidFieldError("merchantReference", "is required but missing") from None
 
-        return_url = required(d, "returnUrl")
+        try:
+            return_url = d["returnUrl"]
+        except KeyError:
+            raise InvalidFieldError("returnUrl", "is required but missing") from None
 
-        cancel_url = required(d, "cancelUrl")
+        try:
+            cancel_url = d["cancelUrl"]
+        except KeyError:
+            raise InvalidFieldError("cancelUrl", "is required but missing") from None
 
-        access_id = d.pop("accessId", UNSET)
+        access_id = _get("accessId", UNSET)
 
-        description = d.pop("description", UNSET)
+        description = _get("description", UNSET)
 
-        amount: Any = d.pop("amount", UNSET)
-        if not isinstance(amount, Unset) and amount is not None:
+        amount: Any = _get("amount", UNSET)
+        if amount is not UNSET and amount is not None:
             amount = decode_money(amount, "amount")
 
-        display_amount = d.pop("displayAmount", UNSET)
+        display_amount = _get("displayAmount", UNSET)
 
-        minimum_balance: Any = d.pop("minimumBalance", UNSET)
-        if not isinstance(minimum_balance, Unset) and minimum_balance is not None:
+        minimum_balance: Any = _get("minimumBalance", UNSET)
+        if minimum_balance is not UNSET and minimum_balance is not None:
             minimum_balance = decode_money(minimum_balance, "minimumBalance")
 
-        _payment_type = d.pop("paymentType", UNSET)
-        payment_type: PaymentTypeName | Unset = (
-            UNSET if isinstance(_payment_type, Unset) else decode_enum(PaymentTypeName, _payment_type)
-        )
+        payment_type: Any = _get("paymentType", UNSET)
+        if payment_type is not UNSET:
+            payment_type = decode_enum(PaymentTypeName, payment_type)
 
-        time_zone = d.pop("timeZone", UNSET)
+        time_zone = _get("timeZone", UNSET)
 
-        transaction_id = d.pop("transactionId", UNSET)
+        transaction_id = _get("transactionId", UNSET)
 
-        try:
-            _recurrence = d.pop("recurrence", UNSET)
-            recurrence: RecurrenceInput | Unset
-            if isinstance(_recurrence, Unset):
-                recurrence = UNSET
-            else:
-                recurrence = RecurrenceInput.from_dict(_recurrence)
-        except InvalidFieldError as error:
-            raise error.within("recurrence") from None
+        recurrence: Any = _get("recurrence", UNSET)
+        if recurrence is not UNSET:
+            try:
+                recurrence = RecurrenceInput.from_dict(recurrence)
+            except InvalidFieldError as error:
+                raise error.within("recurrence") from None
 
-        try:
-            _verification = d.pop("verification", UNSET)
-            verification: Verification | Unset
-            if isinstance(_verification, Unset):
-                verification = UNSET
-            else:
-                verification = Verification.from_dict(_verification)
-        except InvalidFieldError as error:
-            raise error.within("verification") from None
+        verification: Any = _get("verification", UNSET)
+        if verification is not UNSET:
+            try:
+                verification = Verification.from_dict(verification)
+            except InvalidFieldError as error:
+                raise error.within("verification") from None
 
-        try:
-            _customer = d.pop("customer", UNSET)
-            customer: CustomerInput | Unset
-            if isinstance(_customer, Unset):
-                customer = UNSET
-            else:
-                customer = CustomerInput.from_dict(_customer)
-        except InvalidFieldError as error:
-            raise error.within("customer") from None
+        customer: Any = _get("customer", UNSET)
+        if customer is not UNSET:
+            try:
+                customer = CustomerInput.from_dict(customer)
+            except InvalidFieldError as error:
+                raise error.within("customer") from None
 
-        try:
-            _account = d.pop("account", UNSET)
-            account: EstablishAccount | Unset
-            if isinstance(_account, Unset):
-                account = UNSET
-            else:
-                account = EstablishAccount.from_dict(_account)
-        except InvalidFieldError as error:
-            raise error.within("account") from None
+        account: Any = _get("account", UNSET)
+        if account is not UNSET:
+            try:
+                account = EstablishAccount.from_dict(account)
+            except InvalidFieldError as error:
+                raise error.within("account") from None
 
-        try:
-            _beneficiary = d.pop("beneficiary", UNSET)
-            beneficiary: Beneficiary | Unset
-            if isinstance(_beneficiary, Unset):
-                beneficiary = UNSET
-            else:
-                beneficiary = Beneficiary.from_dict(_beneficiary)
-        except InvalidFieldError as error:
-            raise error.within("beneficiary") from None
+        beneficiary: Any = _get("beneficiary", UNSET)
+        if beneficiary is not UNSET:
+            try:
+                beneficiary = Beneficiary.from_dict(beneficiary)
+            except InvalidFieldError as error:
+                raise error.within("beneficiary") from None
 
-        try:
-            _beneficiary_account = d.pop("beneficiaryAccount", UNSET)
-            beneficiary_account: BeneficiaryAccount | Unset
-            if isinstance(_beneficiary_account, Unset):
-                beneficiary_account = UNSET
-            else:
-                beneficiary_account = BeneficiaryAccount.from_dict(_beneficiary_account)
-        except InvalidFieldError as error:
-            raise error.within("beneficiaryAccount") from None
+        beneficiary_account: Any = _get("beneficiaryAccount", UNSET)
+        if beneficiary_account is not UNSET:
+            try:
+                beneficiary_account = BeneficiaryAccount.from_dict(beneficiary_account)
+            except InvalidFieldError as error:
+                raise error.within("beneficiaryAccount") from None
 
-        _kyc_type = d.pop("kycType", UNSET)
-        kyc_type: KycType | Unset = UNSET if isinstance(_kyc_type, Unset) else decode_enum(KycType, _kyc_type)
+        kyc_type: Any = _get("kycType", UNSET)
+        if kyc_type is not UNSET:
+            kyc_type = decode_enum(KycType, kyc_type)
 
-        notification_url = d.pop("notificationUrl", UNSET)
+        notification_url = _get("notificationUrl", UNSET)
 
-        try:
-            _metadata = d.pop("metadata", UNSET)
-            metadata: EstablishMetadata | Unset
-            if isinstance(_metadata, Unset):
-                metadata = UNSET
-            else:
-                metadata = EstablishMetadata.from_dict(_metadata)
-        except InvalidFieldError as error:
-            raise error.within("metadata") from None
+        metadata: Any = _get("metadata", UNSET)
+        if metadata is not UNSET:
+            try:
+                metadata = EstablishMetadata.from_dict(metadata)
+            except InvalidFieldError as error:
+                raise error.within("metadata") from None
 
-        request_signature = d.pop("requestSignature", UNSET)
+        request_signature = _get("requestSignature", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         establish_request = cls(
-            merchant_id=merchant_id,
-            currency=currency,
-            merchant_reference=merchant_reference,
-            return_url=return_url,
-            cancel_url=cancel_url,
-            access_id=access_id,
-            description=description,
-            amount=amount,
-            display_amount=display_amount,
-            minimum_balance=minimum_balance,
-            payment_type=payment_type,
-            time_zone=time_zone,
-            transaction_id=transaction_id,
-            recurrence=recurrence,
-            verification=verification,
-            customer=customer,
-            account=account,
-            beneficiary=beneficiary,
-            beneficiary_account=beneficiary_account,
-            kyc_type=kyc_type,
-            notification_url=notification_url,
-            metadata=metadata,
-            request_signature=request_signature,
+            merchant_id,
+            currency,
+            merchant_reference,
+            return_url,
+            cancel_url,
+            access_id,
+            description,
+            amount,
+            display_amount,
+            minimum_balance,
+            payment_type,
+            time_zone,
+            transaction_id,
+            recurrence,
+            verification,
+            customer,
+            account,
+            beneficiary,
+            beneficiary_account,
+            kyc_type,
+            notification_url,
+            metadata,
+            request_signature,
         )
 
-        establish_request.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            establish_request.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return establish_request
 
     def __repr__(self) -> str:
@@ -464,6 +463,36 @@ class EstablishRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "merchantId",
+        "currency",
+        "merchantReference",
+        "returnUrl",
+        "cancelUrl",
+        "accessId",
+        "description",
+        "amount",
+        "displayAmount",
+        "minimumBalance",
+        "paymentType",
+        "timeZone",
+        "transactionId",
+        "recurrence",
+        "verification",
+        "customer",
+        "account",
+        "beneficiary",
+        "beneficiaryAccount",
+        "kycType",
+        "notificationUrl",
+        "metadata",
+        "requestSignature",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -52,17 +52,22 @@ class Merchant:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        merchant_id = d.pop("merchantId", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        merchant_id = _get("merchantId", UNSET)
 
-        name = d.pop("name", UNSET)
+        name = _get("name", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         merchant = cls(
-            merchant_id=merchant_id,
-            name=name,
+            merchant_id,
+            name,
         )
 
-        merchant.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            merchant.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return merchant
 
     def __repr__(self) -> str:
@@ -90,3 +95,12 @@ class Merchant:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "merchantId",
+        "name",
+    )
+)

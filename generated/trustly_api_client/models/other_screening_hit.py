@@ -69,23 +69,30 @@ class OtherScreeningHit:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        screening_type = d.pop("screeningType", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        screening_type = _get("screeningType", UNSET)
 
-        score = d.pop("score", UNSET)
+        score = _get("score", UNSET)
 
-        name = d.pop("name", UNSET)
+        name = _get("name", UNSET)
 
-        trusted_entity = d.pop("trustedEntity", UNSET)
+        trusted_entity = _get("trustedEntity", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         other_screening_hit = cls(
-            screening_type=screening_type,
-            score=score,
-            name=name,
-            trusted_entity=trusted_entity,
+            screening_type,
+            score,
+            name,
+            trusted_entity,
         )
 
-        other_screening_hit.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            other_screening_hit.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return other_screening_hit
 
     def __repr__(self) -> str:
@@ -115,3 +122,14 @@ class OtherScreeningHit:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "screeningType",
+        "score",
+        "name",
+        "trustedEntity",
+    )
+)

@@ -26,7 +26,6 @@ from ..types import (
     encode_time,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="Payment")
@@ -384,201 +383,189 @@ class Payment:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        payment_id = required(d, "paymentId")
-
-        payment_type = decode_enum(PaymentType, required(d, "paymentType"))
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            payment_id = d["paymentId"]
+        except KeyError:
+            raise InvalidFieldError("paymentId", "is required but missing") from None
 
         try:
-            _merchant = d.pop("merchant", UNSET)
-            merchant: Merchant | Unset
-            if isinstance(_merchant, Unset):
-                merchant = UNSET
-            else:
-                merchant = Merchant.from_dict(_merchant)
-        except InvalidFieldError as error:
-            raise error.within("merchant") from None
+            payment_type = d["paymentType"]
+        except KeyError:
+            raise InvalidFieldError("paymentType", "is required but missing") from None
+        payment_type = decode_enum(PaymentType, payment_type)
 
-        merchant_id = d.pop("merchantId", UNSET)
+        merchant: Any = _get("merchant", UNSET)
+        if merchant is not UNSET:
+            try:
+                merchant = Merchant.from_dict(merchant)
+            except InvalidFieldError as error:
+                raise error.within("merchant") from None
 
-        merchant_reference = d.pop("merchantReference", UNSET)
+        merchant_id = _get("merchantId", UNSET)
 
-        description = d.pop("description", UNSET)
+        merchant_reference = _get("merchantReference", UNSET)
 
-        fingerprint = d.pop("fingerprint", UNSET)
+        description = _get("description", UNSET)
 
-        try:
-            _verification = d.pop("verification", UNSET)
-            verification: Verification | Unset
-            if isinstance(_verification, Unset):
-                verification = UNSET
-            else:
-                verification = Verification.from_dict(_verification)
-        except InvalidFieldError as error:
-            raise error.within("verification") from None
+        fingerprint = _get("fingerprint", UNSET)
 
-        try:
-            _account = d.pop("account", UNSET)
-            account: Account | Unset
-            if isinstance(_account, Unset):
-                account = UNSET
-            else:
-                account = Account.from_dict(_account)
-        except InvalidFieldError as error:
-            raise error.within("account") from None
+        verification: Any = _get("verification", UNSET)
+        if verification is not UNSET:
+            try:
+                verification = Verification.from_dict(verification)
+            except InvalidFieldError as error:
+                raise error.within("verification") from None
 
-        try:
-            _customer = d.pop("customer", UNSET)
-            customer: PaymentCustomer | Unset
-            if isinstance(_customer, Unset):
-                customer = UNSET
-            else:
-                customer = PaymentCustomer.from_dict(_customer)
-        except InvalidFieldError as error:
-            raise error.within("customer") from None
+        account: Any = _get("account", UNSET)
+        if account is not UNSET:
+            try:
+                account = Account.from_dict(account)
+            except InvalidFieldError as error:
+                raise error.within("account") from None
 
-        try:
-            _address = d.pop("address", UNSET)
-            address: Address | Unset
-            if isinstance(_address, Unset):
-                address = UNSET
-            else:
-                address = Address.from_dict(_address)
-        except InvalidFieldError as error:
-            raise error.within("address") from None
+        customer: Any = _get("customer", UNSET)
+        if customer is not UNSET:
+            try:
+                customer = PaymentCustomer.from_dict(customer)
+            except InvalidFieldError as error:
+                raise error.within("customer") from None
 
-        try:
-            _payment_provider = d.pop("paymentProvider", UNSET)
-            payment_provider: PaymentProvider | Unset
-            if isinstance(_payment_provider, Unset):
-                payment_provider = UNSET
-            else:
-                payment_provider = PaymentProvider.from_dict(_payment_provider)
-        except InvalidFieldError as error:
-            raise error.within("paymentProvider") from None
+        address: Any = _get("address", UNSET)
+        if address is not UNSET:
+            try:
+                address = Address.from_dict(address)
+            except InvalidFieldError as error:
+                raise error.within("address") from None
 
-        _payment_provider_subtype = d.pop("paymentProviderSubtype", UNSET)
-        payment_provider_subtype: PaymentProviderSubtype | Unset = (
-            UNSET
-            if isinstance(_payment_provider_subtype, Unset)
-            else decode_enum(PaymentProviderSubtype, _payment_provider_subtype)
-        )
+        payment_provider: Any = _get("paymentProvider", UNSET)
+        if payment_provider is not UNSET:
+            try:
+                payment_provider = PaymentProvider.from_dict(payment_provider)
+            except InvalidFieldError as error:
+                raise error.within("paymentProvider") from None
 
-        allowed_payment_provider_type = cast(list[int], d.pop("allowedPaymentProviderType", UNSET))
+        payment_provider_subtype: Any = _get("paymentProviderSubtype", UNSET)
+        if payment_provider_subtype is not UNSET:
+            payment_provider_subtype = decode_enum(PaymentProviderSubtype, payment_provider_subtype)
 
-        return_url = d.pop("returnUrl", UNSET)
+        allowed_payment_provider_type = cast(list[int], _get("allowedPaymentProviderType", UNSET))
 
-        cancel_url = d.pop("cancelUrl", UNSET)
+        return_url = _get("returnUrl", UNSET)
 
-        _currency = d.pop("currency", UNSET)
-        currency: Currency | Unset = UNSET if isinstance(_currency, Unset) else decode_enum(Currency, _currency)
+        cancel_url = _get("cancelUrl", UNSET)
 
-        amount: Any = d.pop("amount", UNSET)
-        if not isinstance(amount, Unset) and amount is not None:
+        currency: Any = _get("currency", UNSET)
+        if currency is not UNSET:
+            currency = decode_enum(Currency, currency)
+
+        amount: Any = _get("amount", UNSET)
+        if amount is not UNSET and amount is not None:
             amount = decode_money(amount, "amount")
 
-        pending: Any = d.pop("pending", UNSET)
-        if not isinstance(pending, Unset) and pending is not None:
+        pending: Any = _get("pending", UNSET)
+        if pending is not UNSET and pending is not None:
             pending = decode_money(pending, "pending")
 
-        paid: Any = d.pop("paid", UNSET)
-        if not isinstance(paid, Unset) and paid is not None:
+        paid: Any = _get("paid", UNSET)
+        if paid is not UNSET and paid is not None:
             paid = decode_money(paid, "paid")
 
-        refunded: Any = d.pop("refunded", UNSET)
-        if not isinstance(refunded, Unset) and refunded is not None:
+        refunded: Any = _get("refunded", UNSET)
+        if refunded is not UNSET and refunded is not None:
             refunded = decode_money(refunded, "refunded")
 
-        reversed_: Any = d.pop("reversed", UNSET)
-        if not isinstance(reversed_, Unset) and reversed_ is not None:
+        reversed_: Any = _get("reversed", UNSET)
+        if reversed_ is not UNSET and reversed_ is not None:
             reversed_ = decode_money(reversed_, "reversed")
 
-        balance: Any = d.pop("balance", UNSET)
-        if not isinstance(balance, Unset) and balance is not None:
+        balance: Any = _get("balance", UNSET)
+        if balance is not UNSET and balance is not None:
             balance = decode_money(balance, "balance")
 
-        try:
-            _auth = d.pop("auth", UNSET)
-            auth: PaymentAuth | Unset
-            if isinstance(_auth, Unset):
-                auth = UNSET
-            else:
-                auth = PaymentAuth.from_dict(_auth)
-        except InvalidFieldError as error:
-            raise error.within("auth") from None
+        auth: Any = _get("auth", UNSET)
+        if auth is not UNSET:
+            try:
+                auth = PaymentAuth.from_dict(auth)
+            except InvalidFieldError as error:
+                raise error.within("auth") from None
 
-        authorization = d.pop("authorization", UNSET)
+        authorization = _get("authorization", UNSET)
 
-        authorization_status = d.pop("authorizationStatus", UNSET)
+        authorization_status = _get("authorizationStatus", UNSET)
 
-        authorization_status_message = d.pop("authorizationStatusMessage", UNSET)
+        authorization_status_message = _get("authorizationStatusMessage", UNSET)
 
-        payment_flow = d.pop("paymentFlow", UNSET)
+        payment_flow = _get("paymentFlow", UNSET)
 
-        record_version = d.pop("recordVersion", UNSET)
+        record_version = _get("recordVersion", UNSET)
 
-        try:
-            _recurrence = d.pop("recurrence", UNSET)
-            recurrence: Recurrence | Unset
-            if isinstance(_recurrence, Unset):
-                recurrence = UNSET
-            else:
-                recurrence = Recurrence.from_dict(_recurrence)
-        except InvalidFieldError as error:
-            raise error.within("recurrence") from None
+        recurrence: Any = _get("recurrence", UNSET)
+        if recurrence is not UNSET:
+            try:
+                recurrence = Recurrence.from_dict(recurrence)
+            except InvalidFieldError as error:
+                raise error.within("recurrence") from None
 
-        _system = d.pop("system", UNSET)
-        system: PaymentSystem | Unset = UNSET if isinstance(_system, Unset) else decode_enum(PaymentSystem, _system)
+        system: Any = _get("system", UNSET)
+        if system is not UNSET:
+            system = decode_enum(PaymentSystem, system)
 
-        _country = d.pop("country", UNSET)
-        country: CountryCode | Unset = UNSET if isinstance(_country, Unset) else decode_enum(CountryCode, _country)
+        country: Any = _get("country", UNSET)
+        if country is not UNSET:
+            country = decode_enum(CountryCode, country)
 
-        created_at: Any = d.pop("createdAt", UNSET)
-        if not isinstance(created_at, Unset) and created_at is not None:
+        created_at: Any = _get("createdAt", UNSET)
+        if created_at is not UNSET and created_at is not None:
             created_at = decode_time(created_at, "createdAt")
 
-        updated_at: Any = d.pop("updatedAt", UNSET)
-        if not isinstance(updated_at, Unset) and updated_at is not None:
+        updated_at: Any = _get("updatedAt", UNSET)
+        if updated_at is not UNSET and updated_at is not None:
             updated_at = decode_time(updated_at, "updatedAt")
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         payment = cls(
-            payment_id=payment_id,
-            payment_type=payment_type,
-            merchant=merchant,
-            merchant_id=merchant_id,
-            merchant_reference=merchant_reference,
-            description=description,
-            fingerprint=fingerprint,
-            verification=verification,
-            account=account,
-            customer=customer,
-            address=address,
-            payment_provider=payment_provider,
-            payment_provider_subtype=payment_provider_subtype,
-            allowed_payment_provider_type=allowed_payment_provider_type,
-            return_url=return_url,
-            cancel_url=cancel_url,
-            currency=currency,
-            amount=amount,
-            pending=pending,
-            paid=paid,
-            refunded=refunded,
-            reversed_=reversed_,
-            balance=balance,
-            auth=auth,
-            authorization=authorization,
-            authorization_status=authorization_status,
-            authorization_status_message=authorization_status_message,
-            payment_flow=payment_flow,
-            record_version=record_version,
-            recurrence=recurrence,
-            system=system,
-            country=country,
-            created_at=created_at,
-            updated_at=updated_at,
+            payment_id,
+            payment_type,
+            merchant,
+            merchant_id,
+            merchant_reference,
+            description,
+            fingerprint,
+            verification,
+            account,
+            customer,
+            address,
+            payment_provider,
+            payment_provider_subtype,
+            allowed_payment_provider_type,
+            return_url,
+            cancel_url,
+            currency,
+            amount,
+            pending,
+            paid,
+            refunded,
+            reversed_,
+            balance,
+            auth,
+            authorization,
+            authorization_status,
+            authorization_status_message,
+            payment_flow,
+            record_version,
+            recurrence,
+            system,
+            country,
+            created_at,
+            updated_at,
         )
 
-        payment.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            payment.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return payment
 
     def __repr__(self) -> str:
@@ -638,6 +625,47 @@ class Payment:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "paymentId",
+        "paymentType",
+        "merchant",
+        "merchantId",
+        "merchantReference",
+        "description",
+        "fingerprint",
+        "verification",
+        "account",
+        "customer",
+        "address",
+        "paymentProvider",
+        "paymentProviderSubtype",
+        "allowedPaymentProviderType",
+        "returnUrl",
+        "cancelUrl",
+        "currency",
+        "amount",
+        "pending",
+        "paid",
+        "refunded",
+        "reversed",
+        "balance",
+        "auth",
+        "authorization",
+        "authorizationStatus",
+        "authorizationStatusMessage",
+        "paymentFlow",
+        "recordVersion",
+        "recurrence",
+        "system",
+        "country",
+        "createdAt",
+        "updatedAt",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

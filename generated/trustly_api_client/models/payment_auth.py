@@ -60,20 +60,25 @@ class PaymentAuth:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        token = d.pop("token", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        token = _get("token", UNSET)
 
-        status = d.pop("status", UNSET)
+        status = _get("status", UNSET)
 
-        message = d.pop("message", UNSET)
+        message = _get("message", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         payment_auth = cls(
-            token=token,
-            status=status,
-            message=message,
+            token,
+            status,
+            message,
         )
 
-        payment_auth.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            payment_auth.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return payment_auth
 
     def __repr__(self) -> str:
@@ -102,3 +107,13 @@ class PaymentAuth:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "token",
+        "status",
+        "message",
+    )
+)

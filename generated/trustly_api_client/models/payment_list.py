@@ -13,7 +13,6 @@ from ..types import (
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="PaymentList")
@@ -69,25 +68,34 @@ class PaymentList:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            _required_payments = d["payments"]
+        except KeyError:
+            raise InvalidFieldError("payments", "is required but missing") from None
         payments = []
-        _payments = required(d, "payments")
+        _payments = _required_payments
         for payments_item_data in _payments:
             payments_item = Payment.from_dict(payments_item_data)
 
             payments.append(payments_item)
 
-        start_index = d.pop("startIndex", UNSET)
+        start_index = _get("startIndex", UNSET)
 
-        items_per_page = d.pop("itemsPerPage", UNSET)
+        items_per_page = _get("itemsPerPage", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         payment_list = cls(
-            payments=payments,
-            start_index=start_index,
-            items_per_page=items_per_page,
+            payments,
+            start_index,
+            items_per_page,
         )
 
-        payment_list.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            payment_list.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return payment_list
 
     def __repr__(self) -> str:
@@ -116,6 +124,16 @@ class PaymentList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "payments",
+        "startIndex",
+        "itemsPerPage",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -84,29 +84,34 @@ class PaymentProcessor:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        payment_processor_id = d.pop("paymentProcessorId", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        payment_processor_id = _get("paymentProcessorId", UNSET)
 
-        type_ = d.pop("type", UNSET)
+        type_ = _get("type", UNSET)
 
-        name = d.pop("name", UNSET)
+        name = _get("name", UNSET)
 
-        short_name = d.pop("shortName", UNSET)
+        short_name = _get("shortName", UNSET)
 
-        url = d.pop("url", UNSET)
+        url = _get("url", UNSET)
 
-        active = d.pop("active", UNSET)
+        active = _get("active", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         payment_processor = cls(
-            payment_processor_id=payment_processor_id,
-            type_=type_,
-            name=name,
-            short_name=short_name,
-            url=url,
-            active=active,
+            payment_processor_id,
+            type_,
+            name,
+            short_name,
+            url,
+            active,
         )
 
-        payment_processor.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            payment_processor.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return payment_processor
 
     def __repr__(self) -> str:
@@ -138,3 +143,16 @@ class PaymentProcessor:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "paymentProcessorId",
+        "type",
+        "name",
+        "shortName",
+        "url",
+        "active",
+    )
+)

@@ -118,50 +118,52 @@ class PaymentProvider:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        payment_provider_id = d.pop("paymentProviderId", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        payment_provider_id = _get("paymentProviderId", UNSET)
 
-        name = d.pop("name", UNSET)
+        name = _get("name", UNSET)
 
-        type_ = d.pop("type", UNSET)
+        type_ = _get("type", UNSET)
 
-        _sub_type = d.pop("subType", UNSET)
-        sub_type: PaymentProviderSubtype | Unset = (
-            UNSET if isinstance(_sub_type, Unset) else decode_enum(PaymentProviderSubtype, _sub_type)
-        )
+        sub_type: Any = _get("subType", UNSET)
+        if sub_type is not UNSET:
+            sub_type = decode_enum(PaymentProviderSubtype, sub_type)
 
-        swift = d.pop("swift", UNSET)
+        swift = _get("swift", UNSET)
 
-        try:
-            _address = d.pop("address", UNSET)
-            address: Address | Unset
-            if isinstance(_address, Unset):
-                address = UNSET
-            else:
-                address = Address.from_dict(_address)
-        except InvalidFieldError as error:
-            raise error.within("address") from None
+        address: Any = _get("address", UNSET)
+        if address is not UNSET:
+            try:
+                address = Address.from_dict(address)
+            except InvalidFieldError as error:
+                raise error.within("address") from None
 
-        _country = d.pop("country", UNSET)
-        country: CountryCode | Unset = UNSET if isinstance(_country, Unset) else decode_enum(CountryCode, _country)
+        country: Any = _get("country", UNSET)
+        if country is not UNSET:
+            country = decode_enum(CountryCode, country)
 
-        instant_payout_available = d.pop("instantPayoutAvailable", UNSET)
+        instant_payout_available = _get("instantPayoutAvailable", UNSET)
 
-        instant_payment = d.pop("instantPayment", UNSET)
+        instant_payment = _get("instantPayment", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         payment_provider = cls(
-            payment_provider_id=payment_provider_id,
-            name=name,
-            type_=type_,
-            sub_type=sub_type,
-            swift=swift,
-            address=address,
-            country=country,
-            instant_payout_available=instant_payout_available,
-            instant_payment=instant_payment,
+            payment_provider_id,
+            name,
+            type_,
+            sub_type,
+            swift,
+            address,
+            country,
+            instant_payout_available,
+            instant_payment,
         )
 
-        payment_provider.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            payment_provider.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return payment_provider
 
     def __repr__(self) -> str:
@@ -196,6 +198,22 @@ class PaymentProvider:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "paymentProviderId",
+        "name",
+        "type",
+        "subType",
+        "swift",
+        "address",
+        "country",
+        "instantPayoutAvailable",
+        "instantPayment",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

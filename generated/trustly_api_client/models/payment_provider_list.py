@@ -65,8 +65,10 @@ class PaymentProviderList:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _payment_providers = d.pop("paymentProviders", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        _payment_providers = _get("paymentProviders", UNSET)
         payment_providers: list[PaymentProvider] | Unset = UNSET
         if _payment_providers is not UNSET:
             payment_providers = []
@@ -75,17 +77,22 @@ class PaymentProviderList:
 
                 payment_providers.append(payment_providers_item)
 
-        start_index = d.pop("startIndex", UNSET)
+        start_index = _get("startIndex", UNSET)
 
-        items_per_page = d.pop("itemsPerPage", UNSET)
+        items_per_page = _get("itemsPerPage", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         payment_provider_list = cls(
-            payment_providers=payment_providers,
-            start_index=start_index,
-            items_per_page=items_per_page,
+            payment_providers,
+            start_index,
+            items_per_page,
         )
 
-        payment_provider_list.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            payment_provider_list.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return payment_provider_list
 
     def __repr__(self) -> str:
@@ -114,6 +121,16 @@ class PaymentProviderList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "paymentProviders",
+        "startIndex",
+        "itemsPerPage",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

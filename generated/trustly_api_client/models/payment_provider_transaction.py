@@ -130,52 +130,56 @@ class PaymentProviderTransaction:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        payment_provider_transaction_id = d.pop("paymentProviderTransactionId", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        payment_provider_transaction_id = _get("paymentProviderTransactionId", UNSET)
 
-        status = d.pop("status", UNSET)
+        status = _get("status", UNSET)
 
-        status_message = d.pop("statusMessage", UNSET)
+        status_message = _get("statusMessage", UNSET)
 
-        status_description = d.pop("statusDescription", UNSET)
+        status_description = _get("statusDescription", UNSET)
 
-        reason_code = d.pop("reasonCode", UNSET)
+        reason_code = _get("reasonCode", UNSET)
 
-        reason_code_message = d.pop("reasonCodeMessage", UNSET)
+        reason_code_message = _get("reasonCodeMessage", UNSET)
 
-        third_party_decline_code = d.pop("thirdPartyDeclineCode", UNSET)
+        third_party_decline_code = _get("thirdPartyDeclineCode", UNSET)
 
-        clearing_house = d.pop("clearingHouse", UNSET)
+        clearing_house = _get("clearingHouse", UNSET)
 
-        instant_settle = d.pop("instantSettle", UNSET)
+        instant_settle = _get("instantSettle", UNSET)
 
-        signature = d.pop("signature", UNSET)
+        signature = _get("signature", UNSET)
 
-        try:
-            _payment_processor = d.pop("paymentProcessor", UNSET)
-            payment_processor: PaymentProcessor | Unset
-            if isinstance(_payment_processor, Unset):
-                payment_processor = UNSET
-            else:
-                payment_processor = PaymentProcessor.from_dict(_payment_processor)
-        except InvalidFieldError as error:
-            raise error.within("paymentProcessor") from None
+        payment_processor: Any = _get("paymentProcessor", UNSET)
+        if payment_processor is not UNSET:
+            try:
+                payment_processor = PaymentProcessor.from_dict(payment_processor)
+            except InvalidFieldError as error:
+                raise error.within("paymentProcessor") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         payment_provider_transaction = cls(
-            payment_provider_transaction_id=payment_provider_transaction_id,
-            status=status,
-            status_message=status_message,
-            status_description=status_description,
-            reason_code=reason_code,
-            reason_code_message=reason_code_message,
-            third_party_decline_code=third_party_decline_code,
-            clearing_house=clearing_house,
-            instant_settle=instant_settle,
-            signature=signature,
-            payment_processor=payment_processor,
+            payment_provider_transaction_id,
+            status,
+            status_message,
+            status_description,
+            reason_code,
+            reason_code_message,
+            third_party_decline_code,
+            clearing_house,
+            instant_settle,
+            signature,
+            payment_processor,
         )
 
-        payment_provider_transaction.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            payment_provider_transaction.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return payment_provider_transaction
 
     def __repr__(self) -> str:
@@ -212,6 +216,24 @@ class PaymentProviderTransaction:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "paymentProviderTransactionId",
+        "status",
+        "statusMessage",
+        "statusDescription",
+        "reasonCode",
+        "reasonCodeMessage",
+        "thirdPartyDeclineCode",
+        "clearingHouse",
+        "instantSettle",
+        "signature",
+        "paymentProcessor",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

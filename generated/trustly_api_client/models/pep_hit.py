@@ -19,7 +19,6 @@ from ..types import (
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="PepHit")
@@ -108,39 +107,48 @@ class PepHit:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        screening_type = cast(Literal["3"], required(d, "screeningType"))
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            _required_screening_type = d["screeningType"]
+        except KeyError:
+            raise InvalidFieldError("screeningType", "is required but missing") from None
+        screening_type = cast(Literal["3"], _required_screening_type)
         if screening_type != "3":
             raise ValueError(f"screeningType must match const '3', got '{screening_type}'")
 
-        score = d.pop("score", UNSET)
+        score = _get("score", UNSET)
 
-        name = d.pop("name", UNSET)
+        name = _get("name", UNSET)
 
-        _date_of_birth = d.pop("dateOfBirth", UNSET)
+        _date_of_birth = _get("dateOfBirth", UNSET)
         date_of_birth: datetime.date | Unset
         if isinstance(_date_of_birth, Unset):
             date_of_birth = UNSET
         else:
             date_of_birth = datetime.date.fromisoformat(_date_of_birth)
 
-        contry = d.pop("contry", UNSET)
+        contry = _get("contry", UNSET)
 
-        professional_history = cast(list[str], d.pop("professionalHistory", UNSET))
+        professional_history = cast(list[str], _get("professionalHistory", UNSET))
 
-        trusted_entity = d.pop("trustedEntity", UNSET)
+        trusted_entity = _get("trustedEntity", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         pep_hit = cls(
-            screening_type=screening_type,
-            score=score,
-            name=name,
-            date_of_birth=date_of_birth,
-            contry=contry,
-            professional_history=professional_history,
-            trusted_entity=trusted_entity,
+            screening_type,
+            score,
+            name,
+            date_of_birth,
+            contry,
+            professional_history,
+            trusted_entity,
         )
 
-        pep_hit.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            pep_hit.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return pep_hit
 
     def __repr__(self) -> str:
@@ -173,3 +181,17 @@ class PepHit:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "screeningType",
+        "score",
+        "name",
+        "dateOfBirth",
+        "contry",
+        "professionalHistory",
+        "trustedEntity",
+    )
+)

@@ -15,7 +15,6 @@ from ..types import (
     encode_amount,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="PreAuthRequest")
@@ -107,44 +106,53 @@ class PreAuthRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        merchant_reference = required(d, "merchantReference")
-
-        period = required(d, "period")
-
-        amount: Any = required(d, "amount")
-        if not isinstance(amount, Unset) and amount is not None:
-            amount = decode_money(amount, "amount")
-
-        split_token = d.pop("splitToken", UNSET)
-
-        external_tier = d.pop("externalTier", UNSET)
-
-        interaction_id = d.pop("interactionId", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            merchant_reference = d["merchantReference"]
+        except KeyError:
+            raise InvalidFieldError("merchantReference", "is required but missing") from None
 
         try:
-            _metadata = d.pop("metadata", UNSET)
-            metadata: RemittanceMetadata | Unset
-            if isinstance(_metadata, Unset):
-                metadata = UNSET
-            else:
-                metadata = RemittanceMetadata.from_dict(_metadata)
-        except InvalidFieldError as error:
-            raise error.within("metadata") from None
+            period = d["period"]
+        except KeyError:
+            raise InvalidFieldError("period", "is required but missing") from None
 
+        try:
+            amount = d["amount"]
+        except KeyError:
+            raise InvalidFieldError("amount", "is required but missing") from None
+        if amount is not UNSET and amount is not None:
+            amount = decode_money(amount, "amount")
+
+        split_token = _get("splitToken", UNSET)
+
+        external_tier = _get("externalTier", UNSET)
+
+        interaction_id = _get("interactionId", UNSET)
+
+        metadata: Any = _get("metadata", UNSET)
+        if metadata is not UNSET:
+            try:
+                metadata = RemittanceMetadata.from_dict(metadata)
+            except InvalidFieldError as error:
+                raise error.within("metadata") from None
+
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         pre_auth_request = cls(
-            merchant_reference=merchant_reference,
-            period=period,
-            amount=amount,
-            split_token=split_token,
-            external_tier=external_tier,
-            interaction_id=interaction_id,
-            metadata=metadata,
+            merchant_reference,
+            period,
+            amount,
+            split_token,
+            external_tier,
+            interaction_id,
+            metadata,
         )
 
         # A closed schema (additionalProperties: false): a field it does not define is a mistake.
-        if d:
-            raise InvalidFieldError(sorted(d)[0], "is not a field of PreAuthRequest")
+        if not _WIRE_NAMES.issuperset(d):
+            raise InvalidFieldError(sorted(d.keys() - _WIRE_NAMES)[0], "is not a field of PreAuthRequest")
         return pre_auth_request
 
     def __repr__(self) -> str:
@@ -160,6 +168,20 @@ class PreAuthRequest:
                 "metadata",
             ),
         )
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "merchantReference",
+        "period",
+        "amount",
+        "splitToken",
+        "externalTier",
+        "interactionId",
+        "metadata",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -57,19 +57,24 @@ class ReclaimRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        merchant_reference = d.pop("merchantReference", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        merchant_reference = _get("merchantReference", UNSET)
 
-        amount: Any = d.pop("amount", UNSET)
-        if not isinstance(amount, Unset) and amount is not None:
+        amount: Any = _get("amount", UNSET)
+        if amount is not UNSET and amount is not None:
             amount = decode_money(amount, "amount")
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         reclaim_request = cls(
-            merchant_reference=merchant_reference,
-            amount=amount,
+            merchant_reference,
+            amount,
         )
 
-        reclaim_request.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            reclaim_request.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return reclaim_request
 
     def __repr__(self) -> str:
@@ -97,3 +102,12 @@ class ReclaimRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "merchantReference",
+        "amount",
+    )
+)

@@ -136,54 +136,58 @@ class Recurrence:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        recurrence_id = d.pop("recurrenceId", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        recurrence_id = _get("recurrenceId", UNSET)
 
-        start_date: Any = d.pop("startDate", UNSET)
-        if not isinstance(start_date, Unset) and start_date is not None:
+        start_date: Any = _get("startDate", UNSET)
+        if start_date is not UNSET and start_date is not None:
             start_date = decode_time(start_date, "startDate")
 
-        end_date: Any = d.pop("endDate", UNSET)
-        if not isinstance(end_date, Unset) and end_date is not None:
+        end_date: Any = _get("endDate", UNSET)
+        if end_date is not UNSET and end_date is not None:
             end_date = decode_time(end_date, "endDate")
 
-        next_occurrence: Any = d.pop("nextOccurrence", UNSET)
-        if not isinstance(next_occurrence, Unset) and next_occurrence is not None:
+        next_occurrence: Any = _get("nextOccurrence", UNSET)
+        if next_occurrence is not UNSET and next_occurrence is not None:
             next_occurrence = decode_time(next_occurrence, "nextOccurrence")
 
-        frequency = d.pop("frequency", UNSET)
+        frequency = _get("frequency", UNSET)
 
-        frequency_unit = d.pop("frequencyUnit", UNSET)
+        frequency_unit = _get("frequencyUnit", UNSET)
 
-        _frequency_unit_type = d.pop("frequencyUnitType", UNSET)
-        frequency_unit_type: RecurrenceUnit | Unset = (
-            UNSET if isinstance(_frequency_unit_type, Unset) else decode_enum(RecurrenceUnit, _frequency_unit_type)
-        )
+        frequency_unit_type: Any = _get("frequencyUnitType", UNSET)
+        if frequency_unit_type is not UNSET:
+            frequency_unit_type = decode_enum(RecurrenceUnit, frequency_unit_type)
 
-        recurring_amount: Any = d.pop("recurringAmount", UNSET)
-        if not isinstance(recurring_amount, Unset) and recurring_amount is not None:
+        recurring_amount: Any = _get("recurringAmount", UNSET)
+        if recurring_amount is not UNSET and recurring_amount is not None:
             recurring_amount = decode_money(recurring_amount, "recurringAmount")
 
-        debt_settlement: Any = d.pop("debtSettlement", UNSET)
-        if not isinstance(debt_settlement, Unset) and debt_settlement is not None:
+        debt_settlement: Any = _get("debtSettlement", UNSET)
+        if debt_settlement is not UNSET and debt_settlement is not None:
             debt_settlement = decode_money(debt_settlement, "debtSettlement")
 
-        automatic_capture = d.pop("automaticCapture", UNSET)
+        automatic_capture = _get("automaticCapture", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         recurrence = cls(
-            recurrence_id=recurrence_id,
-            start_date=start_date,
-            end_date=end_date,
-            next_occurrence=next_occurrence,
-            frequency=frequency,
-            frequency_unit=frequency_unit,
-            frequency_unit_type=frequency_unit_type,
-            recurring_amount=recurring_amount,
-            debt_settlement=debt_settlement,
-            automatic_capture=automatic_capture,
+            recurrence_id,
+            start_date,
+            end_date,
+            next_occurrence,
+            frequency,
+            frequency_unit,
+            frequency_unit_type,
+            recurring_amount,
+            debt_settlement,
+            automatic_capture,
         )
 
-        recurrence.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            recurrence.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return recurrence
 
     def __repr__(self) -> str:
@@ -219,3 +223,20 @@ class Recurrence:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "recurrenceId",
+        "startDate",
+        "endDate",
+        "nextOccurrence",
+        "frequency",
+        "frequencyUnit",
+        "frequencyUnitType",
+        "recurringAmount",
+        "debtSettlement",
+        "automaticCapture",
+    )
+)

@@ -17,7 +17,6 @@ from ..types import (
     encode_enum,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="RedirectParameters")
@@ -109,43 +108,53 @@ class RedirectParameters:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        transaction_id = required(d, "transactionId")
-
-        status = decode_enum(TransactionStatus, required(d, "status"))
-
-        _transaction_type = d.pop("transactionType", UNSET)
-        transaction_type: TransactionType | Unset = (
-            UNSET if isinstance(_transaction_type, Unset) else decode_enum(TransactionType, _transaction_type)
-        )
-
-        merchant_reference = d.pop("merchantReference", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            transaction_id = d["transactionId"]
+        except KeyError:
+            raise InvalidFieldError("transactionId", "is required but missing") from None
 
         try:
-            _payment = d.pop("payment", UNSET)
-            payment: RedirectPayment | Unset
-            if isinstance(_payment, Unset):
-                payment = UNSET
-            else:
-                payment = RedirectPayment.from_dict(_payment)
-        except InvalidFieldError as error:
-            raise error.within("payment") from None
+            status = d["status"]
+        except KeyError:
+            raise InvalidFieldError("status", "is required but missing") from None
+        status = decode_enum(TransactionStatus, status)
 
-        panel = d.pop("panel", UNSET)
+        transaction_type: Any = _get("transactionType", UNSET)
+        if transaction_type is not UNSET:
+            transaction_type = decode_enum(TransactionType, transaction_type)
 
-        instant_payout_avail = d.pop("instantPayoutAvail", UNSET)
+        merchant_reference = _get("merchantReference", UNSET)
 
+        payment: Any = _get("payment", UNSET)
+        if payment is not UNSET:
+            try:
+                payment = RedirectPayment.from_dict(payment)
+            except InvalidFieldError as error:
+                raise error.within("payment") from None
+
+        panel = _get("panel", UNSET)
+
+        instant_payout_avail = _get("instantPayoutAvail", UNSET)
+
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         redirect_parameters = cls(
-            transaction_id=transaction_id,
-            status=status,
-            transaction_type=transaction_type,
-            merchant_reference=merchant_reference,
-            payment=payment,
-            panel=panel,
-            instant_payout_avail=instant_payout_avail,
+            transaction_id,
+            status,
+            transaction_type,
+            merchant_reference,
+            payment,
+            panel,
+            instant_payout_avail,
         )
 
-        redirect_parameters.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            redirect_parameters.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return redirect_parameters
 
     def __repr__(self) -> str:
@@ -178,6 +187,20 @@ class RedirectParameters:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "transactionId",
+        "status",
+        "transactionType",
+        "merchantReference",
+        "payment",
+        "panel",
+        "instantPayoutAvail",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

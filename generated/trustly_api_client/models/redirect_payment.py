@@ -88,50 +88,45 @@ class RedirectPayment:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _payment_type = d.pop("paymentType", UNSET)
-        payment_type: PaymentType | Unset = (
-            UNSET if isinstance(_payment_type, Unset) else decode_enum(PaymentType, _payment_type)
-        )
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        payment_type: Any = _get("paymentType", UNSET)
+        if payment_type is not UNSET:
+            payment_type = decode_enum(PaymentType, payment_type)
 
-        try:
-            _payment_provider = d.pop("paymentProvider", UNSET)
-            payment_provider: PaymentProvider | Unset
-            if isinstance(_payment_provider, Unset):
-                payment_provider = UNSET
-            else:
-                payment_provider = PaymentProvider.from_dict(_payment_provider)
-        except InvalidFieldError as error:
-            raise error.within("paymentProvider") from None
+        payment_provider: Any = _get("paymentProvider", UNSET)
+        if payment_provider is not UNSET:
+            try:
+                payment_provider = PaymentProvider.from_dict(payment_provider)
+            except InvalidFieldError as error:
+                raise error.within("paymentProvider") from None
 
-        try:
-            _account = d.pop("account", UNSET)
-            account: RedirectAccount | Unset
-            if isinstance(_account, Unset):
-                account = UNSET
-            else:
-                account = RedirectAccount.from_dict(_account)
-        except InvalidFieldError as error:
-            raise error.within("account") from None
+        account: Any = _get("account", UNSET)
+        if account is not UNSET:
+            try:
+                account = RedirectAccount.from_dict(account)
+            except InvalidFieldError as error:
+                raise error.within("account") from None
 
-        try:
-            _payment_provider_transaction = d.pop("paymentProviderTransaction", UNSET)
-            payment_provider_transaction: PaymentProviderTransaction | Unset
-            if isinstance(_payment_provider_transaction, Unset):
-                payment_provider_transaction = UNSET
-            else:
-                payment_provider_transaction = PaymentProviderTransaction.from_dict(_payment_provider_transaction)
-        except InvalidFieldError as error:
-            raise error.within("paymentProviderTransaction") from None
+        payment_provider_transaction: Any = _get("paymentProviderTransaction", UNSET)
+        if payment_provider_transaction is not UNSET:
+            try:
+                payment_provider_transaction = PaymentProviderTransaction.from_dict(payment_provider_transaction)
+            except InvalidFieldError as error:
+                raise error.within("paymentProviderTransaction") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         redirect_payment = cls(
-            payment_type=payment_type,
-            payment_provider=payment_provider,
-            account=account,
-            payment_provider_transaction=payment_provider_transaction,
+            payment_type,
+            payment_provider,
+            account,
+            payment_provider_transaction,
         )
 
-        redirect_payment.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            redirect_payment.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return redirect_payment
 
     def __repr__(self) -> str:
@@ -161,6 +156,17 @@ class RedirectPayment:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "paymentType",
+        "paymentProvider",
+        "account",
+        "paymentProviderTransaction",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

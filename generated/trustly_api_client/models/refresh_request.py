@@ -11,7 +11,6 @@ from ..types import (
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="RefreshRequest")
@@ -47,17 +46,26 @@ class RefreshRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        split_token = required(d, "splitToken")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        try:
+            split_token = d["splitToken"]
+        except KeyError:
+            raise InvalidFieldError("splitToken", "is required but missing") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         refresh_request = cls(
-            split_token=split_token,
+            split_token,
         )
 
         # A closed schema (additionalProperties: false): a field it does not define is a mistake.
-        if d:
-            raise InvalidFieldError(sorted(d)[0], "is not a field of RefreshRequest")
+        if not _WIRE_NAMES.issuperset(d):
+            raise InvalidFieldError(sorted(d.keys() - _WIRE_NAMES)[0], "is not a field of RefreshRequest")
         return refresh_request
 
     def __repr__(self) -> str:
         return model_repr(self, ("split_token",))
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("splitToken",))

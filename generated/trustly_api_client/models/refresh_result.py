@@ -12,7 +12,6 @@ from ..types import (
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="RefreshResult")
@@ -53,17 +52,25 @@ class RefreshResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
         try:
-            refresh = RefreshProcess.from_dict(required(d, "refresh"))
+            refresh = d["refresh"]
+        except KeyError:
+            raise InvalidFieldError("refresh", "is required but missing") from None
+        try:
+            refresh = RefreshProcess.from_dict(refresh)
         except InvalidFieldError as error:
             raise error.within("refresh") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         refresh_result = cls(
-            refresh=refresh,
+            refresh,
         )
 
-        refresh_result.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            refresh_result.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return refresh_result
 
     def __repr__(self) -> str:
@@ -85,6 +92,10 @@ class RefreshResult:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("refresh",))
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -25,7 +25,6 @@ from ..types import (
     encode_time,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="RefundEvent")
@@ -212,86 +211,98 @@ class RefundEvent:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        event_id = required(d, "eventId")
-
-        event_type = decode_enum(EventType, required(d, "eventType"))
-
-        object_id = required(d, "objectId")
-
-        created_at: Any = required(d, "createdAt")
-        if not isinstance(created_at, Unset) and created_at is not None:
-            created_at = decode_time(created_at, "createdAt")
-
-        object_type = d.pop("objectType", UNSET)
-
-        parent_object_id = d.pop("parentObjectId", UNSET)
-
-        access_id = d.pop("accessId", UNSET)
-
-        message = d.pop("message", UNSET)
-
-        time_zone = d.pop("timeZone", UNSET)
-
-        merchant_id = d.pop("merchantId", UNSET)
-
-        merchant_reference = d.pop("merchantReference", UNSET)
-
-        _payment_type = d.pop("paymentType", UNSET)
-        payment_type: PaymentType | Unset = (
-            UNSET if isinstance(_payment_type, Unset) else decode_enum(PaymentType, _payment_type)
-        )
-
-        _transaction_type = d.pop("transactionType", UNSET)
-        transaction_type: TransactionType | Unset = (
-            UNSET if isinstance(_transaction_type, Unset) else decode_enum(TransactionType, _transaction_type)
-        )
-
-        _status = d.pop("status", UNSET)
-        status: TransactionStatus | Unset = (
-            UNSET if isinstance(_status, Unset) else decode_enum(TransactionStatus, _status)
-        )
-
-        status_message = d.pop("statusMessage", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            event_id = d["eventId"]
+        except KeyError:
+            raise InvalidFieldError("eventId", "is required but missing") from None
 
         try:
-            _payment_provider_transaction = d.pop("paymentProviderTransaction", UNSET)
-            payment_provider_transaction: PaymentProviderTransaction | Unset
-            if isinstance(_payment_provider_transaction, Unset):
-                payment_provider_transaction = UNSET
-            else:
-                payment_provider_transaction = PaymentProviderTransaction.from_dict(_payment_provider_transaction)
-        except InvalidFieldError as error:
-            raise error.within("paymentProviderTransaction") from None
+            event_type = d["eventType"]
+        except KeyError:
+            raise InvalidFieldError("eventType", "is required but missing") from None
+        event_type = decode_enum(EventType, event_type)
 
-        error_code = d.pop("errorCode", UNSET)
+        try:
+            object_id = d["objectId"]
+        except KeyError:
+            raise InvalidFieldError("objectId", "is required but missing") from None
 
-        suggested_retry_amount: Any = d.pop("suggestedRetryAmount", UNSET)
-        if not isinstance(suggested_retry_amount, Unset) and suggested_retry_amount is not None:
+        try:
+            created_at = d["createdAt"]
+        except KeyError:
+            raise InvalidFieldError("createdAt", "is required but missing") from None
+        if created_at is not UNSET and created_at is not None:
+            created_at = decode_time(created_at, "createdAt")
+
+        object_type = _get("objectType", UNSET)
+
+        parent_object_id = _get("parentObjectId", UNSET)
+
+        access_id = _get("accessId", UNSET)
+
+        message = _get("message", UNSET)
+
+        time_zone = _get("timeZone", UNSET)
+
+        merchant_id = _get("merchantId", UNSET)
+
+        merchant_reference = _get("merchantReference", UNSET)
+
+        payment_type: Any = _get("paymentType", UNSET)
+        if payment_type is not UNSET:
+            payment_type = decode_enum(PaymentType, payment_type)
+
+        transaction_type: Any = _get("transactionType", UNSET)
+        if transaction_type is not UNSET:
+            transaction_type = decode_enum(TransactionType, transaction_type)
+
+        status: Any = _get("status", UNSET)
+        if status is not UNSET:
+            status = decode_enum(TransactionStatus, status)
+
+        status_message = _get("statusMessage", UNSET)
+
+        payment_provider_transaction: Any = _get("paymentProviderTransaction", UNSET)
+        if payment_provider_transaction is not UNSET:
+            try:
+                payment_provider_transaction = PaymentProviderTransaction.from_dict(payment_provider_transaction)
+            except InvalidFieldError as error:
+                raise error.within("paymentProviderTransaction") from None
+
+        error_code = _get("errorCode", UNSET)
+
+        suggested_retry_amount: Any = _get("suggestedRetryAmount", UNSET)
+        if suggested_retry_amount is not UNSET and suggested_retry_amount is not None:
             suggested_retry_amount = decode_money(suggested_retry_amount, "suggestedRetryAmount")
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         refund_event = cls(
-            event_id=event_id,
-            event_type=event_type,
-            object_id=object_id,
-            created_at=created_at,
-            object_type=object_type,
-            parent_object_id=parent_object_id,
-            access_id=access_id,
-            message=message,
-            time_zone=time_zone,
-            merchant_id=merchant_id,
-            merchant_reference=merchant_reference,
-            payment_type=payment_type,
-            transaction_type=transaction_type,
-            status=status,
-            status_message=status_message,
-            payment_provider_transaction=payment_provider_transaction,
-            error_code=error_code,
-            suggested_retry_amount=suggested_retry_amount,
+            event_id,
+            event_type,
+            object_id,
+            created_at,
+            object_type,
+            parent_object_id,
+            access_id,
+            message,
+            time_zone,
+            merchant_id,
+            merchant_reference,
+            payment_type,
+            transaction_type,
+            status,
+            status_message,
+            payment_provider_transaction,
+            error_code,
+            suggested_retry_amount,
         )
 
-        refund_event.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            refund_event.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return refund_event
 
     def __repr__(self) -> str:
@@ -335,6 +346,31 @@ class RefundEvent:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "eventId",
+        "eventType",
+        "objectId",
+        "createdAt",
+        "objectType",
+        "parentObjectId",
+        "accessId",
+        "message",
+        "timeZone",
+        "merchantId",
+        "merchantReference",
+        "paymentType",
+        "transactionType",
+        "status",
+        "statusMessage",
+        "paymentProviderTransaction",
+        "errorCode",
+        "suggestedRetryAmount",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -46,20 +46,26 @@ class Remittance:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _withdrawal_method = d.pop("withdrawalMethod", UNSET)
-        withdrawal_method: WithdrawalMethod | Unset = (
-            UNSET if isinstance(_withdrawal_method, Unset) else decode_enum(WithdrawalMethod, _withdrawal_method)
-        )
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        withdrawal_method: Any = _get("withdrawalMethod", UNSET)
+        if withdrawal_method is not UNSET:
+            withdrawal_method = decode_enum(WithdrawalMethod, withdrawal_method)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         remittance = cls(
-            withdrawal_method=withdrawal_method,
+            withdrawal_method,
         )
 
         # A closed schema (additionalProperties: false): a field it does not define is a mistake.
-        if d:
-            raise InvalidFieldError(sorted(d)[0], "is not a field of Remittance")
+        if not _WIRE_NAMES.issuperset(d):
+            raise InvalidFieldError(sorted(d.keys() - _WIRE_NAMES)[0], "is not a field of Remittance")
         return remittance
 
     def __repr__(self) -> str:
         return model_repr(self, ("withdrawal_method",))
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("withdrawalMethod",))

@@ -48,28 +48,32 @@ class RemittanceMetadata:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        try:
-            _remittance = d.pop("remittance", UNSET)
-            remittance: Remittance | Unset
-            if isinstance(_remittance, Unset):
-                remittance = UNSET
-            else:
-                remittance = Remittance.from_dict(_remittance)
-        except InvalidFieldError as error:
-            raise error.within("remittance") from None
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        remittance: Any = _get("remittance", UNSET)
+        if remittance is not UNSET:
+            try:
+                remittance = Remittance.from_dict(remittance)
+            except InvalidFieldError as error:
+                raise error.within("remittance") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         remittance_metadata = cls(
-            remittance=remittance,
+            remittance,
         )
 
         # A closed schema (additionalProperties: false): a field it does not define is a mistake.
-        if d:
-            raise InvalidFieldError(sorted(d)[0], "is not a field of RemittanceMetadata")
+        if not _WIRE_NAMES.issuperset(d):
+            raise InvalidFieldError(sorted(d.keys() - _WIRE_NAMES)[0], "is not a field of RemittanceMetadata")
         return remittance_metadata
 
     def __repr__(self) -> str:
         return model_repr(self, ("remittance",))
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("remittance",))
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

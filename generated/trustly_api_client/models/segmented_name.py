@@ -78,26 +78,31 @@ class SegmentedName:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        title = d.pop("title", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        title = _get("title", UNSET)
 
-        first_name = d.pop("firstName", UNSET)
+        first_name = _get("firstName", UNSET)
 
-        middle_name = cast(list[str], d.pop("middleName", UNSET))
+        middle_name = cast(list[str], _get("middleName", UNSET))
 
-        last_name = d.pop("lastName", UNSET)
+        last_name = _get("lastName", UNSET)
 
-        suffix = d.pop("suffix", UNSET)
+        suffix = _get("suffix", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         segmented_name = cls(
-            title=title,
-            first_name=first_name,
-            middle_name=middle_name,
-            last_name=last_name,
-            suffix=suffix,
+            title,
+            first_name,
+            middle_name,
+            last_name,
+            suffix,
         )
 
-        segmented_name.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            segmented_name.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return segmented_name
 
     def __repr__(self) -> str:
@@ -128,3 +133,15 @@ class SegmentedName:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "title",
+        "firstName",
+        "middleName",
+        "lastName",
+        "suffix",
+    )
+)

@@ -24,7 +24,6 @@ from ..types import (
     encode_time,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="Transaction")
@@ -326,141 +325,155 @@ class Transaction:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        transaction_id = required(d, "transactionId")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            transaction_id = d["transactionId"]
+        except KeyError:
+            raise InvalidFieldError("transactionId", "is required but missing") from None
 
-        transaction_type = decode_enum(TransactionType, required(d, "transactionType"))
+        try:
+            transaction_type = d["transactionType"]
+        except KeyError:
+            raise InvalidFieldError("transactionType", "is required but missing") from None
+        transaction_type = decode_enum(TransactionType, transaction_type)
 
-        status = decode_enum(TransactionStatus, required(d, "status"))
+        try:
+            status = d["status"]
+        except KeyError:
+            raise InvalidFieldError("status", "is required but missing") from None
+        status = decode_enum(TransactionStatus, status)
 
-        created_at: Any = required(d, "createdAt")
-        if not isinstance(created_at, Unset) and created_at is not None:
+        try:
+            created_at = d["createdAt"]
+        except KeyError:
+            raise InvalidFieldError("createdAt", "is required but missing") from None
+        if created_at is not UNSET and created_at is not None:
             created_at = decode_time(created_at, "createdAt")
 
-        status_message = d.pop("statusMessage", UNSET)
+        status_message = _get("statusMessage", UNSET)
 
-        status_code = d.pop("statusCode", UNSET)
+        status_code = _get("statusCode", UNSET)
 
-        try:
-            _payment = d.pop("payment", UNSET)
-            payment: Payment | Unset
-            if isinstance(_payment, Unset):
-                payment = UNSET
-            else:
-                payment = Payment.from_dict(_payment)
-        except InvalidFieldError as error:
-            raise error.within("payment") from None
+        payment: Any = _get("payment", UNSET)
+        if payment is not UNSET:
+            try:
+                payment = Payment.from_dict(payment)
+            except InvalidFieldError as error:
+                raise error.within("payment") from None
 
-        merchant_reference = d.pop("merchantReference", UNSET)
+        merchant_reference = _get("merchantReference", UNSET)
 
-        original_transaction_id = d.pop("originalTransactionId", UNSET)
+        original_transaction_id = _get("originalTransactionId", UNSET)
 
-        _currency = d.pop("currency", UNSET)
-        currency: Currency | Unset = UNSET if isinstance(_currency, Unset) else decode_enum(Currency, _currency)
+        currency: Any = _get("currency", UNSET)
+        if currency is not UNSET:
+            currency = decode_enum(Currency, currency)
 
-        amount: Any = d.pop("amount", UNSET)
-        if not isinstance(amount, Unset) and amount is not None:
+        amount: Any = _get("amount", UNSET)
+        if amount is not UNSET and amount is not None:
             amount = decode_money(amount, "amount")
 
-        pending: Any = d.pop("pending", UNSET)
-        if not isinstance(pending, Unset) and pending is not None:
+        pending: Any = _get("pending", UNSET)
+        if pending is not UNSET and pending is not None:
             pending = decode_money(pending, "pending")
 
-        paid: Any = d.pop("paid", UNSET)
-        if not isinstance(paid, Unset) and paid is not None:
+        paid: Any = _get("paid", UNSET)
+        if paid is not UNSET and paid is not None:
             paid = decode_money(paid, "paid")
 
-        refunded: Any = d.pop("refunded", UNSET)
-        if not isinstance(refunded, Unset) and refunded is not None:
+        refunded: Any = _get("refunded", UNSET)
+        if refunded is not UNSET and refunded is not None:
             refunded = decode_money(refunded, "refunded")
 
-        reversed_: Any = d.pop("reversed", UNSET)
-        if not isinstance(reversed_, Unset) and reversed_ is not None:
+        reversed_: Any = _get("reversed", UNSET)
+        if reversed_ is not UNSET and reversed_ is not None:
             reversed_ = decode_money(reversed_, "reversed")
 
-        balance: Any = d.pop("balance", UNSET)
-        if not isinstance(balance, Unset) and balance is not None:
+        balance: Any = _get("balance", UNSET)
+        if balance is not UNSET and balance is not None:
             balance = decode_money(balance, "balance")
 
-        fee: Any = d.pop("fee", UNSET)
-        if not isinstance(fee, Unset) and fee is not None:
+        fee: Any = _get("fee", UNSET)
+        if fee is not UNSET and fee is not None:
             fee = decode_money(fee, "fee")
 
-        try:
-            _payment_provider_transaction = d.pop("paymentProviderTransaction", UNSET)
-            payment_provider_transaction: PaymentProviderTransaction | Unset
-            if isinstance(_payment_provider_transaction, Unset):
-                payment_provider_transaction = UNSET
-            else:
-                payment_provider_transaction = PaymentProviderTransaction.from_dict(_payment_provider_transaction)
-        except InvalidFieldError as error:
-            raise error.within("paymentProviderTransaction") from None
+        payment_provider_transaction: Any = _get("paymentProviderTransaction", UNSET)
+        if payment_provider_transaction is not UNSET:
+            try:
+                payment_provider_transaction = PaymentProviderTransaction.from_dict(payment_provider_transaction)
+            except InvalidFieldError as error:
+                raise error.within("paymentProviderTransaction") from None
 
-        pp_trx_id = d.pop("ppTrxId", UNSET)
+        pp_trx_id = _get("ppTrxId", UNSET)
 
-        payment_processor_type = d.pop("paymentProcessorType", UNSET)
+        payment_processor_type = _get("paymentProcessorType", UNSET)
 
-        ip = d.pop("ip", UNSET)
+        ip = _get("ip", UNSET)
 
-        time_zone = d.pop("timeZone", UNSET)
+        time_zone = _get("timeZone", UNSET)
 
-        pre_authorized = d.pop("preAuthorized", UNSET)
+        pre_authorized = _get("preAuthorized", UNSET)
 
-        record_version = d.pop("recordVersion", UNSET)
+        record_version = _get("recordVersion", UNSET)
 
-        updated_at: Any = d.pop("updatedAt", UNSET)
-        if not isinstance(updated_at, Unset) and updated_at is not None:
+        updated_at: Any = _get("updatedAt", UNSET)
+        if updated_at is not UNSET and updated_at is not None:
             updated_at = decode_time(updated_at, "updatedAt")
 
-        processed_at: Any = d.pop("processedAt", UNSET)
-        if not isinstance(processed_at, Unset) and processed_at is not None:
+        processed_at: Any = _get("processedAt", UNSET)
+        if processed_at is not UNSET and processed_at is not None:
             processed_at = decode_time(processed_at, "processedAt")
 
-        completed_at: Any = d.pop("completedAt", UNSET)
-        if not isinstance(completed_at, Unset) and completed_at is not None:
+        completed_at: Any = _get("completedAt", UNSET)
+        if completed_at is not UNSET and completed_at is not None:
             completed_at = decode_time(completed_at, "completedAt")
 
-        expired_at: Any = d.pop("expiredAt", UNSET)
-        if not isinstance(expired_at, Unset) and expired_at is not None:
+        expired_at: Any = _get("expiredAt", UNSET)
+        if expired_at is not UNSET and expired_at is not None:
             expired_at = decode_time(expired_at, "expiredAt")
 
-        representment_scheduled_at: Any = d.pop("representmentScheduledAt", UNSET)
-        if not isinstance(representment_scheduled_at, Unset) and representment_scheduled_at is not None:
+        representment_scheduled_at: Any = _get("representmentScheduledAt", UNSET)
+        if representment_scheduled_at is not UNSET and representment_scheduled_at is not None:
             representment_scheduled_at = decode_time(representment_scheduled_at, "representmentScheduledAt")
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         transaction = cls(
-            transaction_id=transaction_id,
-            transaction_type=transaction_type,
-            status=status,
-            created_at=created_at,
-            status_message=status_message,
-            status_code=status_code,
-            payment=payment,
-            merchant_reference=merchant_reference,
-            original_transaction_id=original_transaction_id,
-            currency=currency,
-            amount=amount,
-            pending=pending,
-            paid=paid,
-            refunded=refunded,
-            reversed_=reversed_,
-            balance=balance,
-            fee=fee,
-            payment_provider_transaction=payment_provider_transaction,
-            pp_trx_id=pp_trx_id,
-            payment_processor_type=payment_processor_type,
-            ip=ip,
-            time_zone=time_zone,
-            pre_authorized=pre_authorized,
-            record_version=record_version,
-            updated_at=updated_at,
-            processed_at=processed_at,
-            completed_at=completed_at,
-            expired_at=expired_at,
-            representment_scheduled_at=representment_scheduled_at,
+            transaction_id,
+            transaction_type,
+            status,
+            created_at,
+            status_message,
+            status_code,
+            payment,
+            merchant_reference,
+            original_transaction_id,
+            currency,
+            amount,
+            pending,
+            paid,
+            refunded,
+            reversed_,
+            balance,
+            fee,
+            payment_provider_transaction,
+            pp_trx_id,
+            payment_processor_type,
+            ip,
+            time_zone,
+            pre_authorized,
+            record_version,
+            updated_at,
+            processed_at,
+            completed_at,
+            expired_at,
+            representment_scheduled_at,
         )
 
-        transaction.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            transaction.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return transaction
 
     def __repr__(self) -> str:
@@ -515,6 +528,42 @@ class Transaction:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "transactionId",
+        "transactionType",
+        "status",
+        "createdAt",
+        "statusMessage",
+        "statusCode",
+        "payment",
+        "merchantReference",
+        "originalTransactionId",
+        "currency",
+        "amount",
+        "pending",
+        "paid",
+        "refunded",
+        "reversed",
+        "balance",
+        "fee",
+        "paymentProviderTransaction",
+        "ppTrxId",
+        "paymentProcessorType",
+        "ip",
+        "timeZone",
+        "preAuthorized",
+        "recordVersion",
+        "updatedAt",
+        "processedAt",
+        "completedAt",
+        "expiredAt",
+        "representmentScheduledAt",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

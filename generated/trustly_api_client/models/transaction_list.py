@@ -65,8 +65,10 @@ class TransactionList:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _transactions = d.pop("transactions", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        _transactions = _get("transactions", UNSET)
         transactions: list[Transaction] | Unset = UNSET
         if _transactions is not UNSET:
             transactions = []
@@ -75,17 +77,20 @@ class TransactionList:
 
                 transactions.append(transactions_item)
 
-        start_index = d.pop("startIndex", UNSET)
+        start_index = _get("startIndex", UNSET)
 
-        items_per_page = d.pop("itemsPerPage", UNSET)
+        items_per_page = _get("itemsPerPage", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         transaction_list = cls(
-            transactions=transactions,
-            start_index=start_index,
-            items_per_page=items_per_page,
+            transactions,
+            start_index,
+            items_per_page,
         )
 
-        transaction_list.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            transaction_list.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return transaction_list
 
     def __repr__(self) -> str:
@@ -114,6 +119,16 @@ class TransactionList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "transactions",
+        "startIndex",
+        "itemsPerPage",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

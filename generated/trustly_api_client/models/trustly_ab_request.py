@@ -76,26 +76,33 @@ class TrustlyAbRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        success_url = d.pop("successURL", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        success_url = _get("successURL", UNSET)
 
-        fail_url = d.pop("failURL", UNSET)
+        fail_url = _get("failURL", UNSET)
 
-        u_rl_target = d.pop("uRLTarget", UNSET)
+        u_rl_target = _get("uRLTarget", UNSET)
 
-        callback_url = d.pop("callbackURL", UNSET)
+        callback_url = _get("callbackURL", UNSET)
 
-        notification_url = d.pop("notificationURL", UNSET)
+        notification_url = _get("notificationURL", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         trustly_ab_request = cls(
-            success_url=success_url,
-            fail_url=fail_url,
-            u_rl_target=u_rl_target,
-            callback_url=callback_url,
-            notification_url=notification_url,
+            success_url,
+            fail_url,
+            u_rl_target,
+            callback_url,
+            notification_url,
         )
 
-        trustly_ab_request.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            trustly_ab_request.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return trustly_ab_request
 
     def __repr__(self) -> str:
@@ -126,3 +133,15 @@ class TrustlyAbRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "successURL",
+        "failURL",
+        "uRLTarget",
+        "callbackURL",
+        "notificationURL",
+    )
+)

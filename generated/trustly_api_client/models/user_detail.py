@@ -49,22 +49,24 @@ class UserDetail:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        try:
-            _detail = d.pop("detail", UNSET)
-            detail: UserDetailBody | Unset
-            if isinstance(_detail, Unset):
-                detail = UNSET
-            else:
-                detail = UserDetailBody.from_dict(_detail)
-        except InvalidFieldError as error:
-            raise error.within("detail") from None
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        detail: Any = _get("detail", UNSET)
+        if detail is not UNSET:
+            try:
+                detail = UserDetailBody.from_dict(detail)
+            except InvalidFieldError as error:
+                raise error.within("detail") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         user_detail = cls(
-            detail=detail,
+            detail,
         )
 
-        user_detail.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            user_detail.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return user_detail
 
     def __repr__(self) -> str:
@@ -86,6 +88,10 @@ class UserDetail:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("detail",))
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -62,8 +62,10 @@ class UserDetailBody:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _verification = d.pop("verification", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        _verification = _get("verification", UNSET)
         verification: list[UserVerificationResult] | Unset = UNSET
         if _verification is not UNSET:
             verification = []
@@ -72,7 +74,7 @@ class UserDetailBody:
 
                 verification.append(verification_item)
 
-        _attribute = d.pop("attribute", UNSET)
+        _attribute = _get("attribute", UNSET)
         attribute: list[AttributeDetail] | Unset = UNSET
         if _attribute is not UNSET:
             attribute = []
@@ -81,12 +83,15 @@ class UserDetailBody:
 
                 attribute.append(attribute_item)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         user_detail_body = cls(
-            verification=verification,
-            attribute=attribute,
+            verification,
+            attribute,
         )
 
-        user_detail_body.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            user_detail_body.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return user_detail_body
 
     def __repr__(self) -> str:
@@ -114,6 +119,15 @@ class UserDetailBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "verification",
+        "attribute",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

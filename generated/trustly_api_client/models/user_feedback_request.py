@@ -60,20 +60,27 @@ class UserFeedbackRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        status = d.pop("status", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        status = _get("status", UNSET)
 
-        sub_status = d.pop("subStatus", UNSET)
+        sub_status = _get("subStatus", UNSET)
 
-        description = d.pop("description", UNSET)
+        description = _get("description", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         user_feedback_request = cls(
-            status=status,
-            sub_status=sub_status,
-            description=description,
+            status,
+            sub_status,
+            description,
         )
 
-        user_feedback_request.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            user_feedback_request.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return user_feedback_request
 
     def __repr__(self) -> str:
@@ -102,3 +109,13 @@ class UserFeedbackRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "status",
+        "subStatus",
+        "description",
+    )
+)

@@ -55,20 +55,26 @@ class UserVerificationReason:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _code = d.pop("code", UNSET)
-        code: UserVerificationErrorCode | Unset = (
-            UNSET if isinstance(_code, Unset) else decode_enum(UserVerificationErrorCode, _code)
-        )
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        code: Any = _get("code", UNSET)
+        if code is not UNSET:
+            code = decode_enum(UserVerificationErrorCode, code)
 
-        reason = d.pop("reason", UNSET)
+        reason = _get("reason", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         user_verification_reason = cls(
-            code=code,
-            reason=reason,
+            code,
+            reason,
         )
 
-        user_verification_reason.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            user_verification_reason.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return user_verification_reason
 
     def __repr__(self) -> str:
@@ -96,3 +102,12 @@ class UserVerificationReason:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "code",
+        "reason",
+    )
+)

@@ -87,13 +87,14 @@ class UserVerificationResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _result = d.pop("result", UNSET)
-        result: UserVerificationResultCode | Unset = (
-            UNSET if isinstance(_result, Unset) else decode_enum(UserVerificationResultCode, _result)
-        )
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        result: Any = _get("result", UNSET)
+        if result is not UNSET:
+            result = decode_enum(UserVerificationResultCode, result)
 
-        _reasons = d.pop("reasons", UNSET)
+        _reasons = _get("reasons", UNSET)
         reasons: list[UserVerificationReason] | Unset = UNSET
         if _reasons is not UNSET:
             reasons = []
@@ -102,7 +103,7 @@ class UserVerificationResult:
 
                 reasons.append(reasons_item)
 
-        _screening_result = d.pop("screeningResult", UNSET)
+        _screening_result = _get("screeningResult", UNSET)
         screening_result: list[list[AdverseMediaHit | OtherScreeningHit | PepHit | WatchlistHit]] | Unset = UNSET
         if _screening_result is not UNSET:
             screening_result = []
@@ -150,13 +151,18 @@ class UserVerificationResult:
 
                 screening_result.append(screening_result_item)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         user_verification_result = cls(
-            result=result,
-            reasons=reasons,
-            screening_result=screening_result,
+            result,
+            reasons,
+            screening_result,
         )
 
-        user_verification_result.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            user_verification_result.additional_properties = {
+                key: value for key, value in d.items() if key not in _WIRE_NAMES
+            }
         return user_verification_result
 
     def __repr__(self) -> str:
@@ -185,6 +191,16 @@ class UserVerificationResult:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "result",
+        "reasons",
+        "screeningResult",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

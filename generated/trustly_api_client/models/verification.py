@@ -64,24 +64,29 @@ class Verification:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        _status = d.pop("status", UNSET)
-        status: VerificationStatus | Unset = (
-            UNSET if isinstance(_status, Unset) else decode_enum(VerificationStatus, _status)
-        )
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        status: Any = _get("status", UNSET)
+        if status is not UNSET:
+            status = decode_enum(VerificationStatus, status)
 
-        _mode = d.pop("mode", UNSET)
-        mode: VerificationMode | Unset = UNSET if isinstance(_mode, Unset) else decode_enum(VerificationMode, _mode)
+        mode: Any = _get("mode", UNSET)
+        if mode is not UNSET:
+            mode = decode_enum(VerificationMode, mode)
 
-        verify_customer = d.pop("verifyCustomer", UNSET)
+        verify_customer = _get("verifyCustomer", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         verification = cls(
-            status=status,
-            mode=mode,
-            verify_customer=verify_customer,
+            status,
+            mode,
+            verify_customer,
         )
 
-        verification.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            verification.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return verification
 
     def __repr__(self) -> str:
@@ -110,3 +115,13 @@ class Verification:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "status",
+        "mode",
+        "verifyCustomer",
+    )
+)

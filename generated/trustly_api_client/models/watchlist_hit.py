@@ -22,7 +22,6 @@ from ..types import (
     encode_enum,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="WatchlistHit")
@@ -177,69 +176,79 @@ class WatchlistHit:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        screening_type = cast(Literal["1"], required(d, "screeningType"))
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            _required_screening_type = d["screeningType"]
+        except KeyError:
+            raise InvalidFieldError("screeningType", "is required but missing") from None
+        screening_type = cast(Literal["1"], _required_screening_type)
         if screening_type != "1":
             raise ValueError(f"screeningType must match const '1', got '{screening_type}'")
 
-        score = d.pop("score", UNSET)
+        score = _get("score", UNSET)
 
-        name = d.pop("name", UNSET)
+        name = _get("name", UNSET)
 
-        aliases = cast(list[str], d.pop("aliases", UNSET))
+        aliases = cast(list[str], _get("aliases", UNSET))
 
-        _date_of_birth = d.pop("dateOfBirth", UNSET)
+        _date_of_birth = _get("dateOfBirth", UNSET)
         date_of_birth: datetime.date | Unset
         if isinstance(_date_of_birth, Unset):
             date_of_birth = UNSET
         else:
             date_of_birth = datetime.date.fromisoformat(_date_of_birth)
 
-        nationality = d.pop("nationality", UNSET)
+        nationality = _get("nationality", UNSET)
 
-        source = d.pop("source", UNSET)
+        source = _get("source", UNSET)
 
-        source_region = d.pop("sourceRegion", UNSET)
+        source_region = _get("sourceRegion", UNSET)
 
-        remarks = d.pop("remarks", UNSET)
+        remarks = _get("remarks", UNSET)
 
-        caution = d.pop("caution", UNSET)
+        caution = _get("caution", UNSET)
 
-        url = d.pop("url", UNSET)
+        url = _get("url", UNSET)
 
-        address = d.pop("address", UNSET)
+        address = _get("address", UNSET)
 
-        _gender = d.pop("gender", UNSET)
-        gender: Gender | Unset = UNSET if isinstance(_gender, Unset) else decode_enum(Gender, _gender)
+        gender: Any = _get("gender", UNSET)
+        if gender is not UNSET:
+            gender = decode_enum(Gender, gender)
 
-        _designation_date = d.pop("designationDate", UNSET)
+        _designation_date = _get("designationDate", UNSET)
         designation_date: datetime.date | Unset
         if isinstance(_designation_date, Unset):
             designation_date = UNSET
         else:
             designation_date = datetime.date.fromisoformat(_designation_date)
 
-        trusted_entity = d.pop("trustedEntity", UNSET)
+        trusted_entity = _get("trustedEntity", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         watchlist_hit = cls(
-            screening_type=screening_type,
-            score=score,
-            name=name,
-            aliases=aliases,
-            date_of_birth=date_of_birth,
-            nationality=nationality,
-            source=source,
-            source_region=source_region,
-            remarks=remarks,
-            caution=caution,
-            url=url,
-            address=address,
-            gender=gender,
-            designation_date=designation_date,
-            trusted_entity=trusted_entity,
+            screening_type,
+            score,
+            name,
+            aliases,
+            date_of_birth,
+            nationality,
+            source,
+            source_region,
+            remarks,
+            caution,
+            url,
+            address,
+            gender,
+            designation_date,
+            trusted_entity,
         )
 
-        watchlist_hit.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            watchlist_hit.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return watchlist_hit
 
     def __repr__(self) -> str:
@@ -280,3 +289,25 @@ class WatchlistHit:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "screeningType",
+        "score",
+        "name",
+        "aliases",
+        "dateOfBirth",
+        "nationality",
+        "source",
+        "sourceRegion",
+        "remarks",
+        "caution",
+        "url",
+        "address",
+        "gender",
+        "designationDate",
+        "trustedEntity",
+    )
+)

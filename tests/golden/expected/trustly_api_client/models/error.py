@@ -76,26 +76,31 @@ class Error:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        domain = d.pop("domain", UNSET)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        domain = _get("domain", UNSET)
 
-        code = d.pop("code", UNSET)
+        code = _get("code", UNSET)
 
-        message = d.pop("message", UNSET)
+        message = _get("message", UNSET)
 
-        location = d.pop("location", UNSET)
+        location = _get("location", UNSET)
 
-        occurred_at = d.pop("occurredAt", UNSET)
+        occurred_at = _get("occurredAt", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         error = cls(
-            domain=domain,
-            code=code,
-            message=message,
-            location=location,
-            occurred_at=occurred_at,
+            domain,
+            code,
+            message,
+            location,
+            occurred_at,
         )
 
-        error.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            error.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return error
 
     def __repr__(self) -> str:
@@ -126,3 +131,15 @@ class Error:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "domain",
+        "code",
+        "message",
+        "location",
+        "occurredAt",
+    )
+)

@@ -12,7 +12,6 @@ from ..types import (
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="Gadget")
@@ -49,14 +48,21 @@ class Gadget:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        gadget_id = required(d, "gadgetId")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        try:
+            gadget_id = d["gadgetId"]
+        except KeyError:
+            raise InvalidFieldError("gadgetId", "is required but missing") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         gadget = cls(
-            gadget_id=gadget_id,
+            gadget_id,
         )
 
-        gadget.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            gadget.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return gadget
 
     def __repr__(self) -> str:
@@ -78,3 +84,7 @@ class Gadget:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("gadgetId",))

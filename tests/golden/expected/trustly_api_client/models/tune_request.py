@@ -16,7 +16,6 @@ from ..types import (
     encode_amount,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="TuneRequest")
@@ -63,19 +62,27 @@ class TuneRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        amount: Any = required(d, "amount")
-        if not isinstance(amount, Unset) and amount is not None:
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            amount = d["amount"]
+        except KeyError:
+            raise InvalidFieldError("amount", "is required but missing") from None
+        if amount is not UNSET and amount is not None:
             amount = decode_money(amount, "amount")
 
-        merchant_reference = d.pop("merchantReference", UNSET)
+        merchant_reference = _get("merchantReference", UNSET)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         tune_request = cls(
-            amount=amount,
-            merchant_reference=merchant_reference,
+            amount,
+            merchant_reference,
         )
 
-        tune_request.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            tune_request.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return tune_request
 
     def __repr__(self) -> str:
@@ -103,3 +110,12 @@ class TuneRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "amount",
+        "merchantReference",
+    )
+)

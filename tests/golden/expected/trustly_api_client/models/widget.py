@@ -23,7 +23,6 @@ from ..types import (
     encode_time,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="Widget")
@@ -125,27 +124,37 @@ class Widget:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        widget_id = required(d, "widgetId")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            widget_id = d["widgetId"]
+        except KeyError:
+            raise InvalidFieldError("widgetId", "is required but missing") from None
 
-        status = decode_enum(WidgetStatus, required(d, "status"))
+        try:
+            status = d["status"]
+        except KeyError:
+            raise InvalidFieldError("status", "is required but missing") from None
+        status = decode_enum(WidgetStatus, status)
 
-        _priority = d.pop("priority", UNSET)
-        priority: Priority | Unset = UNSET if isinstance(_priority, Unset) else decode_enum(Priority, _priority)
+        priority: Any = _get("priority", UNSET)
+        if priority is not UNSET:
+            priority = decode_enum(Priority, priority)
 
-        price: Any = d.pop("price", UNSET)
-        if not isinstance(price, Unset) and price is not None:
+        price: Any = _get("price", UNSET)
+        if price is not UNSET and price is not None:
             price = decode_money(price, "price")
 
-        created_at: Any = d.pop("createdAt", UNSET)
-        if not isinstance(created_at, Unset) and created_at is not None:
+        created_at: Any = _get("createdAt", UNSET)
+        if created_at is not UNSET and created_at is not None:
             created_at = decode_time(created_at, "createdAt")
 
-        sold_at: Any = d.pop("soldAt", UNSET)
-        if not isinstance(sold_at, Unset) and sold_at is not None:
+        sold_at: Any = _get("soldAt", UNSET)
+        if sold_at is not UNSET and sold_at is not None:
             sold_at = decode_time(sold_at, "soldAt")
 
-        account_number = d.pop("accountNumber", UNSET)
+        account_number = _get("accountNumber", UNSET)
 
         def _parse_note(data: object) -> None | str | Unset:
             if data is None:
@@ -154,20 +163,23 @@ class Widget:
                 return data
             return cast(None | str | Unset, data)
 
-        note = _parse_note(d.pop("note", UNSET))
+        note = _parse_note(_get("note", UNSET))
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         widget = cls(
-            widget_id=widget_id,
-            status=status,
-            priority=priority,
-            price=price,
-            created_at=created_at,
-            sold_at=sold_at,
-            account_number=account_number,
-            note=note,
+            widget_id,
+            status,
+            priority,
+            price,
+            created_at,
+            sold_at,
+            account_number,
+            note,
         )
 
-        widget.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            widget.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return widget
 
     def __repr__(self) -> str:
@@ -201,3 +213,18 @@ class Widget:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "widgetId",
+        "status",
+        "priority",
+        "price",
+        "createdAt",
+        "soldAt",
+        "accountNumber",
+        "note",
+    )
+)

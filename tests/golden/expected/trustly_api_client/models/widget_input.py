@@ -15,7 +15,6 @@ from ..types import (
     encode_enum,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="WidgetInput")
@@ -81,11 +80,17 @@ class WidgetInput:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
-        merchant_reference = required(d, "merchantReference")
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        _get = d.get
+        try:
+            merchant_reference = d["merchantReference"]
+        except KeyError:
+            raise InvalidFieldError("merchantReference", "is required but missing") from None
 
-        _priority = d.pop("priority", UNSET)
-        priority: Priority | Unset = UNSET if isinstance(_priority, Unset) else decode_enum(Priority, _priority)
+        priority: Any = _get("priority", UNSET)
+        if priority is not UNSET:
+            priority = decode_enum(Priority, priority)
 
         def _parse_note(data: object) -> None | str | Unset:
             if data is None:
@@ -94,28 +99,26 @@ class WidgetInput:
                 return data
             return cast(None | str | Unset, data)
 
-        note = _parse_note(d.pop("note", UNSET))
+        note = _parse_note(_get("note", UNSET))
 
-        try:
-            _gadget = d.pop("gadget", UNSET)
-            gadget: Gadget | Unset
-            if isinstance(_gadget, Unset):
-                gadget = UNSET
-            else:
-                gadget = Gadget.from_dict(_gadget)
-        except InvalidFieldError as error:
-            raise error.within("gadget") from None
+        gadget: Any = _get("gadget", UNSET)
+        if gadget is not UNSET:
+            try:
+                gadget = Gadget.from_dict(gadget)
+            except InvalidFieldError as error:
+                raise error.within("gadget") from None
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         widget_input = cls(
-            merchant_reference=merchant_reference,
-            priority=priority,
-            note=note,
-            gadget=gadget,
+            merchant_reference,
+            priority,
+            note,
+            gadget,
         )
 
         # A closed schema (additionalProperties: false): a field it does not define is a mistake.
-        if d:
-            raise InvalidFieldError(sorted(d)[0], "is not a field of WidgetInput")
+        if not _WIRE_NAMES.issuperset(d):
+            raise InvalidFieldError(sorted(d.keys() - _WIRE_NAMES)[0], "is not a field of WidgetInput")
         return widget_input
 
     def __repr__(self) -> str:
@@ -128,6 +131,17 @@ class WidgetInput:
                 "gadget",
             ),
         )
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(
+    (
+        "merchantReference",
+        "priority",
+        "note",
+        "gadget",
+    )
+)
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the

@@ -12,7 +12,6 @@ from ..types import (
     Unset,
     expect,
     model_repr,
-    required,
 )
 
 T = TypeVar("T", bound="WidgetList")
@@ -52,19 +51,27 @@ class WidgetList:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build one from a dict with the API's field names, such as a decoded JSON body."""
-        d = dict(src_dict)
+        # Read in place, never written to; any other mapping is first copied as dict() makes it.
+        d = src_dict if type(src_dict) is dict else dict(src_dict)
+        try:
+            _required_widgets = d["widgets"]
+        except KeyError:
+            raise InvalidFieldError("widgets", "is required but missing") from None
         widgets = []
-        _widgets = required(d, "widgets")
+        _widgets = _required_widgets
         for widgets_item_data in _widgets:
             widgets_item = Widget.from_dict(widgets_item_data)
 
             widgets.append(widgets_item)
 
+        # Positional, in the order the class declares its fields: cheaper than keywords.
         widget_list = cls(
-            widgets=widgets,
+            widgets,
         )
 
-        widget_list.additional_properties = d
+        # Fields this model does not define are kept; most bodies have none, and then nothing is built.
+        if not _WIRE_NAMES.issuperset(d):
+            widget_list.additional_properties = {key: value for key, value in d.items() if key not in _WIRE_NAMES}
         return widget_list
 
     def __repr__(self) -> str:
@@ -86,6 +93,10 @@ class WidgetList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The wire names from_dict reads: any other key is an additional property (or, in a closed schema, refused).
+_WIRE_NAMES: frozenset[str] = frozenset(("widgets",))
 
 
 # Models that refer to each other are imported here, once this class exists: at the top the
