@@ -17,7 +17,6 @@ import argparse
 import signal
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,7 +43,7 @@ def serve(
 
     `echo` receives each line of the banner; the first is always `Trustly simulator at BASE_URL`.
     """
-    _stop_on_signals()
+    stop = _stop_on_signals()
     sim = Simulator(
         access_id=access_id, access_key=access_key, notification_url=notification_url, time_scale=time_scale
     )
@@ -71,26 +70,26 @@ def serve(
             bundle.write_bytes(server.ca_pem())
             echo(f"  export TRUSTLY_CA_BUNDLE={bundle}  # TrustlyClient(verify=...) takes the same file")
         echo("Serving until Ctrl-C.")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
+        while not stop.wait(3600):
             pass
     sim.close()
     return 0
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM, the signal that ends `serve`.
 
-
-def _stop_on_signals() -> None:
-    # A process started in the background by a non-interactive shell inherits SIGINT as ignored,
-    # and Python then never raises KeyboardInterrupt; a service manager stops with SIGTERM. Both
-    # must end the server cleanly, so both are handled here explicitly.
+    A process started in the background by a non-interactive shell inherits SIGINT as ignored,
+    and Python then never raises KeyboardInterrupt; a service manager stops with SIGTERM. Both
+    must end the server cleanly, so both are handled here explicitly. The handler only sets an
+    event: an exception raised from a handler could land anywhere, even between the banner and
+    the wait, or inside the server's shutdown.
+    """
+    stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _interrupt)
-        signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+        signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    return stop
 
 
 def main(argv: list[str] | None = None) -> int:
