@@ -360,20 +360,9 @@ class AiohttpClient(StatelessAsyncClient):
         )
 
     async def _read_encoded(self, answer: Any, request: httpx.Request, call: _Call) -> httpx.Response:
-        from ._sender import _answer, _declared_length
+        from ._sender import read_checked
 
-        response = self._streamed(answer, request)
-        try:
-            _declared_length(call, response)
-            chunks: list[bytes] = []
-            received = 0
-            async for chunk in response.aiter_bytes():
-                received += len(chunk)
-                call.check_chunk(response, received)
-                chunks.append(chunk)
-        finally:
-            await response.aclose()
-        return _answer(response, b"".join(chunks))
+        return await read_checked(call, self._streamed(answer, request))
 
     async def aclose(self) -> None:
         """Close the aiohttp session (and with it every connection) and this client."""

@@ -44,7 +44,7 @@ from ._validation import check_path_arguments
 if TYPE_CHECKING:
     from ._aiohttp import Outgoing
 
-__all__ = ["AsyncSender", "InFlightLimit", "SyncSender", "decode"]
+__all__ = ["AsyncSender", "InFlightLimit", "SyncSender", "decode", "read_checked"]
 
 T = TypeVar("T")
 
@@ -155,6 +155,29 @@ def _answer(response: httpx.Response, body: bytes) -> httpx.Response:
     return httpx.Response(
         response.status_code, headers=headers, content=body, request=response.request, extensions=response.extensions
     )
+
+
+async def read_checked(call: _Call, response: httpx.Response) -> httpx.Response:
+    """A streamed async answer read whole under `call`'s size cap and deadline, then closed.
+
+    Shared by both async backends. An answer without Content-Encoding is read into `response`
+    itself; an encoded one is decoded chunk by chunk, the cap applying to the decoded bytes.
+    """
+    try:
+        _declared_length(call, response)
+        if "content-encoding" not in response.headers:
+            response.stream = _AsyncCheckedStream(response.stream, call, response)
+            await response.aread()
+            return response
+        chunks: list[bytes] = []
+        received = 0
+        async for chunk in response.aiter_bytes():
+            received += len(chunk)
+            call.check_chunk(response, received)
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    return _answer(response, b"".join(chunks))
 
 
 def _request_arguments(client: httpx.Client | httpx.AsyncClient, request: dict[str, Any]) -> dict[str, Any]:
@@ -463,21 +486,7 @@ class AsyncSender:
                         # The whole answer, read under `call`'s size cap and deadline checks.
                         answer: httpx.Response = await client.exchange(request, call)  # type: ignore[attr-defined]
                         return answer
-                    response = await client.send(request, stream=True)
-                    try:
-                        _declared_length(call, response)
-                        if "content-encoding" not in response.headers:
-                            response.stream = _AsyncCheckedStream(response.stream, call, response)
-                            await response.aread()
-                            return response
-                        chunks: list[bytes] = []
-                        received = 0
-                        async for chunk in response.aiter_bytes():
-                            received += len(chunk)
-                            call.check_chunk(response, received)
-                            chunks.append(chunk)
-                    finally:
-                        await response.aclose()
+                    return await read_checked(call, await client.send(request, stream=True))
             except TimeoutError:
                 if not timed_out(scope):
                     raise
@@ -487,7 +496,6 @@ class AsyncSender:
         finally:
             if limited:
                 self._in_flight.release()
-        return _answer(response, b"".join(chunks))
 
     async def _look_up(self, call: _Call, lookup: NeedsLookup) -> httpx.Response:
         call.phase = Phase.LOOKING_UP
