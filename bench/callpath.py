@@ -45,7 +45,8 @@ def main() -> int:
     from trustly import _logging
     from trustly._auth import CORRELATION_EXTENSION
     from trustly._call import _Call
-    from trustly._sender import _request_arguments, decode
+    from trustly._exchange import request_arguments as _request_arguments
+    from trustly._sender import decode
     from trustly._validation import prepare_request
     from trustly_api_client.api.transactions import transactions_get
     from trustly_api_client.models import Transaction

@@ -360,9 +360,9 @@ class AiohttpClient(StatelessAsyncClient):
         )
 
     async def _read_encoded(self, answer: Any, request: httpx.Request, call: _Call) -> httpx.Response:
-        from ._sender import read_checked
+        from ._exchange import read_async
 
-        return await read_checked(call, self._streamed(answer, request))
+        return await read_async(call, self._streamed(answer, request))
 
     async def aclose(self) -> None:
         """Close the aiohttp session (and with it every connection) and this client."""

@@ -84,11 +84,18 @@ class BasicAuth(httpx.Auth):
         self._access_id = credentials.access_id
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        self.apply(request)
+        yield request
+
+    def apply(self, request: httpx.Request) -> None:
+        """Set the request's Authorization and X-Correlation-Id headers, as `auth_flow` does.
+
+        For a sender that hands requests to the transport itself (see `_exchange`).
+        """
         request.headers["Authorization"] = self._header
         correlation_id = request.extensions.get(CORRELATION_EXTENSION)
         if correlation_id:
             request.headers[CORRELATION_HEADER] = correlation_id
-        yield request
 
     def __repr__(self) -> str:
         return f"BasicAuth(access_id={self._access_id!r})"

@@ -19,9 +19,8 @@ also goes to the client's `on_ambiguous` hook, once, before it propagates.
 from __future__ import annotations
 
 import gc
-import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -29,7 +28,7 @@ import httpx
 from trustly_api_client.operations import OPERATIONS, Operation, RetryClass
 from trustly_api_client.types import InvalidFieldError
 
-from . import _logging
+from . import _exchange, _logging
 from ._auth import CORRELATION_EXTENSION
 from ._call import CallPolicy, Completer, NeedsLookup, Phase, _Call
 from ._errors import (
@@ -44,7 +43,7 @@ from ._validation import check_path_arguments
 if TYPE_CHECKING:
     from ._aiohttp import Outgoing
 
-__all__ = ["AsyncSender", "InFlightLimit", "SyncSender", "decode", "read_checked"]
+__all__ = ["AsyncSender", "InFlightLimit", "SyncSender", "decode"]
 
 T = TypeVar("T")
 
@@ -98,139 +97,6 @@ def _report(call: _Call | None, error: TrustlyError) -> None:
         hook(error)
     except Exception:
         _logging.logger.exception("on_ambiguous raised while handling %s", error.correlation_id)
-
-
-class _CheckedStream(httpx.SyncByteStream):
-    """The body of an answer sent without Content-Encoding, checked chunk by chunk as it arrives.
-
-    With no Content-Encoding the bytes on the wire are the body, so the size cap and the
-    deadline are checked on the transport's own stream, and httpx's `read()` keeps the body in
-    the response: no second response object is built.
-    """
-
-    __slots__ = ("_call", "_response", "_stream")
-
-    def __init__(self, stream: Any, call: _Call, response: httpx.Response) -> None:
-        self._stream, self._call, self._response = stream, call, response
-
-    def __iter__(self) -> Iterator[bytes]:
-        received = 0
-        for chunk in self._stream:
-            received += len(chunk)
-            self._call.check_chunk(self._response, received, downloaded=received)
-            yield chunk
-
-    def close(self) -> None:
-        self._stream.close()
-
-
-class _AsyncCheckedStream(httpx.AsyncByteStream):
-    """`_CheckedStream` for async clients."""
-
-    __slots__ = ("_call", "_response", "_stream")
-
-    def __init__(self, stream: Any, call: _Call, response: httpx.Response) -> None:
-        self._stream, self._call, self._response = stream, call, response
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        received = 0
-        async for chunk in self._stream:
-            received += len(chunk)
-            self._call.check_chunk(self._response, received, downloaded=received)
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-
-def _answer(response: httpx.Response, body: bytes) -> httpx.Response:
-    """The answer with its body read, ready for `response.json()`.
-
-    The body is already decoded, so Content-Encoding is left out: reading it again must not
-    decode it twice.
-    """
-    headers: httpx.Headers | list[tuple[str, str]] = response.headers
-    if "content-encoding" in response.headers:
-        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
-    return httpx.Response(
-        response.status_code, headers=headers, content=body, request=response.request, extensions=response.extensions
-    )
-
-
-async def read_checked(call: _Call, response: httpx.Response) -> httpx.Response:
-    """A streamed async answer read whole under `call`'s size cap and deadline, then closed.
-
-    Shared by both async backends. An answer without Content-Encoding is read into `response`
-    itself; an encoded one is decoded chunk by chunk, the cap applying to the decoded bytes.
-    """
-    try:
-        _declared_length(call, response)
-        if "content-encoding" not in response.headers:
-            response.stream = _AsyncCheckedStream(response.stream, call, response)
-            await response.aread()
-            return response
-        chunks: list[bytes] = []
-        received = 0
-        async for chunk in response.aiter_bytes():
-            received += len(chunk)
-            call.check_chunk(response, received)
-            chunks.append(chunk)
-    finally:
-        await response.aclose()
-    return _answer(response, b"".join(chunks))
-
-
-def _request_arguments(client: httpx.Client | httpx.AsyncClient, request: dict[str, Any]) -> dict[str, Any]:
-    """The request's arguments for `build_request`, its path joined to the base URL here.
-
-    httpx would parse the relative path, then parse it again joined to the base URL. A path of
-    characters httpx keeps as they are (the generated code quotes every id) is joined to the
-    base URL's parsed parts with no parse at all; any other path is joined as text and parsed
-    once. Either way the URL is the one httpx builds (tests/unit/test_request_url.py).
-    """
-    url = request["url"]
-    # Only a rooted path is joined here ("//host" is a URL of its own; httpx drops a fragment).
-    if not isinstance(url, str) or url[:1] != "/" or url[1:2] == "/" or "#" in url:
-        return request
-    base = client.base_url
-    if base.query or base.fragment:  # httpx would join the path after them
-        return request
-    joined = _joined(base, url)
-    if joined is None:
-        prefix = str(base)  # "https://host/api/v1/", or "http://host:8080" with no path at all
-        joined = httpx.URL(prefix + url[1:] if prefix.endswith("/") else prefix + url)
-    return {**request, "url": joined}
-
-
-# The characters httpx leaves as they are in a path, and complete percent-escapes. A dot
-# segment ("/." or "/..") is left to httpx, which removes it.
-_KEPT_PATH = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
-
-
-def _joined(base: httpx.URL, path: str) -> httpx.URL | None:
-    """`path` joined to `base` without parsing, or None when httpx would change the text.
-
-    A URL parse is a third of what a small call costs the client; building the URL from the
-    base's parsed parts skips it. It relies on httpx keeping those parts in `_uri_reference`
-    (httpx is pinned below 0.29; a test fails if this path stops being taken).
-    """
-    reference: Any = getattr(base, "_uri_reference", None)
-    base_path = getattr(reference, "path", None)
-    if base_path == "":  # "http://host:8080": no path at all
-        base_path = "/"
-    if not isinstance(base_path, str) or not base_path.endswith("/") or "/." in path:
-        return None
-    if _KEPT_PATH.fullmatch(path) is None:
-        return None
-    url = httpx.URL.__new__(httpx.URL)
-    url._uri_reference = reference._replace(path=base_path + path[1:])
-    return url
-
-
-def _declared_length(call: _Call, response: httpx.Response) -> None:
-    length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > call.policy.max_response_bytes:
-        call.check_chunk(response, int(length))
 
 
 def decode(operation_id: str, response: httpx.Response, decoder: Callable[[Any], T]) -> T:
@@ -294,15 +160,15 @@ class SyncSender:
 
     def _send(self, call: _Call) -> httpx.Response:
         client = self._get_client()
-        arguments = _request_arguments(client, call.request)
+        arguments = _exchange.request_arguments(client, call.request)
         while True:
             timeout = call.next_timeout()
-            request = client.build_request(**arguments, timeout=timeout)
+            request, direct = _exchange.build(client, arguments, timeout)
             call.phase = Phase.IN_FLIGHT
             delay: float | None
             try:
                 try:
-                    response = self._attempt(client, call, request)
+                    response = self._attempt(client, call, request, direct)
                 except (httpx.RequestError, ResponseTooLargeError) as exc:
                     delay = call.on_exception(exc)
                 else:
@@ -314,7 +180,7 @@ class SyncSender:
             time.sleep(delay)
 
     @staticmethod
-    def _attempt(client: httpx.Client, call: _Call, request: httpx.Request) -> httpx.Response:
+    def _attempt(client: httpx.Client, call: _Call, request: httpx.Request, direct: bool) -> httpx.Response:
         # Every socket operation of this attempt ends by the call's deadline (see _deadline).
         # Imported here, not at the top: _deadline imports httpcore, which `import trustly`
         # should not pay for (httpx itself loads it with the first client).
@@ -322,24 +188,10 @@ class SyncSender:
 
         token = attempt_deadline(call.remaining())
         try:
-            response = client.send(request, stream=True)
-            try:
-                _declared_length(call, response)
-                if "content-encoding" not in response.headers:
-                    response.stream = _CheckedStream(response.stream, call, response)
-                    response.read()
-                    return response
-                chunks: list[bytes] = []
-                received = 0
-                for chunk in response.iter_bytes():
-                    received += len(chunk)
-                    call.check_chunk(response, received)
-                    chunks.append(chunk)
-            finally:
-                response.close()
+            response = _exchange.send(client, request) if direct else client.send(request, stream=True)
+            return _exchange.read(call, response)
         finally:
             end_attempt(token)
-        return _answer(response, b"".join(chunks))
 
     def _look_up(self, call: _Call, lookup: NeedsLookup) -> httpx.Response:
         call.phase = Phase.LOOKING_UP
@@ -448,19 +300,20 @@ class AsyncSender:
         # A backend that sends by other means than httpx (aiohttp: _aiohttp.AiohttpClient)
         # prepares its own requests and reads its own answers, under the same checks.
         prepare = getattr(client, "prepare", None)
-        arguments = call.request if prepare is not None else _request_arguments(client, call.request)
+        arguments = call.request if prepare is not None else _exchange.request_arguments(client, call.request)
         while True:
             timeout = call.next_timeout()
             request: httpx.Request | Outgoing
+            direct = False
             if prepare is not None:
                 request = prepare(arguments, timeout)
             else:
-                request = client.build_request(**arguments, timeout=timeout)
+                request, direct = _exchange.build(client, arguments, timeout)
             call.phase = Phase.IN_FLIGHT
             delay: float | None
             try:
                 try:
-                    response = await self._attempt(client, call, request)
+                    response = await self._attempt(client, call, request, direct)
                 except (httpx.RequestError, ResponseTooLargeError) as exc:
                     delay = call.on_exception(exc)
                 else:
@@ -472,7 +325,7 @@ class AsyncSender:
             await _async_sleep(delay)
 
     async def _attempt(
-        self, client: httpx.AsyncClient, call: _Call, request: httpx.Request | Outgoing
+        self, client: httpx.AsyncClient, call: _Call, request: httpx.Request | Outgoing, direct: bool
     ) -> httpx.Response:
         limited = await self._in_flight.acquire(call.remaining())
         try:
@@ -486,7 +339,9 @@ class AsyncSender:
                         # The whole answer, read under `call`'s size cap and deadline checks.
                         answer: httpx.Response = await client.exchange(request, call)  # type: ignore[attr-defined]
                         return answer
-                    return await read_checked(call, await client.send(request, stream=True))
+                    if direct:
+                        return await _exchange.read_async(call, await _exchange.send_async(client, request))
+                    return await _exchange.read_async(call, await client.send(request, stream=True))
             except TimeoutError:
                 if not timed_out(scope):
                     raise

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trustly._sender import _request_arguments
+from trustly._exchange import request_arguments as _request_arguments
 
 BASES = (
     "https://sandbox.trustly.one/api/v1",
