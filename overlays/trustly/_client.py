@@ -37,6 +37,7 @@ from ._pool import AsyncPool, SyncPool
 from ._reconcile import as_response, find_transaction, find_transaction_async, with_merchant_reference
 from ._sender import AsyncSender, InFlightLimit, SyncSender
 from ._settings import (
+    DEFAULT_ASYNC_LIMITS,
     DEFAULT_DEADLINE,
     DEFAULT_LIMITS,
     DEFAULT_MAX_RETRIES,
@@ -53,6 +54,7 @@ from ._settings import (
 from ._signatures import Algorithm, RedirectForm, verify_redirect
 
 __all__ = [
+    "DEFAULT_ASYNC_LIMITS",
     "DEFAULT_DEADLINE",
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_RETRIES",
@@ -71,6 +73,15 @@ def _bounded(client: httpx.Client) -> httpx.Client:
     from ._deadline import bound_client
 
     return bound_client(client)
+
+
+def _async_transport(settings: Settings, given: httpx.AsyncBaseTransport | None) -> httpx.AsyncBaseTransport:
+    """The caller's transport, or httpx's split into small pools (see `_shards`)."""
+    if given is not None:
+        return given
+    from ._shards import ShardedTransport
+
+    return ShardedTransport(settings.limits, settings.ssl_context, settings.trust_env)
 
 
 def _reference(error: AmbiguousOutcomeError | DuplicateRequestError) -> str:
@@ -354,6 +365,10 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             size cap, proxies, TLS and every error are the same on both; `transport` is for
             the httpx backend only. With aiohttp, `limits.max_connections` bounds the pool
             and idle connections are all kept (aiohttp has no separate keep-alive limit).
+        limits: Connection pool limits; default `DEFAULT_ASYNC_LIMITS` (100 connections, all
+            kept alive while in use within 5 s). The httpx backend splits its pool into pools of
+            at most two connections (`_shards.ShardedTransport`), whose limits add up to these,
+            so that a request's cost does not grow with the size of the pool.
     """
 
     def __init__(
@@ -394,7 +409,7 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             deadline=deadline,
             verify=verify,
             headers=headers,
-            limits=limits,
+            limits=limits if limits is not None else DEFAULT_ASYNC_LIMITS,
             unique_merchant_references=unique_merchant_references,
             max_response_bytes=max_response_bytes,
             content_types=content_types,
@@ -408,7 +423,9 @@ class AsyncTrustlyClient(_ClientBase, AsyncApi):
             # aiohttp's pool queues waiting requests cheaply; its connect timeout bounds the wait.
             in_flight = InFlightLimit(None)
         else:
-            pool = AsyncPool(lambda: StatelessAsyncClient(transport=transport, **settings.httpx_kwargs()))
+            pool = AsyncPool(
+                lambda: StatelessAsyncClient(transport=_async_transport(settings, transport), **settings.httpx_kwargs())
+            )
             # Bursts larger than the pool wait in our queue, not inside httpx's (see InFlightLimit).
             in_flight = InFlightLimit(settings.limits.max_connections)
         self.backend: Backend = backend

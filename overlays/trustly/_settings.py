@@ -31,6 +31,7 @@ from ._validation import is_header_name, is_header_value
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_ASYNC_LIMITS",
     "DEFAULT_DEADLINE",
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_RETRIES",
@@ -53,6 +54,9 @@ DEFAULT_MAX_RETRIES = 2
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 """Connection pool limits: httpx's own defaults."""
+
+DEFAULT_ASYNC_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+"""`AsyncTrustlyClient`'s limits: a burst's connections stay open for the next (5 s when idle), as with aiohttp."""
 
 DEFAULT_DEADLINE = 90.0
 """Seconds one call may take across all its attempts and the waits between them."""
