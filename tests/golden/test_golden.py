@@ -31,9 +31,7 @@ def _tree(root: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("golden") / "trustly_api_client"
+def _generate(out: Path, template_cache: Path) -> Path:
     subprocess.run(
         [
             sys.executable,
@@ -42,11 +40,20 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
             str(HERE / "fixture.yaml"),
             "--output",
             str(out),
+            "--template-cache",
+            str(template_cache),
         ],
         check=True,
         cwd=ROOT,
     )
     return out
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture generated with every template compiled anew (an empty template cache)."""
+    folder = tmp_path_factory.mktemp("golden")
+    return _generate(folder / "trustly_api_client", folder / "template-cache")
 
 
 def test_generated_tree_matches_the_record(generated: Path) -> None:
@@ -60,6 +67,17 @@ def test_generated_tree_matches_the_record(generated: Path) -> None:
                 )
             )
             pytest.fail(f"{name} differs from the record:\n{diff}")
+
+
+def test_templates_served_from_the_cache_reproduce_the_record(generated: Path, tmp_path: Path) -> None:
+    cache = generated.parent / "template-cache"
+    entries = {path: path.stat().st_mtime_ns for path in cache.rglob("*") if path.is_file()}
+    assert entries, "the first run stored no compiled template"
+    warm = _generate(tmp_path / "trustly_api_client", cache)
+    assert {path: path.stat().st_mtime_ns for path in cache.rglob("*") if path.is_file()} == entries, (
+        "a template was compiled again"
+    )
+    assert _tree(warm) == _tree(EXPECTED)
 
 
 def test_generated_fixture_passes_mypy_strict(generated: Path) -> None:
