@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "generator"))
 
-import generate  # noqa: E402
+import workspace  # noqa: E402
 
 Snapshot = dict[str, tuple[str, bytes, int]]
 
@@ -134,7 +134,7 @@ def test_the_output_ends_as_a_fresh_copy_of_the_new_tree(tmp_path: Path, start: 
     shutil.copytree(source, output)
     start(output, outside)
 
-    generate.replace_tree(source, output)
+    workspace.replace_tree(source, output)
 
     assert not output.is_symlink()
     assert _snapshot(output) == _snapshot(source)
@@ -148,7 +148,7 @@ def test_unchanged_files_are_not_rewritten(tmp_path: Path) -> None:
     (output / "client.py").write_text("client = 2\n")
     before = {path: path.stat() for path in output.rglob("*.py")}
 
-    generate.replace_tree(source, output)
+    workspace.replace_tree(source, output)
 
     for path, was in before.items():
         now = path.stat()

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "generator"))
 
-import generate  # noqa: E402
+import workspace  # noqa: E402
 
 
 def _environment(templates: Path, **settings: object) -> Environment:
@@ -34,7 +34,7 @@ def _environment(templates: Path, **settings: object) -> Environment:
 
 def _render(templates: Path, cache_root: Path, **settings: object) -> str:
     env = _environment(templates, **settings)
-    generate.TemplateCache(generate.TemplateCache.folder_for(cache_root, env), templates).attach(env)
+    workspace.TemplateCache(workspace.TemplateCache.folder_for(cache_root, env), templates).attach(env)
     return env.get_template("model.py.jinja").render(names=["a", "b"])
 
 
@@ -113,6 +113,6 @@ SETTINGS = {
 def test_other_environment_settings_use_another_folder(tmp_path: Path, settings: dict[str, object]) -> None:
     templates = tmp_path / "templates"
     templates.mkdir()
-    base = generate.TemplateCache.folder_for(tmp_path, _environment(templates))
-    assert generate.TemplateCache.folder_for(tmp_path, _environment(templates)) == base
-    assert generate.TemplateCache.folder_for(tmp_path, _environment(templates, **settings)) != base
+    base = workspace.TemplateCache.folder_for(tmp_path, _environment(templates))
+    assert workspace.TemplateCache.folder_for(tmp_path, _environment(templates)) == base
+    assert workspace.TemplateCache.folder_for(tmp_path, _environment(templates, **settings)) != base
