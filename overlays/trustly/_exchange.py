@@ -124,7 +124,7 @@ def build(
     return request, True
 
 
-def _sent(client: httpx.Client | httpx.AsyncClient, request: httpx.Request, response: httpx.Response) -> None:
+def _sent(request: httpx.Request, response: httpx.Response) -> None:
     response.request = request
     if _httpx_logger.isEnabledFor(logging.INFO):  # the line httpx logs for each request it sends
         _httpx_logger.info(
@@ -146,7 +146,7 @@ def send(client: httpx.Client, request: httpx.Request) -> httpx.Response:
     except httpx.RequestError as exc:
         exc.request = request  # as httpx's client does
         raise
-    _sent(client, request, response)
+    _sent(request, response)
     return response
 
 
@@ -159,7 +159,7 @@ async def send_async(client: httpx.AsyncClient, request: httpx.Request) -> httpx
     except httpx.RequestError as exc:
         exc.request = request
         raise
-    _sent(client, request, response)
+    _sent(request, response)
     return response
 
 
