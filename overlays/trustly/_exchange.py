@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from ._auth import CORRELATION_EXTENSION, CORRELATION_HEADER, BasicAuth
+from ._auth import BasicAuth
 from ._call import _Call
 from ._settings import StatelessAsyncClient, StatelessClient
 
@@ -41,21 +41,18 @@ _httpx_logger = logging.getLogger("httpx")
 
 
 class _Prepared:
-    """A client's headers as httpx would merge them, for as long as they are the same objects.
+    """What a client adds to every request, for as long as its headers and auth are the same objects.
 
-    `bodiless` is the whole header list of a GET or DELETE without a body, as httpx builds it
-    (Host, the client's headers, Authorization), but for the correlation id each call adds.
+    `bodiless` is the header list httpx builds for a GET or DELETE without a body (Host, then
+    the client's headers); `BasicAuth.apply` then adds Authorization and the correlation id.
     """
 
-    __slots__ = ("auth", "bodiless", "headers", "source")
+    __slots__ = ("auth", "bodiless", "source")
 
     def __init__(self, client: httpx.Client | httpx.AsyncClient, auth: BasicAuth) -> None:
         self.source = client.headers  # httpx replaces this object whenever the headers are set
         self.auth = auth
-        self.headers = httpx.Headers(client.headers)
-        probe = httpx.Request("GET", client.base_url, headers=client.headers)
-        auth.apply(probe)  # Host first, Authorization last: httpx's order
-        self.bodiless = probe.headers
+        self.bodiless = httpx.Request("GET", client.base_url, headers=client.headers).headers
 
 
 def _direct_auth(client: httpx.Client | httpx.AsyncClient) -> _Prepared | None:
@@ -101,11 +98,9 @@ def build(
             stream=_NO_BODY,
         )
         request.read()  # `request.content` is b"", as for any request httpx builds
-        correlation_id = extensions.get(CORRELATION_EXTENSION)
-        if correlation_id:
-            request.headers[CORRELATION_HEADER] = correlation_id
+        prepared.auth.apply(request)
         return request, True
-    headers = prepared.headers
+    headers = client.headers
     extra = arguments.get("headers")
     if extra:
         headers = httpx.Headers(headers)
